@@ -1,0 +1,59 @@
+# Finds every dependency and prints one found/not-found line for each.
+include(CheckLanguage)
+find_package(PkgConfig REQUIRED)
+
+function(starnn_report name found detail)
+  if(found)
+    message(STATUS "starnn: ${name}: found ${detail}")
+  else()
+    message(STATUS "starnn: ${name}: NOT found ${detail}")
+  endif()
+endfunction()
+
+find_program(STARNN_CCACHE ccache)
+if(STARNN_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${STARNN_CCACHE}")
+  set(CMAKE_CUDA_COMPILER_LAUNCHER "${STARNN_CCACHE}")
+endif()
+starnn_report("ccache" "${STARNN_CCACHE}" "${STARNN_CCACHE}")
+
+# GEMM on the CPU: OpenBLAS through its CBLAS interface.
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+find_path(STARNN_CBLAS_INCLUDE cblas.h HINTS ${OPENBLAS_INCLUDE_DIRS} REQUIRED)
+starnn_report("OpenBLAS (CBLAS)" "${OPENBLAS_FOUND}" "${OPENBLAS_VERSION} (${STARNN_CBLAS_INCLUDE}/cblas.h)")
+
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+starnn_report("OpenMP" "${OpenMP_CXX_FOUND}" "${OpenMP_CXX_VERSION}")
+
+find_package(nlohmann_json 3.10 REQUIRED CONFIG)
+starnn_report("nlohmann_json" "${nlohmann_json_FOUND}" "${nlohmann_json_VERSION}")
+
+pkg_check_modules(CFITSIO REQUIRED IMPORTED_TARGET cfitsio)
+starnn_report("CFITSIO" "${CFITSIO_FOUND}" "${CFITSIO_VERSION}")
+
+find_package(Threads REQUIRED)
+
+if(STARNN_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  starnn_report("GoogleTest" "${GTest_FOUND}" "${GTest_VERSION}")
+  find_package(Python3 COMPONENTS Interpreter)
+  starnn_report("Python 3 (independent readers in tests)" "${Python3_FOUND}" "${Python3_EXECUTABLE}")
+endif()
+if(STARNN_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+  starnn_report("Google Benchmark" "${benchmark_FOUND}" "${benchmark_VERSION}")
+endif()
+
+# The CUDA toolkit: AUTO builds the CUDA backend when nvcc is found, ON requires it.
+set(STARNN_WITH_CUDA OFF)
+if(NOT STARNN_CUDA STREQUAL "OFF")
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    set(STARNN_WITH_CUDA ON)
+  elseif(STARNN_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "STARNN_CUDA=ON but no CUDA compiler was found (set CMAKE_CUDA_COMPILER)")
+  endif()
+  starnn_report("CUDA toolkit" "${CMAKE_CUDA_COMPILER}" "${CMAKE_CUDA_COMPILER}")
+else()
+  message(STATUS "starnn: CUDA toolkit: not looked for (STARNN_CUDA=OFF)")
+endif()

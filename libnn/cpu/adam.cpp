@@ -1,0 +1,35 @@
+// Adam(W) on the CPU: one fused pass over the contiguous parameter buffer.
+#include <cmath>
+
+#include "nn/ops.h"
+#include "parallel.h"
+
+namespace nn::cpu {
+
+template <class T>
+void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const AdamStep& step) {
+  // As torch.optim.Adam/AdamW: bias corrections use the beta1 of this step, so a one-cycle
+  // beta1 schedule behaves as it does there.
+  const T beta1 = T(step.beta1), beta2 = T(step.beta2);
+  const T bias1 = T(1 - std::pow(step.beta1, double(step.step)));
+  const T sqrt_bias2 = T(std::sqrt(1 - std::pow(step.beta2, double(step.step))));
+  const T step_size = T(step.lr) / bias1;
+  const T decay = T(1 - step.lr * step.weight_decay);
+  const T eps = T(step.eps);
+  T* p = params.data;
+  const T* g = grads.data;
+  T* mm = m.data;
+  T* vv = v.data;
+  const Index n = params.size();
+#pragma omp parallel for simd schedule(static) if (worth_threads(n))
+  for (Index k = 0; k < n; ++k) {
+    mm[k] = beta1 * mm[k] + (T(1) - beta1) * g[k];
+    vv[k] = beta2 * vv[k] + (T(1) - beta2) * g[k] * g[k];
+    p[k] = p[k] * decay - step_size * mm[k] / (std::sqrt(vv[k]) / sqrt_bias2 + eps);
+  }
+}
+
+template void adam_step<float>(View<float>, ConstView<float>, View<float>, View<float>, const AdamStep&);
+template void adam_step<double>(View<double>, ConstView<double>, View<double>, View<double>, const AdamStep&);
+
+}  // namespace nn::cpu

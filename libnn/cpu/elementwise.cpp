@@ -1,0 +1,82 @@
+// Elementwise ops on the CPU: ReLU, dropout, products and sums.
+#include <algorithm>
+
+#include "dropout_hash.h"
+#include "nn/ops.h"
+#include "parallel.h"
+
+namespace nn::cpu {
+namespace {
+
+// Calls body(i) for every row, in parallel for big batches.
+template <class Body>
+void for_rows(Index rows, Index elements, Body&& body) {
+#pragma omp parallel for schedule(static) if (worth_threads(elements))
+  for (Index i = 0; i < rows; ++i) body(i);
+}
+
+}  // namespace
+
+template <class T>
+void relu_forward(ConstView<T> x, View<T> y) {
+  for_rows(x.rows, x.size(), [&](Index i) {
+    const T* xi = x.row(i);
+    T* yi = y.row(i);
+    for (Index j = 0; j < x.cols; ++j) yi[j] = std::max(xi[j], T(0));
+  });
+}
+
+template <class T>
+void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
+  for_rows(y.rows, y.size(), [&](Index i) {
+    const T* yi = y.row(i);
+    const T* dyi = dy.row(i);
+    T* dxi = dx.row(i);
+    for (Index j = 0; j < y.cols; ++j) dxi[j] = yi[j] > T(0) ? dyi[j] : T(0);
+  });
+}
+
+template <class T>
+void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask, View<T> y) {
+  const T keep_scale = T(1.0 / (1.0 - p));
+  for_rows(x.rows, x.size(), [&](Index i) {
+    const T* xi = x.row(i);
+    T* mi = mask.row(i);
+    T* yi = y.row(i);
+    for (Index j = 0; j < x.cols; ++j) {
+      mi[j] = dropout_keeps(seed, std::uint64_t(i * x.cols + j), p) ? keep_scale : T(0);
+      yi[j] = xi[j] * mi[j];
+    }
+  });
+}
+
+template <class T>
+void multiply(ConstView<T> a, ConstView<T> b, View<T> out) {
+  for_rows(a.rows, a.size(), [&](Index i) {
+    const T* ai = a.row(i);
+    const T* bi = b.row(i);
+    T* oi = out.row(i);
+    for (Index j = 0; j < a.cols; ++j) oi[j] = ai[j] * bi[j];
+  });
+}
+
+template <class T>
+void add(ConstView<T> a, ConstView<T> b, View<T> out) {
+  for_rows(a.rows, a.size(), [&](Index i) {
+    const T* ai = a.row(i);
+    const T* bi = b.row(i);
+    T* oi = out.row(i);
+    for (Index j = 0; j < a.cols; ++j) oi[j] = ai[j] + bi[j];
+  });
+}
+
+#define NN_INSTANTIATE(T)                                                                       \
+  template void relu_forward<T>(ConstView<T>, View<T>);                                         \
+  template void relu_backward<T>(ConstView<T>, ConstView<T>, View<T>);                          \
+  template void dropout_forward<T>(ConstView<T>, double, std::uint64_t, View<T>, View<T>);      \
+  template void multiply<T>(ConstView<T>, ConstView<T>, View<T>);                               \
+  template void add<T>(ConstView<T>, ConstView<T>, View<T>);
+NN_INSTANTIATE(float)
+NN_INSTANTIATE(double)
+
+}  // namespace nn::cpu

@@ -1,0 +1,58 @@
+// Linear layer ops on the CPU: the GEMMs go to CBLAS (OpenBLAS).
+#include <cblas.h>
+
+#include "nn/ops.h"
+
+namespace nn::cpu {
+namespace {
+
+// C (m, n) = alpha op(A) op(B) + beta C, row-major, one call per precision.
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, Index m, Index n, Index k, float alpha, const float* a,
+          Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+}
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, Index m, Index n, Index k, double alpha, const double* a,
+          Index lda, const double* b, Index ldb, double beta, double* c, Index ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+}
+
+}  // namespace
+
+template <class T>
+void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
+  // x is (B, in), w is (out, in), b is (1, out), y is (B, out).
+  // Broadcast the bias into y first, then y += x W^T in one GEMM.
+  for (Index i = 0; i < y.rows; ++i) {
+    T* yi = y.row(i);
+    for (Index j = 0; j < y.cols; ++j) yi[j] = b.data[j];
+  }
+  gemm(CblasNoTrans, CblasTrans, x.rows, w.rows, x.cols, T(1), x.data, x.stride, w.data, w.stride, T(1), y.data,
+       y.stride);
+}
+
+template <class T>
+void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx, GradWrite dx_write, View<T> dw,
+                     View<T> db) {
+  // dy is (B, out). dw (out, in) += dy^T x; db (1, out) += sum over rows of dy.
+  gemm(CblasTrans, CblasNoTrans, w.rows, w.cols, x.rows, T(1), dy.data, dy.stride, x.data, x.stride, T(1), dw.data,
+       dw.stride);
+  for (Index i = 0; i < dy.rows; ++i) {
+    const T* dyi = dy.row(i);
+    for (Index j = 0; j < dy.cols; ++j) db.data[j] += dyi[j];
+  }
+  // dx (B, in) = dy W.
+  if (!dx.empty()) {
+    const T beta = dx_write == GradWrite::accumulate ? T(1) : T(0);
+    gemm(CblasNoTrans, CblasNoTrans, dy.rows, w.cols, w.rows, T(1), dy.data, dy.stride, w.data, w.stride, beta,
+         dx.data, dx.stride);
+  }
+}
+
+#define NN_INSTANTIATE(T)                                                                              \
+  template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                  \
+  template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>, \
+                                   View<T>);
+NN_INSTANTIATE(float)
+NN_INSTANTIATE(double)
+
+}  // namespace nn::cpu

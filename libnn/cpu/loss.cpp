@@ -1,0 +1,80 @@
+// Loss ops on the CPU: the uncertainty-weighted L1 and BCE with logits.
+#include <cmath>
+#include <vector>
+
+#include "nn/ops.h"
+
+namespace nn::cpu {
+namespace {
+
+// Number of labelled rows of each target (the denominators of the per-target means).
+template <class T>
+std::vector<double> labelled_rows(ConstView<T> mask) {
+  std::vector<double> count(mask.cols, 0.0);
+  for (Index i = 0; i < mask.rows; ++i)
+    for (Index t = 0; t < mask.cols; ++t) count[t] += double(mask(i, t));
+  return count;
+}
+
+}  // namespace
+
+template <class T>
+double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
+  // Summed in double: the loss is one number per batch, and its accuracy costs nothing.
+  const std::vector<double> count = labelled_rows(mask);
+  std::vector<double> sum(yhat.cols, 0.0);
+  for (Index i = 0; i < yhat.rows; ++i)
+    for (Index t = 0; t < yhat.cols; ++t)
+      if (mask(i, t) != T(0)) sum[t] += std::abs(double(yhat(i, t)) - double(y(i, t))) / double(s(i, t));
+  double loss = 0.0;
+  for (Index t = 0; t < yhat.cols; ++t)
+    if (count[t] > 0) loss += double(w.data[t]) * sum[t] / count[t];
+  return loss;
+}
+
+template <class T>
+void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
+                          View<T> dyhat) {
+  // d|e|/de = sign(e), 0 at e = 0 (as PyTorch); masked labels get no gradient.
+  const std::vector<double> count = labelled_rows(mask);
+  for (Index i = 0; i < yhat.rows; ++i)
+    for (Index t = 0; t < yhat.cols; ++t) {
+      const T e = yhat(i, t) - y(i, t);
+      const T sign = T(e > T(0)) - T(e < T(0));
+      dyhat(i, t) = mask(i, t) != T(0) ? T(double(w.data[t]) / count[t]) * sign / s(i, t) : T(0);
+    }
+}
+
+template <class T>
+double bce_with_logits_loss(ConstView<T> z, ConstView<T> t) {
+  // max(z, 0) - z t + log1p(exp(-|z|)): no exp of a large positive number, finite for any z.
+  double sum = 0.0;
+  for (Index i = 0; i < z.rows; ++i) {
+    const double zi = z(i, 0), ti = t(i, 0);
+    sum += std::max(zi, 0.0) - zi * ti + std::log1p(std::exp(-std::abs(zi)));
+  }
+  return sum / double(z.rows);
+}
+
+template <class T>
+void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
+  // d/dz = (sigmoid(z) - t) / B, with the sigmoid written so exp never overflows.
+  const T inv_rows = T(1) / T(z.rows);
+  for (Index i = 0; i < z.rows; ++i) {
+    const T zi = z(i, 0);
+    const T e = std::exp(-std::abs(zi));
+    const T sigmoid = zi >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+    dz(i, 0) = (sigmoid - t(i, 0)) * inv_rows;
+  }
+}
+
+#define NN_INSTANTIATE(T)                                                                                   \
+  template double weighted_l1_loss<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>); \
+  template void weighted_l1_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, \
+                                        View<T>);                                                           \
+  template double bce_with_logits_loss<T>(ConstView<T>, ConstView<T>);                                      \
+  template void bce_with_logits_backward<T>(ConstView<T>, ConstView<T>, View<T>);
+NN_INSTANTIATE(float)
+NN_INSTANTIATE(double)
+
+}  // namespace nn::cpu

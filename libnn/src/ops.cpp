@@ -1,0 +1,242 @@
+// The checked entry points of the ops: validate shapes and devices, then dispatch.
+#include "nn/ops.h"
+
+#include <cmath>
+#include <tuple>
+
+namespace nn::ops {
+namespace {
+
+template <class T>
+void expect_shape(const View<T>& v, Index rows, Index cols, const char* op, const char* name) {
+  if (v.rows != rows || v.cols != cols)
+    throw Error(str(op, ": ", name, " is (", v.rows, ", ", v.cols, "), expected (", rows, ", ", cols, ")"));
+  if (v.cols > 0 && v.data == nullptr) throw Error(str(op, ": ", name, " has no data"));
+}
+
+template <class T>
+void expect_batch(const View<T>& x, const char* op) {
+  if (x.rows <= 0) throw Error(str(op, ": the batch is empty (0 rows)"));
+}
+
+// The device all arguments share; CPU is the only backend of a build without CUDA.
+template <class... Views>
+Device common_device(const char* op, const Views&... views) {
+  const Device first = std::get<0>(std::forward_as_tuple(views...)).device;
+  if (((views.device != first) || ...)) throw Error(str(op, ": arguments live on different devices"));
+  if (first != Device::cpu) throw Error(str(op, ": no ", to_string(first), " backend in this build of starnn"));
+  return first;
+}
+
+}  // namespace
+
+template <class T>
+void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
+  expect_batch(x, "linear_forward");
+  expect_shape(w, w.rows, x.cols, "linear_forward", "weight");
+  expect_shape(b, 1, w.rows, "linear_forward", "bias");
+  expect_shape(y, x.rows, w.rows, "linear_forward", "output");
+  common_device("linear_forward", x, w, b, y);
+  cpu::linear_forward(x, w, b, y);
+}
+
+template <class T>
+void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx, GradWrite dx_write, View<T> dw,
+                     View<T> db) {
+  expect_batch(x, "linear_backward");
+  expect_shape(dy, x.rows, w.rows, "linear_backward", "output gradient");
+  expect_shape(dw, w.rows, w.cols, "linear_backward", "weight gradient");
+  expect_shape(db, 1, w.rows, "linear_backward", "bias gradient");
+  if (!dx.empty()) expect_shape(dx, x.rows, x.cols, "linear_backward", "input gradient");
+  common_device("linear_backward", x, w, dy, dw, db);
+  cpu::linear_backward(x, w, dy, dx, dx_write, dw, db);
+}
+
+template <class T>
+void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
+                             View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var) {
+  if (x.rows < 2)
+    throw Error(str("batchnorm_forward_train: a training batch needs at least 2 rows, got ", x.rows));
+  const Index d = x.cols;
+  for (auto* v : {&gamma, &beta}) expect_shape(*v, 1, d, "batchnorm_forward_train", "gamma/beta");
+  for (auto* v : {&mean, &invstd, &running_mean, &running_var})
+    expect_shape(*v, 1, d, "batchnorm_forward_train", "statistics");
+  expect_shape(y, x.rows, d, "batchnorm_forward_train", "output");
+  common_device("batchnorm_forward_train", x, gamma, beta, y, mean, invstd, running_mean, running_var);
+  cpu::batchnorm_forward_train(x, gamma, beta, options, y, mean, invstd, running_mean, running_var);
+}
+
+template <class T>
+void batchnorm_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
+                            ConstView<T> running_var, const BatchNormOptions& options, View<T> y) {
+  expect_batch(x, "batchnorm_forward_eval");
+  const Index d = x.cols;
+  for (auto* v : {&gamma, &beta, &running_mean, &running_var})
+    expect_shape(*v, 1, d, "batchnorm_forward_eval", "per-feature vector");
+  expect_shape(y, x.rows, d, "batchnorm_forward_eval", "output");
+  common_device("batchnorm_forward_eval", x, gamma, beta, running_mean, running_var, y);
+  cpu::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, options, y);
+}
+
+template <class T>
+void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma, ConstView<T> dy,
+                        View<T> dx, View<T> dgamma, View<T> dbeta) {
+  expect_batch(x, "batchnorm_backward");
+  const Index d = x.cols;
+  for (auto* v : {&mean, &invstd, &gamma}) expect_shape(*v, 1, d, "batchnorm_backward", "per-feature vector");
+  expect_shape(dgamma, 1, d, "batchnorm_backward", "gamma gradient");
+  expect_shape(dbeta, 1, d, "batchnorm_backward", "beta gradient");
+  expect_shape(dy, x.rows, d, "batchnorm_backward", "output gradient");
+  expect_shape(dx, x.rows, d, "batchnorm_backward", "input gradient");
+  common_device("batchnorm_backward", x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
+  cpu::batchnorm_backward(x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
+}
+
+template <class T>
+void relu_forward(ConstView<T> x, View<T> y) {
+  expect_shape(y, x.rows, x.cols, "relu_forward", "output");
+  common_device("relu_forward", x, y);
+  cpu::relu_forward(x, y);
+}
+
+template <class T>
+void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
+  expect_shape(dy, y.rows, y.cols, "relu_backward", "output gradient");
+  expect_shape(dx, y.rows, y.cols, "relu_backward", "input gradient");
+  common_device("relu_backward", y, dy, dx);
+  cpu::relu_backward(y, dy, dx);
+}
+
+template <class T>
+void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask, View<T> y) {
+  if (!(p >= 0.0 && p < 1.0)) throw Error(str("dropout_forward: probability ", p, " is outside [0, 1)"));
+  expect_shape(mask, x.rows, x.cols, "dropout_forward", "mask");
+  expect_shape(y, x.rows, x.cols, "dropout_forward", "output");
+  common_device("dropout_forward", x, mask, y);
+  cpu::dropout_forward(x, p, seed, mask, y);
+}
+
+template <class T>
+void multiply(ConstView<T> a, ConstView<T> b, View<T> out) {
+  expect_shape(b, a.rows, a.cols, "multiply", "second operand");
+  expect_shape(out, a.rows, a.cols, "multiply", "output");
+  common_device("multiply", a, b, out);
+  cpu::multiply(a, b, out);
+}
+
+template <class T>
+void softmax_rows(ConstView<T> z, View<T> a) {
+  expect_shape(a, z.rows, z.cols, "softmax_rows", "output");
+  common_device("softmax_rows", z, a);
+  cpu::softmax_rows(z, a);
+}
+
+template <class T>
+void attention_forward(ConstView<T> h, ConstView<T> a, View<T> y) {
+  expect_shape(a, h.rows, h.cols, "attention_forward", "attention weights");
+  expect_shape(y, h.rows, h.cols, "attention_forward", "output");
+  common_device("attention_forward", h, a, y);
+  cpu::attention_forward(h, a, y);
+}
+
+template <class T>
+void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T> dh, View<T> dz) {
+  for (auto* v : {&a, &dy}) expect_shape(*v, h.rows, h.cols, "attention_backward", "input");
+  for (auto* v : {&dh, &dz}) expect_shape(*v, h.rows, h.cols, "attention_backward", "gradient");
+  common_device("attention_backward", h, a, dy, dh, dz);
+  cpu::attention_backward(h, a, dy, dh, dz);
+}
+
+template <class T>
+void add(ConstView<T> a, ConstView<T> b, View<T> out) {
+  expect_shape(b, a.rows, a.cols, "add", "second operand");
+  expect_shape(out, a.rows, a.cols, "add", "output");
+  common_device("add", a, b, out);
+  cpu::add(a, b, out);
+}
+
+namespace {
+template <class T>
+void expect_loss_shapes(const char* op, ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask,
+                        ConstView<T> w) {
+  expect_batch(yhat, op);
+  expect_shape(y, yhat.rows, yhat.cols, op, "labels");
+  expect_shape(s, yhat.rows, yhat.cols, op, "label scales");
+  expect_shape(mask, yhat.rows, yhat.cols, op, "label mask");
+  expect_shape(w, 1, yhat.cols, op, "target weights");
+  common_device(op, yhat, y, s, mask, w);
+}
+}  // namespace
+
+template <class T>
+double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
+  expect_loss_shapes("weighted_l1_loss", yhat, y, s, mask, w);
+  return cpu::weighted_l1_loss(yhat, y, s, mask, w);
+}
+
+template <class T>
+void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
+                          View<T> dyhat) {
+  expect_loss_shapes("weighted_l1_backward", yhat, y, s, mask, w);
+  expect_shape(dyhat, yhat.rows, yhat.cols, "weighted_l1_backward", "prediction gradient");
+  cpu::weighted_l1_backward(yhat, y, s, mask, w, dyhat);
+}
+
+template <class T>
+double bce_with_logits_loss(ConstView<T> z, ConstView<T> t) {
+  expect_batch(z, "bce_with_logits_loss");
+  expect_shape(z, z.rows, 1, "bce_with_logits_loss", "logits");
+  expect_shape(t, z.rows, 1, "bce_with_logits_loss", "targets");
+  common_device("bce_with_logits_loss", z, t);
+  return cpu::bce_with_logits_loss(z, t);
+}
+
+template <class T>
+void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
+  expect_batch(z, "bce_with_logits_backward");
+  expect_shape(z, z.rows, 1, "bce_with_logits_backward", "logits");
+  expect_shape(t, z.rows, 1, "bce_with_logits_backward", "targets");
+  expect_shape(dz, z.rows, 1, "bce_with_logits_backward", "logit gradient");
+  common_device("bce_with_logits_backward", z, t, dz);
+  cpu::bce_with_logits_backward(z, t, dz);
+}
+
+template <class T>
+void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const AdamStep& step) {
+  for (auto* b : {&m, &v}) expect_shape(*b, params.rows, params.cols, "adam_step", "moment buffer");
+  expect_shape(grads, params.rows, params.cols, "adam_step", "gradient buffer");
+  if (!params.contiguous()) throw Error("adam_step: the parameter buffer must be contiguous");
+  if (step.step < 1) throw Error(str("adam_step: step ", step.step, " must be at least 1"));
+  if (!(step.lr >= 0.0) || !std::isfinite(step.lr)) throw Error(str("adam_step: learning rate ", step.lr));
+  common_device("adam_step", params, grads, m, v);
+  cpu::adam_step(params, grads, m, v, step);
+}
+
+#define NN_INSTANTIATE(T)                                                                                       \
+  template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                           \
+  template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>,        \
+                                   View<T>);                                                                    \
+  template void batchnorm_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&,   \
+                                           View<T>, View<T>, View<T>, View<T>, View<T>);                        \
+  template void batchnorm_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, \
+                                          const BatchNormOptions&, View<T>);                                    \
+  template void batchnorm_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,     \
+                                      View<T>, View<T>, View<T>);                                               \
+  template void relu_forward<T>(ConstView<T>, View<T>);                                                         \
+  template void relu_backward<T>(ConstView<T>, ConstView<T>, View<T>);                                          \
+  template void dropout_forward<T>(ConstView<T>, double, std::uint64_t, View<T>, View<T>);                      \
+  template void multiply<T>(ConstView<T>, ConstView<T>, View<T>);                                               \
+  template void softmax_rows<T>(ConstView<T>, View<T>);                                                         \
+  template void attention_forward<T>(ConstView<T>, ConstView<T>, View<T>);                                      \
+  template void attention_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);              \
+  template void add<T>(ConstView<T>, ConstView<T>, View<T>);                                                    \
+  template double weighted_l1_loss<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>);     \
+  template void weighted_l1_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,    \
+                                        View<T>);                                                               \
+  template double bce_with_logits_loss<T>(ConstView<T>, ConstView<T>);                                          \
+  template void bce_with_logits_backward<T>(ConstView<T>, ConstView<T>, View<T>);                               \
+  template void adam_step<T>(View<T>, ConstView<T>, View<T>, View<T>, const AdamStep&);
+NN_INSTANTIATE(float)
+NN_INSTANTIATE(double)
+
+}  // namespace nn::ops
