@@ -61,6 +61,16 @@ void multiply(ConstView<T> a, ConstView<T> b, View<T> out) {
 }
 
 template <class T>
+void copy(ConstView<T> src, View<T> dst) {
+  for_rows(src.rows, src.size(), [&](Index i) { std::copy(src.row(i), src.row(i) + src.cols, dst.row(i)); });
+}
+
+template <class T>
+void fill(View<T> dst, T value) {
+  for_rows(dst.rows, dst.size(), [&](Index i) { std::fill(dst.row(i), dst.row(i) + dst.cols, value); });
+}
+
+template <class T>
 void add(ConstView<T> a, ConstView<T> b, View<T> out) {
   for_rows(a.rows, a.size(), [&](Index i) {
     const T* ai = a.row(i);
@@ -75,6 +85,8 @@ void add(ConstView<T> a, ConstView<T> b, View<T> out) {
   template void relu_backward<T>(ConstView<T>, ConstView<T>, View<T>);                          \
   template void dropout_forward<T>(ConstView<T>, double, std::uint64_t, View<T>, View<T>);      \
   template void multiply<T>(ConstView<T>, ConstView<T>, View<T>);                               \
+  template void copy<T>(ConstView<T>, View<T>);                                                 \
+  template void fill<T>(View<T>, T);                                                            \
   template void add<T>(ConstView<T>, ConstView<T>, View<T>);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

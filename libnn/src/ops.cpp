@@ -148,6 +148,19 @@ void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T>
 }
 
 template <class T>
+void copy(ConstView<T> src, View<T> dst) {
+  expect_shape(dst, src.rows, src.cols, "copy", "destination");
+  common_device("copy", src, dst);
+  cpu::copy(src, dst);
+}
+
+template <class T>
+void fill(View<T> dst, T value) {
+  common_device("fill", dst);
+  cpu::fill(dst, value);
+}
+
+template <class T>
 void add(ConstView<T> a, ConstView<T> b, View<T> out) {
   expect_shape(b, a.rows, a.cols, "add", "second operand");
   expect_shape(out, a.rows, a.cols, "add", "output");
@@ -229,6 +242,8 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
   template void softmax_rows<T>(ConstView<T>, View<T>);                                                         \
   template void attention_forward<T>(ConstView<T>, ConstView<T>, View<T>);                                      \
   template void attention_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);              \
+  template void copy<T>(ConstView<T>, View<T>);                                                                 \
+  template void fill<T>(View<T>, T);                                                                            \
   template void add<T>(ConstView<T>, ConstView<T>, View<T>);                                                    \
   template double weighted_l1_loss<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>);     \
   template void weighted_l1_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,    \

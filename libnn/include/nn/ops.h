@@ -80,6 +80,12 @@ struct AdamStep {
   template <class T>                                                                                \
   void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T> dh, View<T> dz); \
                                                                                                     \
+  /* dst = src (same shape, any strides) */                                                         \
+  template <class T>                                                                                \
+  void copy(ConstView<T> src, View<T> dst);                                                         \
+  /* every element of dst = value */                                                                \
+  template <class T>                                                                                \
+  void fill(View<T> dst, T value);                                                                  \
   /* out = a + b (out may be a or b) */                                                             \
   template <class T>                                                                                \
   void add(ConstView<T> a, ConstView<T> b, View<T> out);                                            \

@@ -1,0 +1,53 @@
+#pragma once
+// The training loss of a net's output (B, n_targets [+ 1 logit]):
+//   regression  weighted L1 (the thesis's custom_loss):
+//               L_reg = sum_t w_t mean_{i labelled} |yhat_it - y_it| / s_it,
+//               s_it = max(sigma_it / mean_train(sigma_t), s_min), 1 without an error column
+//   classifier  BCE with logits on the last column
+//   total       alpha L_reg + (1 - alpha) L_cls  (alpha = 1 without a classifier)
+#include <vector>
+
+#include "nn/ops.h"
+
+namespace nn {
+
+// The labels of one batch. y, scale and mask are (B, n_targets): mask is 1 where label t of
+// row i exists (y is then finite), 0 where it is missing. label is (B, 1) for the classifier.
+template <class T>
+struct Targets {
+  ConstView<T> y;
+  ConstView<T> scale;
+  ConstView<T> mask;
+  ConstView<T> label;
+};
+
+struct LossSpec {
+  std::vector<double> weights;  // one per target
+  double alpha = 1.0;           // share of the regression loss when a classifier is trained
+};
+
+// s = max(sigma / mean_sigma, s_min), elementwise: the per-label scale of the weighted L1.
+NN_API double label_scale(double sigma, double mean_train_sigma, double s_min);
+
+template <class T>
+class NetLoss {
+ public:
+  NetLoss(const LossSpec& spec, bool with_classifier);
+  // The loss of out (B, n_targets [+ 1]).
+  double value(ConstView<T> out, const Targets<T>& targets);
+  // The loss, and its gradient with respect to out (owned, valid until the next call).
+  double value_and_gradient(ConstView<T> out, const Targets<T>& targets);
+  ConstView<T> gradient() const { return grad_; }
+
+ private:
+  void check(ConstView<T> out, const Targets<T>& targets) const;
+  LossSpec spec_;
+  bool with_classifier_;
+  Tensor<T> weights_;  // (1, n_targets)
+  Tensor<T> grad_;
+};
+
+extern template class NN_API NetLoss<float>;
+extern template class NN_API NetLoss<double>;
+
+}  // namespace nn

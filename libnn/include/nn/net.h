@@ -1,0 +1,139 @@
+#pragma once
+// The thesis's net (§4.3), made precise in DESIGN.md:
+//   Backbone ("sandwich"): widths w = features_scale(n_init, n_max, depth).
+//     stem Linear(n_in -> w_0)
+//     encoder level i = 0..depth-1: block(w_i), then down Linear(w_i -> w_{i+1}) except at the last
+//     decoder level i = depth-2..0: up Linear(w_{i+1} -> w_i) (+ encoder level i output with
+//     U-Net skips), then block(w_i)
+//   Heads on the backbone output h (B, w_0):
+//     linear   one Linear(w_0 -> n_targets)
+//     causal   head k = Linear(w_0 + k -> 1) on concat(h, y_0 .. y_{k-1})
+//     classifier (optional) Linear(w_0 + n_targets -> 1) on concat(h, all y): one logit
+//   Net output (B, n_targets [+ 1 logit]).
+// Parameter names follow PyTorch's state_dict of the same net: stem, enc.i, down.i, up.i,
+// dec.i, head (linear) or heads.k (causal), cls.
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "nn/blocks.h"
+
+namespace nn {
+
+enum class Skips { none, additive };
+enum class HeadType { linear, causal };
+enum class Classifier { none, binary };
+
+// The `depth` widths between n_init and n_max, geometric, rounded to multiples of 8
+// (round half to even, as Python's round): (64, 2048, 12) -> 64, 88, 120, ..., 1496, 2048.
+NN_API std::vector<Index> features_scale(Index n_init, Index n_max, Index depth);
+
+struct BackboneSpec {
+  Index n_init = 64;
+  Index n_max = 2048;
+  Index depth = 12;
+  BlockType block = BlockType::resdense;
+  Skips skips = Skips::additive;
+  double dropout = 0.0;  // after every block (identity when 0)
+};
+
+struct HeadSpec {
+  HeadType type = HeadType::linear;
+  Index n_targets = 1;
+  Classifier classifier = Classifier::none;
+};
+
+struct NetSpec {
+  Index n_inputs = 0;
+  BackboneSpec backbone;
+  HeadSpec heads;
+  std::uint64_t seed = 0;  // initial parameters and dropout masks
+};
+
+template <class T>
+class Backbone final : public Module<T> {
+ public:
+  Backbone(Index n_inputs, const BackboneSpec& spec, std::uint64_t dropout_seed);
+  Index in_features() const override { return stem_.in_features(); }
+  Index out_features() const override { return widths_.front(); }
+  const std::vector<Index>& widths() const { return widths_; }
+  // Saves: every sublayer its own; with skips, the encoder outputs stay in their blocks.
+  ConstView<T> forward(ConstView<T> x, Mode mode) override;
+  ConstView<T> backward(ConstView<T> dy) override;
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
+  void reset_parameters(Rng& rng) override;
+  // The next training forward draws the same dropout masks as the last (gradient checks).
+  void repeat_last_dropout_masks();
+
+ private:
+  struct Level {
+    std::unique_ptr<ResDense<T>> block;
+    std::unique_ptr<Dropout<T>> dropout;
+  };
+  ConstView<T> run_level(Level& level, ConstView<T> x, Mode mode);
+  ConstView<T> back_level(Level& level, ConstView<T> dy);
+
+  std::vector<Index> widths_;
+  Skips skips_;
+  Linear<T> stem_;
+  std::vector<Level> enc_, dec_;                    // dec_[i] is decoder level i
+  std::vector<std::unique_ptr<Linear<T>>> down_, up_;  // down_[i]: w_i -> w_{i+1}; up_[i]: w_{i+1} -> w_i
+  std::vector<ConstView<T>> enc_out_;               // encoder level outputs, for the skips
+  std::vector<Tensor<T>> skip_sum_;                 // up(h) + e_i per decoder level
+  Tensor<T> grad_sum_;                              // gradient meeting at an encoder output
+};
+
+template <class T>
+class Heads final : public Module<T> {
+ public:
+  Heads(Index features, const HeadSpec& spec);
+  Index in_features() const override { return features_; }
+  Index out_features() const override { return spec_.n_targets + (spec_.classifier == Classifier::binary); }
+  // Saves: concat(h, y) in one buffer that every head reads a leading block of columns from.
+  ConstView<T> forward(ConstView<T> h, Mode mode) override;
+  ConstView<T> backward(ConstView<T> dy) override;
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
+  void reset_parameters(Rng& rng) override;
+
+ private:
+  Index features_;
+  HeadSpec spec_;
+  std::vector<std::unique_ptr<Linear<T>>> heads_;  // one (linear) or one per target (causal)
+  std::optional<Linear<T>> cls_;
+  Tensor<T> concat_, out_, dconcat_, dy_target_;
+};
+
+template <class T>
+class Net final : public Module<T> {
+ public:
+  explicit Net(const NetSpec& spec);
+  const NetSpec& spec() const { return spec_; }
+  Index in_features() const override { return backbone_.in_features(); }
+  Index out_features() const override { return heads_.out_features(); }
+  // x (B, n_inputs) must be finite: a NaN or infinity is an nn::Error naming row and column.
+  ConstView<T> forward(ConstView<T> x, Mode mode) override;
+  ConstView<T> backward(ConstView<T> dy) override;
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
+  void reset_parameters(Rng& rng) override;
+
+  // The contiguous parameters and gradients of the whole net.
+  ParameterStore<T>& parameters() { return store_; }
+  const ParameterStore<T>& parameters() const { return store_; }
+  const std::vector<Index>& widths() const { return backbone_.widths(); }
+  void repeat_last_dropout_masks() { backbone_.repeat_last_dropout_masks(); }
+
+ private:
+  NetSpec spec_;
+  Backbone<T> backbone_;
+  Heads<T> heads_;
+  ParameterStore<T> store_;
+};
+
+extern template class NN_API Backbone<float>;
+extern template class NN_API Backbone<double>;
+extern template class NN_API Heads<float>;
+extern template class NN_API Heads<double>;
+extern template class NN_API Net<float>;
+extern template class NN_API Net<double>;
+
+}  // namespace nn

@@ -1,0 +1,55 @@
+#include <cmath>
+
+#include "nn/layers.h"
+
+namespace nn {
+
+template <class T>
+Linear<T>::Linear(Index in_features, Index out_features) {
+  if (in_features <= 0 || out_features <= 0)
+    throw Error(str("Linear(", in_features, ", ", out_features, "): sizes must be positive"));
+  weight.rows = out_features;
+  weight.cols = in_features;
+  bias.rows = 1;
+  bias.cols = out_features;
+}
+
+template <class T>
+void Linear<T>::reset_parameters(Rng& rng) {
+  // PyTorch's default: kaiming_uniform(a = sqrt(5)) for W, which is U(-1/sqrt(in), 1/sqrt(in)),
+  // and the same bound for b.
+  const double bound = 1.0 / std::sqrt(double(in_features()));
+  for (Index k = 0; k < weight.value.size(); ++k) weight.value.data[k] = T(rng.uniform(-bound, bound));
+  for (Index k = 0; k < bias.value.size(); ++k) bias.value.data[k] = T(rng.uniform(-bound, bound));
+}
+
+template <class T>
+void Linear<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
+  visitor.parameter(join_name(prefix, "weight"), weight);
+  visitor.parameter(join_name(prefix, "bias"), bias);
+}
+
+template <class T>
+ConstView<T> Linear<T>::forward(ConstView<T> x, Mode) {
+  x_ = x;
+  y_.resize(x.rows, out_features());
+  ops::linear_forward<T>(x, weight.value, bias.value, y_);
+  return y_;
+}
+
+template <class T>
+ConstView<T> Linear<T>::backward(ConstView<T> dy) {
+  dx_.resize(x_.rows, in_features());
+  ops::linear_backward<T>(x_, weight.value, dy, dx_, GradWrite::overwrite, weight.grad, bias.grad);
+  return dx_;
+}
+
+template <class T>
+void Linear<T>::backward_accumulate(ConstView<T> dy, View<T> dx) {
+  ops::linear_backward<T>(x_, weight.value, dy, dx, GradWrite::accumulate, weight.grad, bias.grad);
+}
+
+template class Linear<float>;
+template class Linear<double>;
+
+}  // namespace nn

@@ -1,0 +1,63 @@
+#include "nn/loss.h"
+
+#include <algorithm>
+
+namespace nn {
+
+double label_scale(double sigma, double mean_train_sigma, double s_min) {
+  return std::max(sigma / mean_train_sigma, s_min);
+}
+
+template <class T>
+NetLoss<T>::NetLoss(const LossSpec& spec, bool with_classifier) : spec_(spec), with_classifier_(with_classifier) {
+  if (spec.weights.empty()) throw Error("loss: no target weights");
+  if (!(spec.alpha >= 0.0 && spec.alpha <= 1.0)) throw Error(str("loss: alpha ", spec.alpha, " is outside [0, 1]"));
+  weights_.resize(1, Index(spec.weights.size()));
+  for (std::size_t t = 0; t < spec.weights.size(); ++t) weights_(0, Index(t)) = T(spec.weights[t]);
+}
+
+template <class T>
+void NetLoss<T>::check(ConstView<T> out, const Targets<T>& targets) const {
+  const Index n_targets = weights_.cols();
+  if (out.cols != n_targets + with_classifier_)
+    throw Error(str("loss: the net has ", out.cols, " outputs, the loss expects ", n_targets + with_classifier_));
+  if (with_classifier_ && targets.label.rows != out.rows)
+    throw Error(str("loss: ", targets.label.rows, " class labels for ", out.rows, " rows"));
+}
+
+template <class T>
+double NetLoss<T>::value(ConstView<T> out, const Targets<T>& targets) {
+  check(out, targets);
+  const Index n_targets = weights_.cols();
+  const double alpha = with_classifier_ ? spec_.alpha : 1.0;
+  double loss = alpha * ops::weighted_l1_loss<T>(out.col_range(0, n_targets), targets.y, targets.scale, targets.mask,
+                                                 weights_);
+  if (with_classifier_)
+    loss += (1.0 - alpha) * ops::bce_with_logits_loss<T>(out.col_range(n_targets, 1), targets.label);
+  return loss;
+}
+
+template <class T>
+double NetLoss<T>::value_and_gradient(ConstView<T> out, const Targets<T>& targets) {
+  const double loss = value(out, targets);
+  const Index n_targets = weights_.cols();
+  const double alpha = with_classifier_ ? spec_.alpha : 1.0;
+  grad_.resize(out.rows, out.cols);
+  View<T> grad = grad_.view();
+  ops::weighted_l1_backward<T>(out.col_range(0, n_targets), targets.y, targets.scale, targets.mask, weights_,
+                               grad.col_range(0, n_targets));
+  if (with_classifier_) {
+    ops::bce_with_logits_backward<T>(out.col_range(n_targets, 1), targets.label, grad.col_range(n_targets, 1));
+    // Scale each part by its share of the total.
+    for (Index i = 0; i < out.rows; ++i) {
+      for (Index t = 0; t < n_targets; ++t) grad(i, t) *= T(alpha);
+      grad(i, n_targets) *= T(1.0 - alpha);
+    }
+  }
+  return loss;
+}
+
+template class NetLoss<float>;
+template class NetLoss<double>;
+
+}  // namespace nn

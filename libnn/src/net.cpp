@@ -1,0 +1,53 @@
+#include <cmath>
+
+#include "nn/net.h"
+
+namespace nn {
+
+template <class T>
+Net<T>::Net(const NetSpec& spec)
+    : spec_(spec),
+      backbone_(spec.n_inputs, spec.backbone, Rng::derive(spec.seed, 1).next_u64()),
+      heads_(backbone_.out_features(), spec.heads) {
+  store_.bind(*this);
+  Rng rng = Rng::derive(spec.seed, 0);
+  reset_parameters(rng);
+}
+
+template <class T>
+void Net<T>::reset_parameters(Rng& rng) {
+  backbone_.reset_parameters(rng);
+  heads_.reset_parameters(rng);
+}
+
+template <class T>
+void Net<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
+  backbone_.visit(visitor, prefix);
+  heads_.visit(visitor, prefix);
+}
+
+template <class T>
+ConstView<T> Net<T>::forward(ConstView<T> x, Mode mode) {
+  if (x.rows <= 0) throw Error("net forward: the batch is empty (0 rows)");
+  if (x.cols != in_features())
+    throw Error(str("net forward: input has ", x.cols, " columns, the net expects ", in_features()));
+  if (x.device == Device::cpu) {
+    // A NaN entering a batch-norm net spreads to every row of the batch: stop it at the door.
+    for (Index i = 0; i < x.rows; ++i)
+      for (Index j = 0; j < x.cols; ++j)
+        if (!std::isfinite(x(i, j))) throw Error(str("net forward: input row ", i, ", column ", j, " is ", x(i, j)));
+  }
+  return heads_.forward(backbone_.forward(x, mode), mode);
+}
+
+template <class T>
+ConstView<T> Net<T>::backward(ConstView<T> dy) {
+  if (dy.cols != out_features())
+    throw Error(str("net backward: gradient has ", dy.cols, " columns, the net has ", out_features(), " outputs"));
+  return backbone_.backward(heads_.backward(dy));
+}
+
+template class Net<float>;
+template class Net<double>;
+
+}  // namespace nn

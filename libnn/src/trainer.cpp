@@ -1,0 +1,105 @@
+#include <algorithm>
+#include <numeric>
+
+#include "nn/train.h"
+
+namespace nn {
+
+template <class T>
+Trainer<T>::Trainer(Net<T>& net, NetLoss<T>& loss, Adam<T>& adam, const Schedule& schedule,
+                    const TrainOptions& options)
+    : net_(net),
+      loss_(loss),
+      adam_(adam),
+      schedule_(schedule),
+      options_(options),
+      with_label_(net.spec().heads.classifier == Classifier::binary) {
+  if (options.batch_size < 2) throw Error(str("training: batch_size ", options.batch_size, " must be at least 2"));
+}
+
+template <class T>
+Index Trainer<T>::batches_per_epoch(Index rows) const {
+  const Index full = rows / options_.batch_size, rest = rows % options_.batch_size;
+  return full + (rest >= 2);
+}
+
+template <class T>
+void Trainer<T>::gather(const Dataset<T>& data, const std::vector<Index>& order, Index first, Index count,
+                        Augment augment, Rng& rng) {
+  const Index n_in = data.x.cols(), n_targets = data.y.cols();
+  x_.resize(count, n_in);
+  y_.resize(count, n_targets);
+  scale_.resize(count, n_targets);
+  mask_.resize(count, n_targets);
+  if (with_label_) label_.resize(count, 1);
+  for (Index r = 0; r < count; ++r) {
+    const Index src = order.empty() ? first + r : order[first + r];
+    for (Index j = 0; j < n_in; ++j) {
+      T value = data.x(src, j);
+      if (augment == Augment::from_input_errors) value += T(rng.normal()) * data.x_error(src, j);
+      x_(r, j) = value;
+    }
+    for (Index t = 0; t < n_targets; ++t) {
+      y_(r, t) = data.y(src, t);
+      scale_(r, t) = data.scale(src, t);
+      mask_(r, t) = data.mask(src, t);
+    }
+    if (with_label_) label_(r, 0) = data.label(src, 0);
+  }
+}
+
+template <class T>
+Targets<T> Trainer<T>::batch_targets() const {
+  return {y_.view(), scale_.view(), mask_.view(), with_label_ ? label_.view() : ConstView<T>()};
+}
+
+template <class T>
+double Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng) {
+  if (options_.augment == Augment::from_input_errors && data.x_error.rows() != data.rows())
+    throw Error("training: augmentation from input errors needs the input error columns");
+  const Index rows = data.rows();
+  order_.resize(rows);
+  std::iota(order_.begin(), order_.end(), Index(0));
+  for (Index i = rows - 1; i > 0; --i) std::swap(order_[i], order_[rng.below(std::uint64_t(i + 1))]);
+
+  double sum = 0.0;
+  Index batches = 0;
+  for (Index first = 0; first + 2 <= rows; first += options_.batch_size) {
+    const Index count = std::min(options_.batch_size, rows - first);
+    if (count < 2) break;
+    gather(data, order_, first, count, options_.augment, rng);
+    net_.parameters().zero_grad();
+    sum += loss_.value_and_gradient(net_.forward(x_.view(), Mode::train), batch_targets());
+    net_.backward(loss_.gradient());
+    const ScheduleValue s = schedule_.at(adam_.steps());
+    adam_.step(s.lr, s.beta1);
+    ++batches;
+  }
+  return batches ? sum / double(batches) : 0.0;
+}
+
+template <class T>
+double Trainer<T>::evaluate(const Dataset<T>& data) {
+  const Index rows = data.rows();
+  double sum = 0.0;
+  Rng unused(0);
+  for (Index first = 0; first < rows; first += options_.batch_size) {
+    const Index count = std::min(options_.batch_size, rows - first);
+    gather(data, {}, first, count, Augment::none, unused);
+    sum += double(count) * loss_.value(net_.forward(x_.view(), Mode::eval), batch_targets());
+  }
+  return rows ? sum / double(rows) : 0.0;
+}
+
+template <class T>
+void Trainer<T>::predict(ConstView<T> x, View<T> out) {
+  for (Index first = 0; first < x.rows; first += options_.batch_size) {
+    const Index count = std::min(options_.batch_size, x.rows - first);
+    ops::copy<T>(net_.forward(x.row_range(first, count), Mode::eval), out.row_range(first, count));
+  }
+}
+
+template class Trainer<float>;
+template class Trainer<double>;
+
+}  // namespace nn

@@ -1,0 +1,200 @@
+// Finite-difference checks, in double, of every hand-derived backward pass: each layer, each
+// block, backbones with every head kind, and the losses. Each test prints its worst error.
+#include "harness.h"
+#include "nn/loss.h"
+#include "nn/net.h"
+
+namespace nn::test {
+namespace {
+
+constexpr double kMaxGradientError = 1e-6;
+
+void expect_gradients(const std::string& what, Module<double>& module, Index batch, std::uint64_t seed,
+                      const std::function<void()>& before_forward = [] {}) {
+  ParameterStore<double> store;
+  store.bind(module);
+  Rng rng(seed);
+  module.reset_parameters(rng);
+  Tensor<double> x = random_tensor(batch, module.in_features(), rng);
+  const GradientCheck check = check_module_gradients(module, store, x, rng, before_forward);
+  std::cout << "[gradient check] " << what << ": worst error " << check.worst << " (" << check.worst_name << ", "
+            << check.checked << " derivatives)\n";
+  EXPECT_LT(check.worst, kMaxGradientError) << what << ", worst at " << check.worst_name;
+}
+
+TEST(GradientCheck, Linear) {
+  Linear<double> m(5, 3);
+  expect_gradients("Linear", m, 7, 1);
+}
+
+TEST(GradientCheck, BatchNorm1d) {
+  BatchNorm1d<double> m(6);
+  ParameterStore<double> store;
+  store.bind(m);
+  Rng rng(2);
+  // Non-trivial gamma and beta, so their gradients mix into dx.
+  for (Index j = 0; j < 6; ++j) {
+    m.weight.value.data[j] = 1.0 + 0.3 * rng.normal();
+    m.bias.value.data[j] = 0.3 * rng.normal();
+  }
+  Tensor<double> x = random_tensor(9, 6, rng, 2.0);
+  const GradientCheck check = check_module_gradients(m, store, x, rng);
+  std::cout << "[gradient check] BatchNorm1d: worst error " << check.worst << " (" << check.worst_name << ")\n";
+  EXPECT_LT(check.worst, kMaxGradientError);
+}
+
+TEST(GradientCheck, ReLU) {
+  ReLU<double> m(6);
+  expect_gradients("ReLU", m, 8, 3);
+}
+
+TEST(GradientCheck, Dropout) {
+  Dropout<double> m(6, 0.3, 42);
+  bool first = true;
+  // The objective must see one fixed mask, the one the backward pass used.
+  expect_gradients("Dropout(0.3)", m, 8, 4, [&] {
+    if (!first) m.repeat_last_mask();
+    first = false;
+  });
+}
+
+TEST(GradientCheck, AttentionDense) {
+  AttentionDense<double> m(6);
+  expect_gradients("AttentionDense", m, 5, 5);
+}
+
+TEST(GradientCheck, ResDense) {
+  ResDense<double> m(8, BlockType::resdense);
+  expect_gradients("ResDense", m, 10, 6);
+}
+
+TEST(GradientCheck, AResDense) {
+  ResDense<double> m(8, BlockType::aresdense);
+  expect_gradients("AResDense", m, 10, 7);
+}
+
+NetSpec small_net(BlockType block, Skips skips, HeadType head, Classifier cls) {
+  NetSpec spec;
+  spec.n_inputs = 5;
+  spec.backbone = {8, 24, 3, block, skips, 0.0};
+  spec.heads = {head, 3, cls};
+  spec.seed = 11;
+  return spec;
+}
+
+TEST(GradientCheck, BackboneWithLinearHead) {
+  Net<double> net(small_net(BlockType::resdense, Skips::none, HeadType::linear, Classifier::none));
+  expect_gradients("backbone (ResDense, no skips) + linear head", net, 12, 8);
+}
+
+TEST(GradientCheck, BackboneWithSkipsCausalHeadsAndClassifier) {
+  Net<double> net(small_net(BlockType::resdense, Skips::additive, HeadType::causal, Classifier::binary));
+  expect_gradients("backbone (ResDense, U-Net skips) + causal heads + classifier", net, 12, 9);
+}
+
+TEST(GradientCheck, AttentionBackboneWithLinearHeadAndClassifier) {
+  Net<double> net(small_net(BlockType::aresdense, Skips::additive, HeadType::linear, Classifier::binary));
+  expect_gradients("backbone (AResDense, U-Net skips) + linear head + classifier", net, 12, 10);
+}
+
+TEST(GradientCheck, BackboneWithDropout) {
+  NetSpec spec = small_net(BlockType::resdense, Skips::additive, HeadType::causal, Classifier::none);
+  spec.backbone.dropout = 0.2;
+  spec.backbone.depth = 2;
+  Net<double> net(spec);
+  bool first = true;
+  expect_gradients("backbone with dropout 0.2", net, 12, 12, [&] {
+    if (!first) net.repeat_last_dropout_masks();
+    first = false;
+  });
+}
+
+// The losses: d loss / d prediction against central differences.
+template <class LossFn, class GradFn>
+double loss_gradient_error(Tensor<double>& pred, LossFn loss, GradFn grad) {
+  const double h = 1e-6;
+  Tensor<double> analytic(pred.rows(), pred.cols());
+  grad(analytic.view());
+  std::vector<double> a(analytic.data(), analytic.data() + analytic.size()), n;
+  for (Index k = 0; k < pred.size(); ++k) {
+    const double saved = pred.data()[k];
+    pred.data()[k] = saved + h;
+    const double plus = loss();
+    pred.data()[k] = saved - h;
+    const double minus = loss();
+    pred.data()[k] = saved;
+    n.push_back((plus - minus) / (2 * h));
+  }
+  return gradient_error(a, n);
+}
+
+TEST(GradientCheck, WeightedL1WithMissingLabels) {
+  Rng rng(13);
+  Tensor<double> yhat = random_tensor(10, 3, rng), y = random_tensor(10, 3, rng);
+  Tensor<double> s(10, 3), mask(10, 3), w(1, 3);
+  for (Index k = 0; k < 30; ++k) {
+    s.data()[k] = 0.2 + rng.uniform();
+    mask.data()[k] = rng.uniform() < 0.8 ? 1.0 : 0.0;
+  }
+  w(0, 0) = 10, w(0, 1) = 3, w(0, 2) = 1;
+  const double e = loss_gradient_error(
+      yhat, [&] { return ops::weighted_l1_loss<double>(yhat.view(), y.view(), s.view(), mask.view(), w.view()); },
+      [&](View<double> g) { ops::weighted_l1_backward<double>(yhat.view(), y.view(), s.view(), mask.view(), w.view(), g); });
+  std::cout << "[gradient check] weighted L1: worst error " << e << "\n";
+  EXPECT_LT(e, kMaxGradientError);
+}
+
+TEST(GradientCheck, BceWithLogits) {
+  Rng rng(14);
+  Tensor<double> z = random_tensor(10, 1, rng, 4.0), t(10, 1);
+  for (Index i = 0; i < 10; ++i) t(i, 0) = rng.uniform() < 0.5 ? 0.0 : 1.0;
+  const double e = loss_gradient_error(
+      z, [&] { return ops::bce_with_logits_loss<double>(z.view(), t.view()); },
+      [&](View<double> g) { ops::bce_with_logits_backward<double>(z.view(), t.view(), g); });
+  std::cout << "[gradient check] BCE with logits: worst error " << e << "\n";
+  EXPECT_LT(e, kMaxGradientError);
+}
+
+TEST(GradientCheck, RegressionAndClassifierLossThroughTheNet) {
+  // The whole training objective, alpha L1 + (1 - alpha) BCE, differentiated down to the
+  // parameters of the net.
+  Net<double> net(small_net(BlockType::aresdense, Skips::additive, HeadType::causal, Classifier::binary));
+  Rng rng(15);
+  const Index batch = 12;
+  Tensor<double> x = random_tensor(batch, 5, rng), y = random_tensor(batch, 3, rng);
+  Tensor<double> s(batch, 3), mask(batch, 3), label(batch, 1);
+  for (Index k = 0; k < s.size(); ++k) {
+    s.data()[k] = 0.5 + rng.uniform();
+    mask.data()[k] = rng.uniform() < 0.9 ? 1.0 : 0.0;
+  }
+  for (Index i = 0; i < batch; ++i) label(i, 0) = i % 2;
+  NetLoss<double> loss({{10.0, 3.0, 1.0}, 0.7}, true);
+  const Targets<double> targets{y.view(), s.view(), mask.view(), label.view()};
+
+  net.parameters().zero_grad();
+  loss.value_and_gradient(net.forward(x.view(), Mode::train), targets);
+  net.backward(loss.gradient());
+  Tensor<double> analytic = copy_of(net.parameters().grads());
+  View<double> values = net.parameters().values();
+  double worst = 0.0;
+  for (const auto& entry : net.parameters().entries()) {
+    const Index count = entry.param->rows * entry.param->cols;
+    std::vector<double> a(analytic.data() + entry.offset, analytic.data() + entry.offset + count), n;
+    for (Index k = 0; k < count; ++k) {
+      double& v = values.data[entry.offset + k];
+      const double saved = v;
+      v = saved + 1e-6;
+      const double plus = loss.value(net.forward(x.view(), Mode::train), targets);
+      v = saved - 1e-6;
+      const double minus = loss.value(net.forward(x.view(), Mode::train), targets);
+      v = saved;
+      n.push_back((plus - minus) / 2e-6);
+    }
+    worst = std::max(worst, gradient_error(a, n));
+  }
+  std::cout << "[gradient check] net + weighted L1 + BCE (alpha 0.7), all parameters: worst error " << worst << "\n";
+  EXPECT_LT(worst, kMaxGradientError);
+}
+
+}  // namespace
+}  // namespace nn::test
