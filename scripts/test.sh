@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The one test command: installs missing packages, configures, builds and runs every test.
+#   STARNN_BUILD_DIR  build directory (default: build)
+#   STARNN_CUDA       AUTO, ON or OFF (default: AUTO)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+build_dir="${STARNN_BUILD_DIR:-build}"
+jobs="$(nproc)"
+
+bash scripts/setup.sh
+# ccache, when installed, is picked up by cmake/Dependencies.cmake.
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTARNN_CUDA="${STARNN_CUDA:-AUTO}"
+cmake --build "$build_dir" -j "$jobs"
+ctest --test-dir "$build_dir" --output-on-failure -j "$jobs"
