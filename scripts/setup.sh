@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build ccache pkg-config python3
-          libopenblas-dev nlohmann-json3-dev libcfitsio-dev
+          libopenblas-openmp-dev nlohmann-json3-dev libcfitsio-dev
           libgtest-dev libbenchmark-dev)
 
 missing=()

@@ -47,7 +47,7 @@ TrainingRun train_smooth_function(std::uint64_t seed, Index epochs) {
   Trainer<float> trainer(net, loss, adam, *schedule, options);
   TrainingRun run;
   Rng shuffle_rng(seed + 1);
-  for (Index epoch = 0; epoch < epochs; ++epoch) run.losses.push_back(trainer.train_epoch(train, shuffle_rng));
+  for (Index epoch = 0; epoch < epochs; ++epoch) run.losses.push_back(*trainer.train_epoch(train, shuffle_rng));
   Tensor<float> predicted(test.rows(), 1);
   trainer.predict(test.x.view(), predicted.view());
   double mae = 0.0;

@@ -1,18 +1,16 @@
 // Loss ops on the CPU: the uncertainty-weighted L1 and BCE with logits.
 #include <cmath>
-#include <vector>
 
 #include "nn/ops.h"
 
 namespace nn::cpu {
 namespace {
 
-// Number of labelled rows of each target (the denominators of the per-target means).
+// Number of labelled rows of target t (the denominator of its mean).
 template <class T>
-std::vector<double> labelled_rows(ConstView<T> mask) {
-  std::vector<double> count(mask.cols, 0.0);
-  for (Index i = 0; i < mask.rows; ++i)
-    for (Index t = 0; t < mask.cols; ++t) count[t] += double(mask(i, t));
+double labelled_rows(ConstView<T> mask, Index t) {
+  double count = 0.0;
+  for (Index i = 0; i < mask.rows; ++i) count += double(mask(i, t));
   return count;
 }
 
@@ -21,14 +19,16 @@ std::vector<double> labelled_rows(ConstView<T> mask) {
 template <class T>
 double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
   // Summed in double: the loss is one number per batch, and its accuracy costs nothing.
-  const std::vector<double> count = labelled_rows(mask);
-  std::vector<double> sum(yhat.cols, 0.0);
-  for (Index i = 0; i < yhat.rows; ++i)
-    for (Index t = 0; t < yhat.cols; ++t)
-      if (mask(i, t) != T(0)) sum[t] += std::abs(double(yhat(i, t)) - double(y(i, t))) / double(s(i, t));
+  // Targets are few, so each is one pass down its column.
   double loss = 0.0;
-  for (Index t = 0; t < yhat.cols; ++t)
-    if (count[t] > 0) loss += double(w.data[t]) * sum[t] / count[t];
+  for (Index t = 0; t < yhat.cols; ++t) {
+    const double count = labelled_rows(mask, t);
+    if (count == 0) continue;
+    double sum = 0.0;
+    for (Index i = 0; i < yhat.rows; ++i)
+      if (mask(i, t) != T(0)) sum += std::abs(double(yhat(i, t)) - double(y(i, t))) / double(s(i, t));
+    loss += double(w.data[t]) * sum / count;
+  }
   return loss;
 }
 
@@ -36,13 +36,14 @@ template <class T>
 void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
                           View<T> dyhat) {
   // d|e|/de = sign(e), 0 at e = 0 (as PyTorch); masked labels get no gradient.
-  const std::vector<double> count = labelled_rows(mask);
-  for (Index i = 0; i < yhat.rows; ++i)
-    for (Index t = 0; t < yhat.cols; ++t) {
+  for (Index t = 0; t < yhat.cols; ++t) {
+    const double count = labelled_rows(mask, t);
+    for (Index i = 0; i < yhat.rows; ++i) {
       const T e = yhat(i, t) - y(i, t);
       const T sign = T(e > T(0)) - T(e < T(0));
-      dyhat(i, t) = mask(i, t) != T(0) ? T(double(w.data[t]) / count[t]) * sign / s(i, t) : T(0);
+      dyhat(i, t) = mask(i, t) != T(0) ? T(double(w.data[t]) / count) * sign / s(i, t) : T(0);
     }
+  }
 }
 
 template <class T>

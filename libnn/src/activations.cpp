@@ -28,7 +28,7 @@ ConstView<T> Dropout<T>::forward(ConstView<T> x, Mode mode) {
   if (identity_) return x;
   mask_.resize(x.rows, x.cols);
   y_.resize(x.rows, x.cols);
-  ops::dropout_forward<T>(x, p_, seed_ + 0x9E3779B97F4A7C15ull * ++forwards_, mask_, y_);
+  ops::dropout_forward<T>(x, p_, seed_ + 0x9E3779B97F4A7C15ull * ++draws_, mask_, y_);
   return y_;
 }
 

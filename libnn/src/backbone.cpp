@@ -37,6 +37,7 @@ Backbone<T>::Backbone(Index n_inputs, const BackboneSpec& spec, std::uint64_t dr
     dec_.push_back(make_level(widths_[i], std::uint64_t(depth + i)));
   }
   enc_out_.resize(depth);
+  skip_grad_.resize(depth);
   skip_sum_.resize(depth);
 }
 
@@ -67,9 +68,9 @@ void Backbone<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
 }
 
 template <class T>
-void Backbone<T>::repeat_last_dropout_masks() {
+void Backbone<T>::set_dropout_draws(std::uint64_t draws) {
   for (auto* levels : {&enc_, &dec_})
-    for (Level& level : *levels) level.dropout->repeat_last_mask();
+    for (Level& level : *levels) level.dropout->set_draws(draws);
 }
 
 template <class T>
@@ -107,11 +108,10 @@ ConstView<T> Backbone<T>::backward(ConstView<T> dy) {
   const Index depth = Index(enc_.size());
   // Decoder in reverse (level 0 ran last). With skips, the gradient reaching each decoder
   // input also reaches the encoder output it added; keep its view until the encoder needs it.
-  std::vector<ConstView<T>> skip_grad(depth);
   ConstView<T> g = dy;
   for (Index i = 0; i + 1 < depth; ++i) {
     g = back_level(dec_[i], g);
-    if (skips_ == Skips::additive) skip_grad[i] = g;
+    if (skips_ == Skips::additive) skip_grad_[i] = g;
     g = up_[i]->backward(g);
   }
   for (Index i = depth - 1; i >= 0; --i) {
@@ -119,7 +119,7 @@ ConstView<T> Backbone<T>::backward(ConstView<T> dy) {
       g = down_[i]->backward(g);
       if (skips_ == Skips::additive) {
         grad_sum_.resize(g.rows, g.cols);
-        ops::add<T>(g, skip_grad[i], grad_sum_);
+        ops::add<T>(g, skip_grad_[i], grad_sum_);
         g = grad_sum_;
       }
     }

@@ -17,10 +17,8 @@ Trainer<T>::Trainer(Net<T>& net, NetLoss<T>& loss, Adam<T>& adam, const Schedule
   if (options.batch_size < 2) throw Error(str("training: batch_size ", options.batch_size, " must be at least 2"));
 }
 
-template <class T>
-Index Trainer<T>::batches_per_epoch(Index rows) const {
-  const Index full = rows / options_.batch_size, rest = rows % options_.batch_size;
-  return full + (rest >= 2);
+Index batches_per_epoch(Index rows, Index batch_size) {
+  return rows / batch_size + (rows % batch_size >= 2);
 }
 
 template <class T>
@@ -54,7 +52,7 @@ Targets<T> Trainer<T>::batch_targets() const {
 }
 
 template <class T>
-double Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng) {
+std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, const EpochHooks& hooks) {
   if (options_.augment == Augment::from_input_errors && data.x_error.rows() != data.rows())
     throw Error("training: augmentation from input errors needs the input error columns");
   const Index rows = data.rows();
@@ -64,9 +62,10 @@ double Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng) {
 
   double sum = 0.0;
   Index batches = 0;
+  const Index total = batches_per_epoch(rows, options_.batch_size);
   for (Index first = 0; first + 2 <= rows; first += options_.batch_size) {
+    if (hooks.stop_requested && hooks.stop_requested()) return std::nullopt;
     const Index count = std::min(options_.batch_size, rows - first);
-    if (count < 2) break;
     gather(data, order_, first, count, options_.augment, rng);
     net_.parameters().zero_grad();
     sum += loss_.value_and_gradient(net_.forward(x_.view(), Mode::train), batch_targets());
@@ -74,6 +73,7 @@ double Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng) {
     const ScheduleValue s = schedule_.at(adam_.steps());
     adam_.step(s.lr, s.beta1);
     ++batches;
+    if (hooks.batch_done) hooks.batch_done(batches, total);
   }
   return batches ? sum / double(batches) : 0.0;
 }

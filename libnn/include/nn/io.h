@@ -79,3 +79,11 @@ NN_API void write_safetensors(const std::filesystem::path& path, const Safetenso
 NN_API SafetensorsFile read_safetensors(const std::filesystem::path& path);
 
 }  // namespace nn
+
+namespace nn {
+
+// Writes text to path atomically (a temporary in the same folder, renamed on success): the
+// file holds its old content or the new one, never a part.
+NN_API void write_text_atomically(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace nn

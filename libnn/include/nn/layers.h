@@ -79,7 +79,7 @@ class ReLU final : public Module<T> {
 template <class T>
 class Dropout final : public Module<T> {
  public:
-  // Each training forward draws a new mask from (seed, number of forwards so far).
+  // Each training forward draws a new mask, number n + 1 after n draws, from (seed, n + 1).
   Dropout(Index features, double p, std::uint64_t seed);
   Index in_features() const override { return features_; }
   Index out_features() const override { return features_; }
@@ -88,14 +88,16 @@ class Dropout final : public Module<T> {
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>&, const std::string&) override {}
   void reset_parameters(Rng&) override {}
-  // Makes the next training forward draw the same mask as the last one (gradient checks).
-  void repeat_last_mask() { --forwards_; }
+  // Sets how many masks count as drawn: resuming a run restores it, and setting it before
+  // every forward repeats one mask (gradient checks).
+  void set_draws(std::uint64_t draws) { draws_ = draws; }
+  std::uint64_t draws() const { return draws_; }
 
  private:
   Index features_;
   double p_;
   std::uint64_t seed_;
-  std::uint64_t forwards_ = 0;
+  std::uint64_t draws_ = 0;
   bool identity_ = true;  // the last forward was the identity (eval mode or p = 0)
   Tensor<T> mask_, y_, dx_;
 };

@@ -62,8 +62,8 @@ class Backbone final : public Module<T> {
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
   void reset_parameters(Rng& rng) override;
-  // The next training forward draws the same dropout masks as the last (gradient checks).
-  void repeat_last_dropout_masks();
+  // Sets every dropout layer's count of masks drawn (see Dropout::set_draws).
+  void set_dropout_draws(std::uint64_t draws);
 
  private:
   struct Level {
@@ -79,6 +79,7 @@ class Backbone final : public Module<T> {
   std::vector<Level> enc_, dec_;                    // dec_[i] is decoder level i
   std::vector<std::unique_ptr<Linear<T>>> down_, up_;  // down_[i]: w_i -> w_{i+1}; up_[i]: w_{i+1} -> w_i
   std::vector<ConstView<T>> enc_out_;               // encoder level outputs, for the skips
+  std::vector<ConstView<T>> skip_grad_;             // gradients reaching them through the skips
   std::vector<Tensor<T>> skip_sum_;                 // up(h) + e_i per decoder level
   Tensor<T> grad_sum_;                              // gradient meeting at an encoder output
 };
@@ -120,7 +121,8 @@ class Net final : public Module<T> {
   ParameterStore<T>& parameters() { return store_; }
   const ParameterStore<T>& parameters() const { return store_; }
   const std::vector<Index>& widths() const { return backbone_.widths(); }
-  void repeat_last_dropout_masks() { backbone_.repeat_last_dropout_masks(); }
+  // One mask is drawn per training forward, so a run resumed after n optimiser steps sets n.
+  void set_dropout_draws(std::uint64_t draws) { backbone_.set_dropout_draws(draws); }
 
  private:
   NetSpec spec_;

@@ -3,6 +3,8 @@
 // optimiser step per batch; evaluation and prediction in batches in eval mode.
 // Buffers are sized on the first batch and reused: a training step allocates nothing.
 #include <cstdint>
+#include <functional>
+#include <optional>
 
 #include "nn/loss.h"
 #include "nn/net.h"
@@ -31,19 +33,28 @@ struct TrainOptions {
   Augment augment = Augment::none;  // x + eps sigma_x, eps ~ N(0, 1), drawn anew each epoch
 };
 
+// Optimiser steps in one epoch: full batches, and the last partial one if it has 2 rows or more.
+NN_API Index batches_per_epoch(Index rows, Index batch_size);
+
+// Called around the batches of an epoch (both optional).
+struct EpochHooks {
+  std::function<bool()> stop_requested;                  // checked before every batch
+  std::function<void(Index done, Index total)> batch_done;
+};
+
 template <class T>
 class Trainer {
  public:
   Trainer(Net<T>& net, NetLoss<T>& loss, Adam<T>& adam, const Schedule& schedule, const TrainOptions& options);
-  // One pass over data in a random order drawn from rng; returns the mean batch loss.
+  // One pass over data in a random order drawn from rng; returns the mean batch loss, or
+  // nothing when hooks.stop_requested() ended the epoch early.
   // A final batch of one row is left out: batch statistics need two.
-  double train_epoch(const Dataset<T>& data, Rng& rng);
+  std::optional<double> train_epoch(const Dataset<T>& data, Rng& rng, const EpochHooks& hooks = {});
   // The mean loss over data in eval mode, weighted by batch size.
   double evaluate(const Dataset<T>& data);
   // out (N, net outputs) = net(x) in eval mode, in batches.
   void predict(ConstView<T> x, View<T> out);
   std::int64_t steps() const { return adam_.steps(); }
-  Index batches_per_epoch(Index rows) const;
 
  private:
   void gather(const Dataset<T>& data, const std::vector<Index>& order, Index first, Index count, Augment augment,

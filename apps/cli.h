@@ -1,0 +1,35 @@
+#pragma once
+// Command-line arguments of a subcommand: positionals and --name value options, checked
+// against what the subcommand accepts so that a typo is an error, not a silent default.
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace starnn {
+
+class Arguments {
+ public:
+  // value_options take a value (--out DIR); flags do not (--quiet).
+  Arguments(int argc, char** argv, int first, const std::set<std::string>& value_options,
+            const std::set<std::string>& flags);
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  std::optional<std::string> get(const std::string& name) const;
+  std::string require(const std::string& name) const;
+  bool flag(const std::string& name) const { return flags_.count(name) > 0; }
+  long long integer(const std::string& name, long long fallback) const;
+
+ private:
+  std::vector<std::string> positionals_;
+  std::map<std::string, std::string> values_;
+  std::set<std::string> flags_;
+};
+
+// The subcommands; each returns the process exit code.
+int train_command(int argc, char** argv);
+int predict_command(int argc, char** argv);
+int evaluate_command(int argc, char** argv);
+int convert_command(int argc, char** argv);
+
+}  // namespace starnn

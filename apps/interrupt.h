@@ -1,0 +1,9 @@
+#pragma once
+// Ctrl-C during training: the first one asks the training loop to stop at the next batch
+// (it then exits cleanly with its checkpoints intact); a second one ends the process at once.
+namespace starnn {
+
+void catch_interrupts();
+bool interrupt_requested();
+
+}  // namespace starnn

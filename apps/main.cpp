@@ -1,0 +1,48 @@
+// starnn: train dense residual nets on stellar catalogues, predict, evaluate, convert.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli.h"
+#include "nn/error.h"
+
+namespace {
+
+const char* const kUsage =
+    "usage: starnn <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train NET.json [--catalog FILE] [--out DIR] [--epochs N] [--device auto|cpu|cuda]\n"
+    "                 [--seed S] [--resume DIR]\n"
+    "      train the net a network file describes; writes DIR/best.safetensors,\n"
+    "      DIR/last.safetensors, DIR/history.csv and DIR/metrics.json (default DIR: runs/<NET>)\n"
+    "  predict --model M --catalog IN --out OUT [--chunk ROWS]\n"
+    "      add one column per output to a FITS or CSV catalogue, streaming it in chunks\n"
+    "  evaluate --model M --catalog FILE [--split all|train|validation|test]\n"
+    "      print n, bias, sigma_gauss, sigma_mad and rmse per target as JSON\n"
+    "  convert IN OUT [--hdu H] [--columns a,b,...]\n"
+    "      convert a catalogue between CSV and FITS (by extension)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "train") return starnn::train_command(argc, argv);
+    if (command == "predict") return starnn::predict_command(argc, argv);
+    if (command == "evaluate") return starnn::evaluate_command(argc, argv);
+    if (command == "convert") return starnn::convert_command(argc, argv);
+    std::fprintf(stderr, "starnn: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return 2;
+  } catch (const nn::Error& e) {
+    std::fprintf(stderr, "starnn %s: error: %s\n", command.c_str(), e.message().c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "starnn %s: error: %s\n", command.c_str(), e.what());
+  }
+  return 1;
+}

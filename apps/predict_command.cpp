@@ -1,0 +1,40 @@
+// starnn predict: a copy of a catalogue with one new column per model output, streamed in
+// chunks so that catalogues larger than memory work.
+#include <cmath>
+
+#include "cli.h"
+#include "nn/model.h"
+#include "progress.h"
+
+namespace starnn {
+
+int predict_command(int argc, char** argv) {
+  const Arguments args(argc, argv, 2, {"model", "catalog", "out", "chunk", "hdu"}, {});
+  if (!args.positionals().empty()) throw nn::Error(nn::str("predict takes no positional argument ('", args.positionals()[0], "')"));
+  nn::Model model = nn::Model::load(args.require("model"));
+  const std::string in = args.require("catalog"), out = args.require("out");
+  const nn::Index chunk_rows = args.integer("chunk", 100000);
+  if (chunk_rows < 1) throw nn::Error("--chunk must be at least 1");
+  const std::string hdu = args.get("hdu").value_or(model.file().data.hdu);
+
+  // Read only the columns the inputs need.
+  const std::vector<std::string> columns = nn::expression_columns(model.file().data.inputs, nn::catalog_columns(in, {hdu, {}}));
+  nn::CatalogAugmenter augmenter(in, out, model.output_names(), {hdu, columns});
+  Progress progress(stdout);
+  const nn::Index total = augmenter.total_rows();
+  nn::Index done = 0, predicted = 0;
+  nn::Catalog chunk;
+  while (augmenter.next(chunk_rows, chunk)) {
+    const auto values = model.predict(chunk);
+    for (nn::Index r = 0; r < chunk.rows(); ++r) predicted += !std::isnan(values[0][r]);
+    augmenter.write(values);
+    done += chunk.rows();
+    progress.update(nn::str("predicted ", done, "/", total, " rows"));
+  }
+  augmenter.commit();
+  progress.line(nn::str("wrote ", out, ": ", total, " rows, ", predicted, " predicted, ", total - predicted,
+                        " left NaN for a missing input"));
+  return 0;
+}
+
+}  // namespace starnn

@@ -1,0 +1,110 @@
+#pragma once
+// The network file (JSON, "format": "starnn-net/1"): what to train on, the net, the loss, the
+// optimiser, the schedule and the training run. Sections data, model, loss, optimizer,
+// schedule, training; every object has a "type". Parsing is strict: unknown keys, wrong types
+// and impossible values are nn::Errors naming the file, the JSON path and what was expected.
+// to_json() writes the file back with every default made explicit (a round trip).
+//
+// Example (data/nets/regression.json):
+//   {"format": "starnn-net/1",
+//    "data": {"type": "catalog", "catalog": "../sdss_segue_feh.fits", "inputs": ["ug", "gr", "ri", "iz"],
+//             "targets": [{"type": "target", "column": "feh"}]},
+//    "model": {"type": "regressor",
+//              "backbone": {"type": "sandwich", "block": "aresdense", "n_init": 32, "n_max": 256, "depth": 4},
+//              "heads": {"type": "linear"}},
+//    "loss": {"type": "weighted_l1"}, "optimizer": {"type": "adam"},
+//    "schedule": {"type": "one_cycle", "max_lr": 0.01}, "training": {"type": "minibatch", "epochs": 20}}
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nn/net.h"
+#include "nn/optim.h"
+#include "nn/schedule.h"
+#include "nn/train.h"
+
+namespace nn {
+
+struct TargetSpec {
+  std::string column;  // a column or colour expression
+  std::string error;   // the column of its standard errors; empty: s = 1
+  double weight = 1.0;
+};
+
+struct SplitSpec {
+  double validation = 0.1;
+  double test = 0.1;
+  std::uint64_t seed = 0;
+};
+
+struct DataSpec {
+  std::string catalog;  // relative paths are relative to the network file's folder
+  std::string hdu;      // FITS extension; empty: the first table
+  std::vector<std::string> inputs;        // columns or colours ("u-g")
+  std::vector<std::string> input_errors;  // one per input, or none
+  std::vector<TargetSpec> targets;
+  std::string label;  // the 0/1 column of the classifier; empty without one
+  SplitSpec split;
+  Augment augment = Augment::none;
+};
+
+struct LossFileSpec {
+  double s_min = 0.1;  // floor of the label scale s
+  double alpha = 1.0;  // share of the regression loss when a classifier is trained
+};
+
+enum class OptimizerType { adam, adamw };
+
+struct OptimizerSpec {
+  OptimizerType type = OptimizerType::adam;
+  AdamOptions adam;
+};
+
+enum class ScheduleType { one_cycle, constant, step };
+
+struct ScheduleSpec {
+  ScheduleType type = ScheduleType::one_cycle;
+  OneCycleOptions one_cycle;  // total_steps is set from the training run
+  double lr = 1e-3;           // constant and step
+  double beta1 = 0.9;         // constant and step
+  std::int64_t step_size = 1; // step: epochs between decays
+  double gamma = 0.1;         // step
+};
+
+enum class DeviceChoice { auto_select, cpu, cuda };
+
+struct TrainingSpec {
+  Index epochs = 20;
+  Index batch_size = 256;
+  std::uint64_t seed = 0;
+  DeviceChoice device = DeviceChoice::auto_select;
+};
+
+struct NetworkFile {
+  DataSpec data;
+  BackboneSpec backbone;
+  HeadType head = HeadType::linear;
+  Classifier classifier = Classifier::none;
+  LossFileSpec loss;
+  OptimizerSpec optimizer;
+  ScheduleSpec schedule;
+  TrainingSpec training;
+  std::filesystem::path folder;  // where the file was read from; resolves data.catalog
+
+  // The net this file describes, for n_inputs inputs.
+  NetSpec net_spec() const;
+  // The catalogue path, resolved against the file's folder.
+  std::filesystem::path catalog_path() const;
+};
+
+NN_API NetworkFile read_network_file(const std::filesystem::path& path);
+// source names the text in messages.
+NN_API NetworkFile parse_network_file(const std::string& json_text, const std::string& source);
+// The whole file, defaults included, as indented JSON.
+NN_API std::string to_json(const NetworkFile& file);
+
+NN_API const char* to_string(DeviceChoice device);
+
+}  // namespace nn

@@ -1,0 +1,134 @@
+#include "nn/catalog.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "catalog_format.h"
+
+namespace nn {
+
+using catalog_detail::Format;
+
+Catalog::Catalog(std::string source) : source_(std::move(source)) {}
+
+Catalog::Catalog(std::string source, Index rows)
+    : source_(std::move(source)), rows_(rows), rows_fixed_(true) {
+  if (rows < 0) throw Error(str("catalogue '", source_, "': negative row count ", rows));
+}
+
+bool Catalog::has(const std::string& name) const {
+  return std::find(names_.begin(), names_.end(), name) != names_.end();
+}
+
+const std::vector<double>& Catalog::column(const std::string& name) const {
+  const auto it = std::find(names_.begin(), names_.end(), name);
+  if (it == names_.end()) throw Error(catalog_detail::missing_column_message(source_, name, names_));
+  return columns_[static_cast<std::size_t>(it - names_.begin())];
+}
+
+void Catalog::add_column(std::string name, std::vector<double> values) {
+  if (has(name)) throw Error(str("catalogue '", source_, "' already has a column '", name, "'"));
+  const auto size = static_cast<Index>(values.size());
+  if (names_.empty() && !rows_fixed_) rows_ = size;
+  if (size != rows_) {
+    throw Error(
+        str("column '", name, "' has ", size, " values but catalogue '", source_, "' has ", rows_, " rows"));
+  }
+  names_.push_back(std::move(name));
+  columns_.push_back(std::move(values));
+}
+
+namespace catalog_detail {
+
+FileFormat file_format(const std::filesystem::path& path) {
+  std::string extension = to_lower(path.extension().string());
+  const bool gzip = extension == ".gz";
+  if (gzip) extension = to_lower(path.stem().extension().string());
+  if (extension == ".fits" || extension == ".fit" || extension == ".fts") return {Format::fits, gzip};
+  if (extension == ".csv" && !gzip) return {Format::csv, false};
+  if (extension == ".csv") {
+    throw Error(str("'", path.string(), "': compressed CSV is not supported; decompress it first"));
+  }
+  throw Error(
+      str("'", path.string(), "': unknown catalogue format; use .fits, .fit, .fts (optionally .gz) or .csv"));
+}
+
+const char* to_string(Format format) { return format == Format::csv ? "CSV" : "FITS"; }
+
+void require_file(const std::filesystem::path& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    throw Error(str("catalogue file '", path.string(), "' does not exist or is not a regular file"));
+  }
+}
+
+void require_writable_format(const std::filesystem::path& path) {
+  if (file_format(path).gzip) {
+    throw Error(str("cannot write '", path.string(), "': compressed catalogues are read-only; write '",
+                    path.stem().string(), "' and compress it afterwards"));
+  }
+}
+
+std::unique_ptr<ChunkSource> open_source(const std::filesystem::path& path, const CatalogOptions& options) {
+  const FileFormat format = file_format(path);
+  require_file(path);
+  return format.format == Format::csv ? open_csv_source(path, options) : open_fits_source(path, options);
+}
+
+std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path,
+                                       const std::vector<std::string>& names, Index rows_hint) {
+  require_writable_format(path);
+  if (file_format(path).format == Format::csv) return create_csv_sink(path, names);
+  return create_fits_sink(path, names, rows_hint);
+}
+
+}  // namespace catalog_detail
+
+namespace {
+
+// Rows per chunk when whole files are read or converted: large enough to amortise the
+// per-chunk work, small enough to stay far below memory.
+constexpr Index chunk_rows = 65536;
+
+}  // namespace
+
+Catalog read_catalog(const std::filesystem::path& path, const CatalogOptions& options) {
+  const auto source = catalog_detail::open_source(path, options);
+  std::vector<std::vector<double>> columns(source->names().size());
+  Index rows = 0;
+  while (const Index read = source->read(chunk_rows, columns)) rows += read;
+  Catalog catalog(path.string(), rows);
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    catalog.add_column(source->names()[c], std::move(columns[c]));
+  }
+  return catalog;
+}
+
+void write_catalog(const std::filesystem::path& path, const Catalog& catalog) {
+  const auto sink = catalog_detail::create_sink(path, catalog.names(), catalog.rows());
+  std::vector<std::span<const double>> columns;
+  for (const std::string& name : catalog.names()) columns.emplace_back(catalog.column(name));
+  sink->write(columns);
+  sink->commit();
+}
+
+void convert_catalog(const std::filesystem::path& in, const std::filesystem::path& out,
+                     const CatalogOptions& options) {
+  const auto source = catalog_detail::open_source(in, options);
+  const auto sink = catalog_detail::create_sink(out, source->names(), 0);
+  std::vector<std::vector<double>> columns(source->names().size());
+  while (source->read(chunk_rows, columns) > 0) {
+    sink->write(std::vector<std::span<const double>>(columns.begin(), columns.end()));
+    for (auto& column : columns) column.clear();
+  }
+  sink->commit();
+}
+
+std::vector<std::string> catalog_columns(const std::filesystem::path& path, const CatalogOptions& options) {
+  const catalog_detail::FileFormat format = catalog_detail::file_format(path);
+  catalog_detail::require_file(path);
+  return format.format == Format::csv ? catalog_detail::csv_column_names(path, options)
+                                      : catalog_detail::fits_column_names(path, options);
+}
+
+}  // namespace nn

@@ -1,0 +1,80 @@
+#include "nn/evaluation.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace nn {
+namespace {
+
+using Json = nlohmann::json;
+
+const char* const kSplitNames[] = {"all", "train", "validation", "test"};
+
+Json number(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
+
+}  // namespace
+
+SplitChoice parse_split_choice(const std::string& text) {
+  for (int k = 0; k < 4; ++k)
+    if (text == kSplitNames[k]) return SplitChoice(k);
+  throw Error(str("split '", text, "': expected all, train, validation or test"));
+}
+
+const char* to_string(SplitChoice split) { return kSplitNames[int(split)]; }
+
+EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split) {
+  const DataSpec& data = model.file().data;
+  // The rows to evaluate, as catalogue rows.
+  std::vector<Index> rows;
+  const UsableRows usable = usable_rows(catalog, data);
+  if (split == SplitChoice::all) {
+    rows = usable.rows;
+  } else {
+    const SplitRows s = split_rows(Index(usable.rows.size()), data.split);
+    const auto& chosen = split == SplitChoice::train ? s.train : split == SplitChoice::validation ? s.validation : s.test;
+    for (Index k : chosen) rows.push_back(usable.rows[k]);
+  }
+  const auto predictions = model.predict(catalog);
+
+  EvaluationReport report;
+  report.split = split;
+  report.rows = Index(rows.size());
+  auto gather = [&](const std::vector<double>& column) {
+    std::vector<double> out;
+    out.reserve(rows.size());
+    for (Index r : rows) out.push_back(column[r]);
+    return out;
+  };
+  for (std::size_t t = 0; t < data.targets.size(); ++t) {
+    const std::vector<double> truth = gather(evaluate_column(catalog, data.targets[t].column));
+    report.targets.push_back({data.targets[t].column, regression_metrics(gather(predictions[t]), truth)});
+  }
+  if (model.file().classifier == Classifier::binary)
+    report.classifier = binary_metrics(gather(predictions.back()), gather(evaluate_column(catalog, data.label)));
+  return report;
+}
+
+std::string to_json(const EvaluationReport& report) {
+  Json targets = Json::object();
+  for (const TargetReport& t : report.targets) {
+    const RegressionMetrics& m = t.metrics;
+    targets[t.name] = {{"n", m.n},
+                       {"bias", number(m.bias)},
+                       {"sigma_gauss", number(m.sigma_gauss)},
+                       {"sigma_mad", number(m.sigma_mad)},
+                       {"rmse", number(m.rmse)}};
+  }
+  Json out = {{"split", to_string(report.split)}, {"rows", report.rows}, {"targets", targets}};
+  if (report.classifier) {
+    const BinaryMetrics& c = *report.classifier;
+    out["classifier"] = {{"n", c.n},
+                         {"accuracy", number(c.accuracy)},
+                         {"confusion", {{"true_positive", c.true_positive},
+                                        {"false_positive", c.false_positive},
+                                        {"true_negative", c.true_negative},
+                                        {"false_negative", c.false_negative}}}};
+  }
+  return out.dump(2);
+}
+
+}  // namespace nn

@@ -1,0 +1,50 @@
+#pragma once
+// Strict reading of a JSON object with the path of every value in its messages:
+// "net.json: $.model.backbone.depth: expected an integer >= 1, got -3".
+// Each getter marks its key as used; finish() rejects the keys nobody asked for.
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "nn/error.h"
+
+namespace nn {
+
+class JsonReader {
+ public:
+  using Json = nlohmann::json;
+
+  // j must be an object (else an error at path).
+  JsonReader(const Json& j, std::string path, std::string source);
+
+  [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
+  std::string path_of(const std::string& key) const;
+  bool has(const std::string& key) const { return json_.contains(key); }
+
+  // Checks "type" is one of `allowed` and returns it.
+  std::string type(const std::vector<std::string>& allowed);
+  std::string string(const std::string& key);
+  std::string string_or(const std::string& key, const std::string& fallback);
+  // A number in [low, high].
+  double number_or(const std::string& key, double fallback, double low, double high);
+  double number(const std::string& key, double low, double high);
+  std::int64_t integer_or(const std::string& key, std::int64_t fallback, std::int64_t low, std::int64_t high);
+  std::vector<std::string> strings_or(const std::string& key, std::vector<std::string> fallback);
+  // One of `names`, returned as its index.
+  std::size_t choice_or(const std::string& key, const std::vector<std::string>& names, std::size_t fallback);
+  JsonReader object(const std::string& key);
+  // The objects of an array, each with its indexed path.
+  std::vector<JsonReader> objects(const std::string& key);
+  // Rejects every key not read.
+  void finish() const;
+
+ private:
+  const Json& value(const std::string& key);
+  const Json& json_;
+  std::string path_;
+  std::string source_;
+  std::set<std::string> used_;
+};
+
+}  // namespace nn

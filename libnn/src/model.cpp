@@ -1,0 +1,140 @@
+#include "nn/model.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "nn/io.h"
+
+namespace nn {
+namespace {
+
+using Json = nlohmann::json;
+
+Json stats_json(const ColumnStats& s) { return {{"names", s.names}, {"mean", s.mean}, {"std", s.std}}; }
+
+ColumnStats stats_from_json(const Json& j) {
+  return {j.at("names").get<std::vector<std::string>>(), j.at("mean").get<std::vector<double>>(),
+          j.at("std").get<std::vector<double>>()};
+}
+
+// Calls f(name, data pointer, shape) for every parameter and buffer of the net.
+template <class F>
+void for_each_tensor(Net<float>& net, F&& f) {
+  struct Visitor : ModuleVisitor<float> {
+    F& f;
+    explicit Visitor(F& f_) : f(f_) {}
+    void parameter(const std::string& name, Param<float>& p) override {
+      f(name, p.value.data, std::vector<std::int64_t>{p.rows, p.cols}, p.rows * p.cols);
+    }
+    void buffer(const std::string& name, Tensor<float>& b) override {
+      f(name, b.data(), std::vector<std::int64_t>{b.rows(), b.cols()}, b.size());
+    }
+  } visitor(f);
+  net.visit(visitor, "");
+}
+
+// PyTorch stores vectors (biases, BatchNorm) as 1-D tensors; so do we, so that a
+// state_dict loads either way.
+std::vector<std::int64_t> torch_shape(const std::vector<std::int64_t>& shape) {
+  return shape[0] == 1 ? std::vector<std::int64_t>{shape[1]} : shape;
+}
+
+}  // namespace
+
+Model::Model(NetworkFile file, DataStats stats)
+    : file_(std::move(file)), stats_(std::move(stats)), net_(std::make_unique<Net<float>>(file_.net_spec())) {
+  state_.best_validation_loss = NAN;
+}
+
+std::vector<std::string> Model::output_names() const {
+  std::vector<std::string> names;
+  for (const TargetSpec& t : file_.data.targets) names.push_back(t.column + "_pred");
+  if (file_.classifier == Classifier::binary) names.push_back(file_.data.label + "_logit");
+  return names;
+}
+
+std::vector<std::vector<double>> Model::predict(const Catalog& catalog, Index batch_size) {
+  const NetInputs in = normalised_inputs(catalog, file_.data.inputs, stats_.inputs);
+  const Index n_out = net_->out_features(), n_targets = Index(file_.data.targets.size());
+  std::vector<std::vector<double>> out(n_out, std::vector<double>(catalog.rows(), NAN));
+  const Index rows = in.x.rows();
+  for (Index first = 0; first < rows; first += batch_size) {
+    const Index count = std::min(batch_size, rows - first);
+    ConstView<float> y = net_->forward(in.x.view().row_range(first, count), Mode::eval);
+    for (Index i = 0; i < count; ++i)
+      for (Index k = 0; k < n_out; ++k) {
+        const double v = y(i, k);
+        out[k][in.rows[first + i]] = k < n_targets ? denormalise(v, stats_.targets, std::size_t(k)) : v;
+      }
+  }
+  return out;
+}
+
+void Model::save(const std::filesystem::path& path, OptimizerState optimizer) const {
+  SafetensorsFile f;
+  for_each_tensor(*net_, [&](const std::string& name, const float* data, std::vector<std::int64_t> shape,
+                             Index count) {
+    f.tensors.push_back(make_tensor(name, torch_shape(shape), std::span<const float>(data, std::size_t(count))));
+  });
+  if (optimizer == OptimizerState::include) {
+    if (adam_m_.size() != net_->parameters().size())
+      throw Error(str("saving ", path.string(), ": no optimiser state to save"));
+    f.tensors.push_back(make_tensor("optimizer.m", {adam_m_.size()}, std::span<const float>(adam_m_.data(), adam_m_.size())));
+    f.tensors.push_back(make_tensor("optimizer.v", {adam_v_.size()}, std::span<const float>(adam_v_.data(), adam_v_.size())));
+  }
+  f.metadata["format"] = "starnn-model/1";
+  f.metadata["network"] = to_json(file_);
+  f.metadata["stats"] = Json{{"inputs", stats_json(stats_.inputs)},
+                             {"targets", stats_json(stats_.targets)},
+                             {"mean_train_sigma", stats_.mean_train_sigma}}
+                            .dump();
+  f.metadata["training"] = Json{{"epoch", state_.epoch},
+                                {"step", state_.step},
+                                {"best_validation_loss", std::isnan(state_.best_validation_loss)
+                                                             ? Json(nullptr)
+                                                             : Json(state_.best_validation_loss)},
+                                {"best_epoch", state_.best_epoch}}
+                               .dump();
+  f.metadata["folder"] = file_.folder.string();
+  write_safetensors(path, f);
+}
+
+Model Model::load(const std::filesystem::path& path) {
+  const SafetensorsFile f = read_safetensors(path);
+  if (f.metadata.count("format") == 0 || f.metadata.at("format") != "starnn-model/1")
+    throw Error(str(path.string(), ": not a starnn model file (no format \"starnn-model/1\" in its metadata)"));
+  NetworkFile file = parse_network_file(f.metadata_value("network"), path.string() + " (network metadata)");
+  file.folder = f.metadata_value("folder");
+  DataStats stats;
+  try {
+    const Json s = Json::parse(f.metadata_value("stats"));
+    stats = {stats_from_json(s.at("inputs")), stats_from_json(s.at("targets")),
+             s.at("mean_train_sigma").get<std::vector<double>>()};
+    if (stats.inputs.mean.size() != file.data.inputs.size() || stats.targets.mean.size() != file.data.targets.size())
+      throw Error("sizes differ from the network");
+  } catch (const std::exception& e) {
+    throw Error(str(path.string(), ": the normalisation statistics are unreadable (", e.what(), ")"));
+  }
+  Model model(std::move(file), std::move(stats));
+  for_each_tensor(*model.net_, [&](const std::string& name, float* data, std::vector<std::int64_t> shape, Index) {
+    const std::vector<float> values = f.tensor(name).values<float>(torch_shape(shape));
+    std::copy(values.begin(), values.end(), data);
+  });
+  if (const NamedTensor* m = f.find("optimizer.m")) {
+    const std::vector<std::int64_t> shape{model.net_->parameters().size()};
+    const std::vector<float> mv = m->values<float>(shape), vv = f.tensor("optimizer.v").values<float>(shape);
+    model.adam_m_.resize(1, shape[0]);
+    model.adam_v_.resize(1, shape[0]);
+    std::copy(mv.begin(), mv.end(), model.adam_m_.data());
+    std::copy(vv.begin(), vv.end(), model.adam_v_.data());
+  }
+  const Json t = Json::parse(f.metadata_value("training"));
+  model.state_.epoch = t.at("epoch").get<Index>();
+  model.state_.step = t.at("step").get<std::int64_t>();
+  model.state_.best_validation_loss = t.at("best_validation_loss").is_null() ? NAN : t.at("best_validation_loss").get<double>();
+  model.state_.best_epoch = t.at("best_epoch").get<Index>();
+  model.net_->set_dropout_draws(std::uint64_t(model.state_.step));
+  return model;
+}
+
+}  // namespace nn

@@ -1,0 +1,255 @@
+#include "nn/network_file.h"
+
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "json_reader.h"
+
+namespace nn {
+namespace {
+
+using Json = nlohmann::json;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
+
+const std::vector<std::string> kBlocks = {"resdense", "aresdense"};
+const std::vector<std::string> kSkips = {"none", "additive"};
+const std::vector<std::string> kHeads = {"linear", "causal"};
+const std::vector<std::string> kAugment = {"none", "input_errors"};
+const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
+
+DataSpec read_data(JsonReader r) {
+  r.type({"catalog"});
+  DataSpec d;
+  d.catalog = r.string("catalog");
+  d.hdu = r.string_or("hdu", "");
+  d.inputs = r.strings_or("inputs", {});
+  if (d.inputs.empty()) r.fail("inputs", "a non-empty array of columns or colours");
+  d.input_errors = r.strings_or("input_errors", {});
+  if (!d.input_errors.empty() && d.input_errors.size() != d.inputs.size())
+    r.fail("input_errors", str("one error column per input (", d.inputs.size(), ")"));
+  for (JsonReader t : r.objects("targets")) {
+    t.type({"target"});
+    TargetSpec target;
+    target.column = t.string("column");
+    target.error = t.string_or("error", "");
+    target.weight = t.number_or("weight", 1.0, 0.0, kInf);
+    t.finish();
+    d.targets.push_back(target);
+  }
+  d.label = r.string_or("label", "");
+  if (r.has("split")) {
+    JsonReader s = r.object("split");
+    s.type({"random"});
+    d.split.validation = s.number_or("validation", d.split.validation, 0.0, 0.9);
+    d.split.test = s.number_or("test", d.split.test, 0.0, 0.9);
+    if (d.split.validation + d.split.test >= 1.0) s.fail("test", "validation + test < 1 (rows must remain to train)");
+    d.split.seed = std::uint64_t(s.integer_or("seed", 0, 0, kMaxInt));
+    s.finish();
+  }
+  d.augment = Augment(r.choice_or("augment", kAugment, 0));
+  if (d.augment == Augment::from_input_errors && d.input_errors.empty())
+    r.fail("augment", "\"none\" unless input_errors are given");
+  r.finish();
+  return d;
+}
+
+void read_model(JsonReader r, NetworkFile& f) {
+  r.type({"regressor"});
+  JsonReader b = r.object("backbone");
+  b.type({"sandwich"});
+  BackboneSpec& s = f.backbone;
+  s.block = BlockType(b.choice_or("block", kBlocks, 0));
+  s.n_init = b.integer_or("n_init", s.n_init, 8, 1 << 16);
+  s.n_max = b.integer_or("n_max", s.n_max, s.n_init, 1 << 16);
+  s.depth = b.integer_or("depth", s.depth, 1, 64);
+  s.skips = Skips(b.choice_or("skips", kSkips, 1));
+  s.dropout = b.number_or("dropout", 0.0, 0.0, 0.99);
+  b.finish();
+  JsonReader h = r.object("heads");
+  f.head = HeadType(h.choice_or("type", kHeads, 0));
+  f.classifier = h.choice_or("classifier", {"none", "binary"}, 0) == 1 ? Classifier::binary : Classifier::none;
+  h.finish();
+  r.finish();
+}
+
+void read_loss(JsonReader r, NetworkFile& f) {
+  r.type({"weighted_l1"});
+  f.loss.s_min = r.number_or("s_min", f.loss.s_min, 0.0, kInf);
+  f.loss.alpha = r.number_or("alpha", f.loss.alpha, 0.0, 1.0);
+  r.finish();
+}
+
+void read_optimizer(JsonReader r, NetworkFile& f) {
+  f.optimizer.type = r.type({"adam", "adamw"}) == "adam" ? OptimizerType::adam : OptimizerType::adamw;
+  AdamOptions& a = f.optimizer.adam;
+  a.beta2 = r.number_or("beta2", a.beta2, 0.0, 0.999999);
+  a.eps = r.number_or("eps", a.eps, 1e-30, 1.0);
+  a.weight_decay = r.number_or("weight_decay", f.optimizer.type == OptimizerType::adamw ? 0.01 : 0.0, 0.0, 1.0);
+  if (f.optimizer.type == OptimizerType::adam && a.weight_decay != 0.0)
+    r.fail("weight_decay", "0 for \"adam\" (use \"adamw\" for decoupled weight decay)");
+  r.finish();
+}
+
+void read_schedule(JsonReader r, NetworkFile& f) {
+  ScheduleSpec& s = f.schedule;
+  const std::string type = r.type({"one_cycle", "constant", "step"});
+  if (type == "one_cycle") {
+    s.type = ScheduleType::one_cycle;
+    OneCycleOptions& o = s.one_cycle;
+    o.max_lr = r.number_or("max_lr", o.max_lr, 1e-12, 10.0);
+    o.pct_start = r.number_or("pct_start", o.pct_start, 0.01, 0.99);
+    o.div = r.number_or("div", o.div, 1.0, 1e6);
+    o.div_final = r.number_or("div_final", o.div_final, 1.0, 1e12);
+    o.beta1_max = r.number_or("beta1_max", o.beta1_max, 0.0, 0.9999);
+    o.beta1_min = r.number_or("beta1_min", o.beta1_min, 0.0, o.beta1_max);
+  } else {
+    s.type = type == "constant" ? ScheduleType::constant : ScheduleType::step;
+    s.lr = r.number_or("lr", s.lr, 1e-12, 10.0);
+    s.beta1 = r.number_or("beta1", s.beta1, 0.0, 0.9999);
+    if (s.type == ScheduleType::step) {
+      s.step_size = r.integer_or("step_size", s.step_size, 1, kMaxInt);
+      s.gamma = r.number_or("gamma", s.gamma, 0.0, 1.0);
+    }
+  }
+  r.finish();
+}
+
+void read_training(JsonReader r, NetworkFile& f) {
+  r.type({"minibatch"});
+  TrainingSpec& t = f.training;
+  t.epochs = r.integer_or("epochs", t.epochs, 1, 1000000);
+  t.batch_size = r.integer_or("batch_size", t.batch_size, 2, 1 << 24);
+  t.seed = std::uint64_t(r.integer_or("seed", 0, 0, kMaxInt));
+  t.device = DeviceChoice(r.choice_or("device", kDevices, 0));
+  r.finish();
+}
+
+}  // namespace
+
+const char* to_string(DeviceChoice device) { return kDevices[std::size_t(device)].c_str(); }
+
+NetSpec NetworkFile::net_spec() const {
+  NetSpec spec;
+  spec.n_inputs = Index(data.inputs.size());
+  spec.backbone = backbone;
+  spec.heads = {head, Index(data.targets.size()), classifier};
+  spec.seed = training.seed;
+  return spec;
+}
+
+std::filesystem::path NetworkFile::catalog_path() const {
+  const std::filesystem::path p(data.catalog);
+  return p.is_absolute() ? p : folder / p;
+}
+
+NetworkFile parse_network_file(const std::string& json_text, const std::string& source) {
+  Json j;
+  try {
+    j = Json::parse(json_text);
+  } catch (const Json::parse_error& e) {
+    throw Error(str(source, ": not valid JSON (", e.what(), ")"));
+  }
+  JsonReader root(j, "$", source);
+  const std::string format = root.string("format");
+  if (format != "starnn-net/1") root.fail("format", "\"starnn-net/1\"");
+  NetworkFile f;
+  f.data = read_data(root.object("data"));
+  read_model(root.object("model"), f);
+  read_loss(root.object("loss"), f);
+  read_optimizer(root.object("optimizer"), f);
+  read_schedule(root.object("schedule"), f);
+  read_training(root.object("training"), f);
+  root.finish();
+  if (f.classifier == Classifier::binary && f.data.label.empty())
+    throw Error(str(source, ": $.data.label: expected the 0/1 label column, since $.model.heads.classifier is "
+                            "\"binary\""));
+  if (f.classifier == Classifier::none && !f.data.label.empty())
+    throw Error(str(source, ": $.data.label: given, but $.model.heads.classifier is \"none\""));
+  features_scale(f.backbone.n_init, f.backbone.n_max, f.backbone.depth);
+  return f;
+}
+
+NetworkFile read_network_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(str(path.string(), ": cannot open the network file"));
+  std::stringstream text;
+  text << in.rdbuf();
+  NetworkFile f = parse_network_file(text.str(), path.string());
+  f.folder = path.parent_path();
+  return f;
+}
+
+std::string to_json(const NetworkFile& f) {
+  Json targets = Json::array();
+  for (const TargetSpec& t : f.data.targets) {
+    Json target = {{"type", "target"}, {"column", t.column}, {"weight", t.weight}};
+    if (!t.error.empty()) target["error"] = t.error;
+    targets.push_back(target);
+  }
+  Json data = {{"type", "catalog"},
+               {"catalog", f.data.catalog},
+               {"inputs", f.data.inputs},
+               {"targets", targets},
+               {"split",
+                {{"type", "random"},
+                 {"validation", f.data.split.validation},
+                 {"test", f.data.split.test},
+                 {"seed", f.data.split.seed}}},
+               {"augment", kAugment[std::size_t(f.data.augment)]}};
+  if (!f.data.hdu.empty()) data["hdu"] = f.data.hdu;
+  if (!f.data.input_errors.empty()) data["input_errors"] = f.data.input_errors;
+  if (!f.data.label.empty()) data["label"] = f.data.label;
+
+  const BackboneSpec& b = f.backbone;
+  Json model = {{"type", "regressor"},
+                {"backbone",
+                 {{"type", "sandwich"},
+                  {"block", kBlocks[std::size_t(b.block)]},
+                  {"n_init", b.n_init},
+                  {"n_max", b.n_max},
+                  {"depth", b.depth},
+                  {"skips", kSkips[std::size_t(b.skips)]},
+                  {"dropout", b.dropout}}},
+                {"heads",
+                 {{"type", kHeads[std::size_t(f.head)]},
+                  {"classifier", f.classifier == Classifier::binary ? "binary" : "none"}}}};
+
+  const AdamOptions& a = f.optimizer.adam;
+  Json optimizer = {{"type", f.optimizer.type == OptimizerType::adam ? "adam" : "adamw"},
+                    {"beta2", a.beta2},
+                    {"eps", a.eps},
+                    {"weight_decay", a.weight_decay}};
+
+  const ScheduleSpec& s = f.schedule;
+  Json schedule;
+  if (s.type == ScheduleType::one_cycle) {
+    const OneCycleOptions& o = s.one_cycle;
+    schedule = {{"type", "one_cycle"},     {"max_lr", o.max_lr},       {"pct_start", o.pct_start},
+                {"div", o.div},            {"div_final", o.div_final}, {"beta1_max", o.beta1_max},
+                {"beta1_min", o.beta1_min}};
+  } else if (s.type == ScheduleType::constant) {
+    schedule = {{"type", "constant"}, {"lr", s.lr}, {"beta1", s.beta1}};
+  } else {
+    schedule = {{"type", "step"}, {"lr", s.lr}, {"beta1", s.beta1}, {"step_size", s.step_size}, {"gamma", s.gamma}};
+  }
+
+  const TrainingSpec& t = f.training;
+  Json root = {{"format", "starnn-net/1"},
+               {"data", data},
+               {"model", model},
+               {"loss", {{"type", "weighted_l1"}, {"s_min", f.loss.s_min}, {"alpha", f.loss.alpha}}},
+               {"optimizer", optimizer},
+               {"schedule", schedule},
+               {"training",
+                {{"type", "minibatch"},
+                 {"epochs", t.epochs},
+                 {"batch_size", t.batch_size},
+                 {"seed", t.seed},
+                 {"device", to_string(t.device)}}}};
+  return root.dump(2);
+}
+
+}  // namespace nn

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The starnn program end to end: train, checkpoints, resume, predict, evaluate, convert, and
+# the errors a user meets. Usage: test_cli.sh STARNN SOURCE_DIR PYTHON SCRATCH
+set -u
+starnn=$1 src=$2 python=$3 scratch=$4
+rm -rf "$scratch" && mkdir -p "$scratch" && cd "$scratch" || exit 1
+net=$src/tests/data/nets/tiny.json
+passed=0 failed=0
+check() {  # check NAME COMMAND...: passes when the command succeeds
+  local name=$1; shift
+  if "$@" > check.log 2>&1; then passed=$((passed + 1)); echo "ok   $name"
+  else failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' check.log; fi
+}
+fails_with() {  # fails_with NAME TEXT COMMAND...: passes when the command fails and says TEXT
+  local name=$1 text=$2; shift 2
+  if "$@" > out.log 2>&1; then failed=$((failed + 1)); echo "FAIL $name (succeeded)"; sed 's/^/     /' out.log
+  elif grep -qF -- "$text" out.log; then passed=$((passed + 1)); echo "ok   $name"
+  else failed=$((failed + 1)); echo "FAIL $name (no '$text')"; sed 's/^/     /' out.log; fi
+}
+
+# Training writes its four files, and the model opens with a plain-Python reader.
+check "train" "$starnn" train "$net" --out run3
+check "train outputs" test -s run3/best.safetensors -a -s run3/last.safetensors -a -s run3/metrics.json
+check "history has a row per epoch" test "$(wc -l < run3/history.csv)" -eq 4
+check "metrics.json has sigma_gauss" grep -q '"sigma_gauss"' run3/metrics.json
+check "independent reader opens the model" sh -c "'$python' '$src/tests/read_safetensors.py' run3/best.safetensors | grep -q 'tensor stem.weight F32 \[16, 4\]'"
+check "model metadata holds the network file" sh -c "'$python' '$src/tests/read_safetensors.py' run3/best.safetensors | grep -q 'metadata network'"
+
+
+# Evaluate prints one JSON object.
+check "evaluate" sh -c "'$starnn' evaluate --model run3/best.safetensors --catalog '$src/data/sdss_segue_feh.fits' --split test > eval.json"
+check "evaluate JSON" "$python" -c "import json; d = json.load(open('eval.json')); t = d['targets']['feh']; assert d['split'] == 'test' and t['n'] == 1800 and 0 < t['sigma_gauss'] < 1, d"
+check "evaluate matches metrics.json" "$python" -c "import json; a = json.load(open('eval.json')); b = json.load(open('run3/metrics.json')); assert a == b, (a, b)"
+
+# Predict on a photometry-only FITS catalogue, and on CSV keeping every original column.
+check "predict FITS" "$starnn" predict --model run3/best.safetensors --catalog "$src/data/sdss_s82_photometry.fits" --out s82_feh.fits --chunk 1000
+check "convert FITS to CSV" "$starnn" convert s82_feh.fits s82_feh.csv
+check "predictions for every row" "$python" -c "
+import csv, math
+rows = list(csv.DictReader(open('s82_feh.csv')))
+assert len(rows) == 3981, len(rows)
+feh = [float(r['feh_pred']) for r in rows]
+assert all(math.isfinite(x) and -4 < x < 1 for x in feh), min(feh)
+assert abs(float(rows[0]['ra']) - 43.787097) < 1e-9"
+printf 'id,name,ug,gr,ri,iz\n1,alpha,1.1,0.4,0.16,0.03\n2,beta,nan,0.4,0.16,0.03\n3,gamma,2.0,0.8,0.3,0.2\n' > small.csv
+check "predict CSV" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out small_feh.csv
+check "CSV keeps every column, NaN for a missing input" "$python" -c "
+import csv, math
+rows = list(csv.DictReader(open('small_feh.csv')))
+assert [r['name'] for r in rows] == ['alpha', 'beta', 'gamma'], rows
+assert math.isnan(float(rows[1]['feh_pred'])) and math.isfinite(float(rows[2]['feh_pred'])), rows"
+
+# Errors: one clear message, a non-zero exit, no partial output.
+fails_with "missing network file" "nope.json" "$starnn" train nope.json
+printf '{"format": "starnn-net/1", "data": 3}' > bad.json
+fails_with "bad JSON names the path" '$.data: expected an object, got 3' "$starnn" train bad.json
+sed 's/"iz"\]/"iz", "nope"]/' "$net" > missing_column.json
+sed -i "s#../../../data#$src/data#" missing_column.json
+fails_with "missing column names it" "nope" "$starnn" train missing_column.json --out run_missing
+fails_with "unknown option" "unknown option --epoch" "$starnn" train "$net" --epoch 3
+fails_with "--device cuda without CUDA" "no CUDA backend" "$starnn" train "$net" --device cuda --out run_cuda
+fails_with "missing model" "missing.safetensors" "$starnn" predict --model missing.safetensors --catalog small.csv --out x.csv
+fails_with "predict into a missing folder" "no_such_dir" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out no_such_dir/x.csv
+check "no partial output" test ! -e x.csv -a ! -e no_such_dir
+fails_with "predict across formats" "convert" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out x.fits
+check "no partial FITS" test ! -e x.fits
+fails_with "evaluate a catalogue without labels" "feh" "$starnn" evaluate --model run3/best.safetensors --catalog small.csv
+
+# Ctrl-C stops at the next batch with the checkpoints intact, and --resume then continues
+# exactly: the interrupted and resumed run ends as the uninterrupted one does.
+"$starnn" train "$net" --out run_int --epochs 60 > int.log 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ -s run_int/history.csv ] && break; sleep 0.05; done
+kill -INT $pid
+wait $pid
+code=$?
+check "Ctrl-C exits 130" test $code -eq 130
+check "Ctrl-C says how to resume" grep -q -- "--resume run_int" int.log
+check "last.safetensors still opens" "$starnn" predict --model run_int/last.safetensors --catalog small.csv --out int.csv
+check "resume after Ctrl-C" "$starnn" train "$net" --resume run_int
+check "uninterrupted run" "$starnn" train "$net" --out run_straight --epochs 60
+check "resumed history equals the uninterrupted one" bash -c "diff <(cut -d, -f1-4 run_straight/history.csv) <(cut -d, -f1-4 run_int/history.csv)"
+check "resumed model equals the uninterrupted one" cmp run_straight/best.safetensors run_int/best.safetensors
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

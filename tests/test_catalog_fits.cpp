@@ -1,0 +1,224 @@
+// FITS catalogues: the real GD-1 table, every numeric column type with its nulls in a file
+// built by hand, HDU selection, compressed input, and written tables.
+#include <cmath>
+#include <limits>
+
+#include "catalog_testing.h"
+
+namespace {
+
+using namespace catalog_testing;
+
+CATALOG_FIXTURE(CatalogFits);
+
+// Values of the real GD-1 table, read without CFITSIO: its two header blocks end at byte
+// 5760 and rows are 24 bytes (K, D, D), so e.g.
+//   od --endian=big -A d -j 5760 -N 48 -t d8 gd1_ps1_photometry.fits
+// prints the first two rows with the doubles as their 64-bit patterns.
+constexpr std::int64_t gd1_first_source_id = 635860218726658176;
+constexpr std::uint64_t gd1_first_g_bits = 4625731000645713909;   // 17.8978004455566...
+constexpr std::uint64_t gd1_first_i_bits = 4625623927647895538;   // 17.5174007415771...
+constexpr std::uint64_t gd1_second_g_bits = 4626122110031364101;  // 19.2873001098633...
+constexpr std::int64_t gd1_last_source_id = 612256418500423168;
+constexpr std::uint64_t gd1_last_i_bits = 4626311796188250104;  // 19.9612007141113...
+
+TEST(CatalogFitsReal, Gd1TableValues) {
+  const fs::path fits = real_sample("gd1_ps1_photometry.fits");
+  CATALOG_REQUIRE_SAMPLE(fits);
+  const nn::Catalog catalog = nn::read_catalog(fits);
+  ASSERT_EQ(catalog.rows(), 3724);
+  EXPECT_EQ(catalog.names(), (std::vector<std::string>{"source_id", "g_mean_psf_mag", "i_mean_psf_mag"}));
+  EXPECT_EQ(catalog.column("g_mean_psf_mag")[0], std::bit_cast<double>(gd1_first_g_bits));
+  EXPECT_EQ(catalog.column("i_mean_psf_mag")[0], std::bit_cast<double>(gd1_first_i_bits));
+  EXPECT_EQ(catalog.column("g_mean_psf_mag")[1], std::bit_cast<double>(gd1_second_g_bits));
+  EXPECT_EQ(catalog.column("i_mean_psf_mag")[3723], std::bit_cast<double>(gd1_last_i_bits));
+  // int64 ids above 2^53 arrive rounded to the nearest double.
+  EXPECT_EQ(catalog.column("source_id")[0], static_cast<double>(gd1_first_source_id));
+  EXPECT_EQ(catalog.column("source_id")[3723], static_cast<double>(gd1_last_source_id));
+  EXPECT_EQ(nn::catalog_columns(fits), catalog.names());
+}
+
+TEST(CatalogFitsReal, Gd1MissingColumnSuggests) {
+  const fs::path fits = real_sample("gd1_ps1_photometry.fits");
+  CATALOG_REQUIRE_SAMPLE(fits);
+  const std::string message = message_of([&] { nn::read_catalog(fits, {.columns = {"g_mean_psf"}}); });
+  EXPECT_TRUE(contains(message, "gd1_ps1_photometry.fits' has no column 'g_mean_psf'"));
+  EXPECT_TRUE(contains(message, "did you mean 'g_mean_psf_mag'"));
+}
+
+TEST_F(CatalogFits, GzipIsReadOnly) {
+  const fs::path fits = real_sample("gd1_ps1_photometry.fits");
+  CATALOG_REQUIRE_SAMPLE(fits);
+  const fs::path gz = path("gd1.fits.gz");
+  const std::string command = "gzip -c '" + fits.string() + "' > '" + gz.string() + "' 2>/dev/null";
+  if (std::system(command.c_str()) != 0) GTEST_SKIP() << "gzip is not available";
+  const nn::Catalog catalog = nn::read_catalog(gz);
+  ASSERT_EQ(catalog.rows(), 3724);
+  EXPECT_EQ(catalog.column("i_mean_psf_mag")[0], std::bit_cast<double>(gd1_first_i_bits));
+  EXPECT_TRUE(contains(message_of([&] { nn::write_catalog(path("out.fits.gz"), catalog); }), "read-only"));
+  EXPECT_FALSE(fs::exists(path("out.fits.gz")));
+}
+
+std::vector<std::string> cells(std::initializer_list<std::string> rows) { return rows; }
+
+// Three rows of every column type; row 1 holds the nulls (TNULL compares the stored integer,
+// before scaling), and 99/-99 appear elsewhere.
+void write_every_type(const fs::path& path) {
+  const float nan_f = std::numeric_limits<float>::quiet_NaN();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  using std::int16_t, std::int32_t, std::int64_t;
+  FitsFileBuilder()
+      .table("TYPES",
+             {{"b", "1B", cells({"\x07", "\xff", "c"}), {{"TNULL", "255"}}},  // 'c' is 99
+              {"i",
+               "1I",
+               cells({big_endian<int16_t>(1000), big_endian<int16_t>(-32768), big_endian<int16_t>(-5)}),
+               {{"TNULL", "-32768"}}},
+              {"u16",
+               "1I",
+               cells({big_endian<int16_t>(32767), big_endian<int16_t>(-32768), big_endian<int16_t>(7232)}),
+               {{"TZERO", "32768"}}},
+              {"j",
+               "1J",
+               cells({big_endian<int32_t>(123456789), big_endian<int32_t>(-1), big_endian<int32_t>(-99)}),
+               {{"TNULL", "-1"}}},
+              {"k",
+               "1K",
+               cells({big_endian<int64_t>(637987125186749568), big_endian<int64_t>(0),
+                      big_endian<int64_t>(-42)}),
+               {{"TNULL", "0"}}},
+              {"e", "1E", cells({big_endian(1.5f), big_endian(nan_f), big_endian(99.0f)})},
+              {"d", "1D", cells({big_endian(0.1), big_endian(nan), big_endian(-99.0)})},
+              {"scaled",
+               "1J",
+               cells({big_endian<int32_t>(1500), big_endian<int32_t>(0), big_endian<int32_t>(-2000)}),
+               {{"TSCAL", "0.001"}, {"TZERO", "10"}, {"TNULL", "0"}}},
+              {"flag", "1L", cells({"T", std::string(1, '\0'), "F"})},
+              {"name", "8A", cells({"alpha   ", "beta    ", "gamma   "})},
+              {"vec", "2D",
+               cells({big_endian(1.0) + big_endian(2.0), big_endian(3.0) + big_endian(4.0),
+                      big_endian(5.0) + big_endian(6.0)})},
+              {"bits", "8X", cells({"\x01", "\x02", "\x03"})}})
+      .save(path);
+}
+
+TEST_F(CatalogFits, EveryNumericTypeWithNulls) {
+  write_every_type(path("types.fits"));
+  const nn::Catalog catalog = nn::read_catalog(path("types.fits"));
+  ASSERT_EQ(catalog.rows(), 3);
+  EXPECT_EQ(catalog.names(),
+            (std::vector<std::string>{"b", "i", "u16", "j", "k", "e", "d", "scaled", "flag"}));
+  const auto expect = [&](const std::string& name, double first, double third) {
+    const std::vector<double>& column = catalog.column(name);
+    EXPECT_EQ(column[0], first) << name;
+    EXPECT_TRUE(std::isnan(column[1])) << name << " row 1 is null";
+    if (std::isnan(third)) {
+      EXPECT_TRUE(std::isnan(column[2])) << name << " row 2 is 99 or -99";
+    } else {
+      EXPECT_EQ(column[2], third) << name;
+    }
+  };
+  const double missing = std::nan("");
+  expect("b", 7, missing);
+  expect("i", 1000, -5);
+  expect("j", 123456789, missing);
+  expect("k", 637987125186749568.0, -42);
+  expect("e", 1.5, missing);
+  expect("d", 0.1, missing);
+  expect("scaled", 11.5, 8);
+  expect("flag", 1, 0);
+  // TZERO 32768 makes I unsigned: no TNULL here, so row 1 is plain 0.
+  EXPECT_EQ(catalog.column("u16"), (std::vector<double>{65535, 0, 40000}));
+}
+
+TEST_F(CatalogFits, UnreadableColumnsAreNamedWhenRequested) {
+  write_every_type(path("types.fits"));
+  const auto request = [&](const std::string& name) {
+    return message_of([&] { nn::read_catalog(path("types.fits"), {.columns = {name}}); });
+  };
+  EXPECT_TRUE(contains(request("name"), "column 'name' of catalogue '" + path("types.fits").string() +
+                                            "' is not numeric: it holds text"));
+  EXPECT_TRUE(contains(request("vec"), "column 'vec'"));
+  EXPECT_TRUE(contains(request("vec"), "holds 2 values per row"));
+  EXPECT_TRUE(contains(request("bits"), "holds bits"));
+  EXPECT_EQ(nn::read_catalog(path("types.fits"), {.columns = {"flag", "k"}}).names(),
+            (std::vector<std::string>{"flag", "k"}));
+}
+
+void write_several_hdus(const fs::path& path) {
+  FitsFileBuilder(10)
+      .image_extension("PIX", 16)
+      .table("FIRST", {{"a", "1D", cells({big_endian(1.0), big_endian(2.0)})}})
+      .table("SECOND", {{"a", "1D", cells({big_endian(3.0), big_endian(4.0), big_endian(5.0)})},
+                        {"z", "1E", cells({big_endian(0.5f), big_endian(0.25f), big_endian(0.125f)})}})
+      .save(path);
+}
+
+TEST_F(CatalogFits, HduByNameOrNumber) {
+  const fs::path fits = path("hdus.fits");
+  write_several_hdus(fits);
+  const auto column_a = [&](const std::string& hdu) {
+    return nn::read_catalog(fits, {.hdu = hdu}).column("a");
+  };
+  EXPECT_EQ(column_a(""), (std::vector<double>{1, 2}));  // the first table, past both images
+  EXPECT_EQ(column_a("FIRST"), (std::vector<double>{1, 2}));
+  EXPECT_EQ(column_a("2"), (std::vector<double>{1, 2}));
+  EXPECT_EQ(column_a("second"), (std::vector<double>{3, 4, 5}));
+  EXPECT_EQ(column_a("3"), (std::vector<double>{3, 4, 5}));
+  EXPECT_EQ(nn::catalog_columns(fits, {.hdu = "SECOND"}), (std::vector<std::string>{"a", "z"}));
+
+  EXPECT_TRUE(contains(message_of([&] { column_a("1"); }),
+                       "HDU '1' of FITS file '" + fits.string() + "' is an image, not a table"));
+  EXPECT_TRUE(contains(message_of([&] { column_a("0"); }), "is an image"));
+  const std::string unknown = message_of([&] { column_a("THIRD"); });
+  EXPECT_TRUE(contains(unknown, "has no HDU 'THIRD'"));
+  EXPECT_TRUE(contains(unknown, "1 'PIX' (image), 2 'FIRST' (binary table), 3 'SECOND' (binary table)"));
+  EXPECT_TRUE(contains(message_of([&] { column_a("9"); }), "has no HDU '9'"));
+}
+
+TEST_F(CatalogFits, AsciiTableWithTextNulls) {
+  FitsFileBuilder()
+      .ascii_table("TEXT", {{"x", "F8.3", 1}, {"n", "I4", 9, "-999"}, {"name", "A5", 13}},
+                   {"   1.500  12alpha", "  -2.250-999beta ", "  99.000   7gamma"})
+      .save(path("ascii.fits"));
+  const nn::Catalog catalog = nn::read_catalog(path("ascii.fits"));
+  EXPECT_EQ(catalog.names(), (std::vector<std::string>{"x", "n"}));
+  EXPECT_EQ(catalog.column("x")[0], 1.5);
+  EXPECT_EQ(catalog.column("x")[1], -2.25);
+  EXPECT_TRUE(std::isnan(catalog.column("x")[2]));  // 99
+  EXPECT_EQ(catalog.column("n")[0], 12);
+  EXPECT_TRUE(std::isnan(catalog.column("n")[1]));  // TNULL '-999'
+  EXPECT_EQ(catalog.column("n")[2], 7);
+  EXPECT_TRUE(contains(message_of([&] { nn::CatalogAugmenter(path("ascii.fits"), path("out.fits"), {"y"}); }),
+                       "ASCII table"));
+}
+
+TEST_F(CatalogFits, FileWithoutTableIsAnError) {
+  FitsFileBuilder(8).save(path("image.fits"));
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(path("image.fits")); }), "has no table HDU"));
+}
+
+TEST_F(CatalogFits, WrittenTableHoldsDoubleColumnsBitExact) {
+  const double nan = std::nan("");
+  nn::Catalog catalog("memory");
+  catalog.add_column("x", {0.1, -0.0, 5e-324, 1.7976931348623157e308, nan});
+  catalog.add_column("source_id", {637987125186749568.0, 1, 2, 3, 4});
+  nn::write_catalog(path("out.fits"), catalog);
+
+  const nn::Catalog back = nn::read_catalog(path("out.fits"));
+  EXPECT_EQ(back.names(), catalog.names());
+  EXPECT_TRUE(same_bits(back.column("x"), catalog.column("x")));
+  EXPECT_TRUE(same_bits(back.column("source_id"), catalog.column("source_id")));
+
+  // The same values, read by the hand parser: a D column of big-endian IEEE doubles.
+  const std::vector<FitsHdu> hdus = parse_fits(path("out.fits"));
+  ASSERT_EQ(hdus.size(), 2u);
+  EXPECT_EQ(hdus[1].keys.at("XTENSION"), "BINTABLE");
+  EXPECT_EQ(hdus[1].keys.at("TFORM1"), "1D");
+  EXPECT_EQ(hdus[1].number("NAXIS2"), 5);
+  EXPECT_EQ(hdus[1].cell<double>("x", 0), 0.1);
+  EXPECT_TRUE(std::isnan(hdus[1].cell<double>("x", 4)));
+  EXPECT_EQ(hdus[1].cell<double>("source_id", 0), 637987125186749568.0);
+}
+
+}  // namespace

@@ -1,0 +1,133 @@
+// Training data from a catalogue, and the model file: what goes in comes back out.
+#include <cmath>
+
+#include "harness.h"
+#include "nn/data.h"
+#include "nn/io.h"
+#include "nn/model.h"
+
+namespace nn::test {
+namespace {
+
+// 200 stars: inputs a, b and colour a-b; target t = a - 2b with an error column, missing for
+// every 10th row; row 7 misses input b.
+Catalog synthetic_catalog() {
+  Catalog c("synthetic", 200);
+  std::vector<double> a(200), b(200), t(200), e(200);
+  Rng rng(3);
+  for (int i = 0; i < 200; ++i) {
+    a[i] = 15 + 3 * rng.uniform();
+    b[i] = 14 + 2 * rng.uniform();
+    t[i] = i % 10 == 0 ? NAN : a[i] - 2 * b[i];
+    e[i] = 0.1 + 0.1 * rng.uniform();
+  }
+  b[7] = NAN;
+  c.add_column("a", a);
+  c.add_column("b", b);
+  c.add_column("t", t);
+  c.add_column("t_err", e);
+  return c;
+}
+
+NetworkFile synthetic_file() {
+  return parse_network_file(R"({"format": "starnn-net/1",
+    "data": {"type": "catalog", "catalog": "synthetic", "inputs": ["a", "a-b"],
+             "targets": [{"type": "target", "column": "t", "error": "t_err"}],
+             "split": {"type": "random", "validation": 0.2, "test": 0.1, "seed": 5}},
+    "model": {"type": "regressor", "backbone": {"type": "sandwich", "block": "aresdense", "n_init": 8, "n_max": 16,
+              "depth": 2, "dropout": 0.1}, "heads": {"type": "linear"}},
+    "loss": {"type": "weighted_l1", "s_min": 0.5}, "optimizer": {"type": "adam"},
+    "schedule": {"type": "constant", "lr": 0.001}, "training": {"type": "minibatch", "epochs": 1}})",
+                            "synthetic.json");
+}
+
+TEST(TrainingData, DropsMasksSplitsAndNormalisesWithTheTrainingSplit) {
+  const Catalog catalog = synthetic_catalog();
+  const PreparedData d = prepare_training_data(catalog, synthetic_file());
+  EXPECT_EQ(d.usable.missing_input, 1);
+  EXPECT_EQ(d.usable.rows.size(), 199u);
+  EXPECT_EQ(d.train.rows() + d.validation.rows() + d.test.rows(), 199);
+  EXPECT_EQ(d.test.rows(), 20);        // round(0.1 * 199)
+  EXPECT_EQ(d.validation.rows(), 40);  // round(0.2 * 199)
+  // The training split's inputs are z-scores: mean 0, population sd 1.
+  for (Index j = 0; j < 2; ++j) {
+    double sum = 0, sq = 0;
+    for (Index i = 0; i < d.train.rows(); ++i) sum += d.train.x(i, j), sq += double(d.train.x(i, j)) * d.train.x(i, j);
+    EXPECT_NEAR(sum / double(d.train.rows()), 0.0, 1e-5);
+    EXPECT_NEAR(sq / double(d.train.rows()), 1.0, 1e-4);
+  }
+  // Missing labels are masked, and the loss scale follows the errors with its floor.
+  const std::vector<double>& t = catalog.column("t");
+  const std::vector<double>& e = catalog.column("t_err");
+  for (std::size_t k = 0; k < d.splits.train.size(); ++k) {
+    const Index row = d.usable.rows[d.splits.train[k]];
+    EXPECT_EQ(d.train.mask(Index(k), 0), std::isnan(t[row]) ? 0.0f : 1.0f);
+    EXPECT_NEAR(d.train.scale(Index(k), 0), std::max(e[row] / d.stats.mean_train_sigma[0], 0.5), 1e-6);
+    if (!std::isnan(t[row]))
+      EXPECT_NEAR(denormalise(d.train.y(Index(k), 0), d.stats.targets, 0), t[row], 1e-4);
+  }
+  // The same seed gives the same split.
+  EXPECT_EQ(split_rows(199, synthetic_file().data.split).test, d.splits.test);
+}
+
+TEST(TrainingData, NamesTheCatalogueAndColumnOfBadValues) {
+  Catalog c = synthetic_catalog();
+  NetworkFile f = synthetic_file();
+  f.data.inputs = {"a", "nope"};
+  try {
+    prepare_training_data(c, f);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("synthetic"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("nope"), std::string::npos) << e.message();
+  }
+}
+
+TEST(ModelFile, RoundTripGivesIdenticalPredictionsAndState) {
+  const Catalog catalog = synthetic_catalog();
+  const NetworkFile file = synthetic_file();
+  const PreparedData d = prepare_training_data(catalog, file);
+  Model model(file, d.stats);
+  model.state() = {3, 42, 0.25, 2};
+  model.adam_m().assign(1, model.net().parameters().size(), 0.5f);
+  model.adam_v().assign(1, model.net().parameters().size(), 0.25f);
+  const auto path = std::filesystem::temp_directory_path() / "starnn_model_roundtrip.safetensors";
+  model.save(path, OptimizerState::include);
+
+  Model loaded = Model::load(path);
+  EXPECT_EQ(to_json(loaded.file()), to_json(model.file()));
+  EXPECT_EQ(loaded.stats().inputs.mean, d.stats.inputs.mean);
+  EXPECT_EQ(loaded.stats().targets.std, d.stats.targets.std);
+  EXPECT_EQ(loaded.state().epoch, 3);
+  EXPECT_EQ(loaded.state().step, 42);
+  EXPECT_EQ(loaded.state().best_validation_loss, 0.25);
+  EXPECT_EQ(loaded.adam_v()(0, 7), 0.25f);
+  const auto before = model.predict(catalog), after = loaded.predict(catalog);
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_TRUE(std::isnan(after[0][7]));  // a missing input gives NaN, not a number
+  for (Index r = 0; r < catalog.rows(); ++r)
+    if (r != 7) EXPECT_EQ(before[0][r], after[0][r]) << r;
+
+  // The file holds the parameters under PyTorch's names and shapes, and the metadata.
+  const SafetensorsFile raw = read_safetensors(path);
+  EXPECT_EQ(raw.tensor("stem.weight").shape, (std::vector<std::int64_t>{8, 2}));
+  EXPECT_EQ(raw.tensor("enc.0.bn1.running_var").shape, (std::vector<std::int64_t>{8}));
+  EXPECT_EQ(raw.tensor("dec.0.att.lin.bias").shape, (std::vector<std::int64_t>{8}));
+  EXPECT_EQ(raw.metadata_value("format"), "starnn-model/1");
+  std::filesystem::remove(path);
+}
+
+TEST(ModelFile, RejectsFilesThatAreNotModels) {
+  const auto path = std::filesystem::temp_directory_path() / "starnn_not_a_model.safetensors";
+  write_safetensors(path, SafetensorsFile{{{"format", "something-else"}}, {}, {}});
+  try {
+    Model::load(path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("not a starnn model file"), std::string::npos) << e.message();
+  }
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace nn::test

@@ -1,0 +1,107 @@
+// The network file: strict parsing with JSON paths in every error, and the round trip.
+#include "harness.h"
+#include "nn/network_file.h"
+
+namespace nn::test {
+namespace {
+
+const std::string kMinimal = R"({
+  "format": "starnn-net/1",
+  "data": {"type": "catalog", "catalog": "stars.fits", "inputs": ["u-g", "g-r"],
+           "targets": [{"type": "target", "column": "feh", "error": "feh_err", "weight": 10}]},
+  "model": {"type": "regressor", "backbone": {"type": "sandwich", "n_init": 16, "n_max": 64, "depth": 3},
+            "heads": {"type": "causal"}},
+  "loss": {"type": "weighted_l1"},
+  "optimizer": {"type": "adamw", "weight_decay": 0.05},
+  "schedule": {"type": "one_cycle", "max_lr": 0.003},
+  "training": {"type": "minibatch", "epochs": 7}
+})";
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_network_file(text, "net.json");
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "";
+}
+
+// kMinimal with one substring replaced.
+std::string with(const std::string& from, const std::string& to) {
+  std::string s = kMinimal;
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return s.replace(at, from.size(), to);
+}
+
+TEST(NetworkFile, ReadsValuesAndDefaults) {
+  const NetworkFile f = parse_network_file(kMinimal, "net.json");
+  EXPECT_EQ(f.data.inputs, (std::vector<std::string>{"u-g", "g-r"}));
+  ASSERT_EQ(f.data.targets.size(), 1u);
+  EXPECT_EQ(f.data.targets[0].error, "feh_err");
+  EXPECT_EQ(f.data.targets[0].weight, 10.0);
+  EXPECT_EQ(f.backbone.depth, 3);
+  EXPECT_EQ(f.backbone.block, BlockType::resdense);  // default
+  EXPECT_EQ(f.backbone.skips, Skips::additive);      // default
+  EXPECT_EQ(f.head, HeadType::causal);
+  EXPECT_EQ(f.optimizer.type, OptimizerType::adamw);
+  EXPECT_EQ(f.optimizer.adam.weight_decay, 0.05);
+  EXPECT_EQ(f.schedule.one_cycle.max_lr, 0.003);
+  EXPECT_EQ(f.schedule.one_cycle.div, 25.0);  // default
+  EXPECT_EQ(f.training.epochs, 7);
+  EXPECT_EQ(f.training.batch_size, 256);  // default
+  EXPECT_EQ(f.net_spec().n_inputs, 2);
+}
+
+TEST(NetworkFile, RoundTripPrintsItselfBack) {
+  const std::string once = to_json(parse_network_file(kMinimal, "net.json"));
+  const std::string twice = to_json(parse_network_file(once, "printed"));
+  EXPECT_EQ(once, twice);
+  // and the printed file says every default out loud
+  EXPECT_NE(once.find("\"pct_start\": 0.25"), std::string::npos) << once;
+  EXPECT_NE(once.find("\"block\": \"resdense\""), std::string::npos) << once;
+}
+
+TEST(NetworkFile, ShippedRegressionNetParses) {
+  const NetworkFile f = read_network_file(std::string(STARNN_SOURCE_DIR) + "/data/nets/regression.json");
+  EXPECT_TRUE(std::filesystem::exists(f.catalog_path())) << f.catalog_path();
+  EXPECT_EQ(to_json(parse_network_file(to_json(f), "printed")), to_json(f));
+}
+
+TEST(NetworkFile, ErrorsNameThePathAndWhatWasExpected) {
+  EXPECT_EQ(error_of(with(R"("depth": 3)", R"("depth": 3, "widht": 5)")),
+            "net.json: $.model.backbone.widht: unknown key");
+  EXPECT_EQ(error_of(with(R"("epochs": 7)", R"("epochs": "7")")),
+            "net.json: $.training.epochs: expected an integer, got \"7\"");
+  EXPECT_EQ(error_of(with(R"("depth": 3)", R"("depth": 0)")),
+            "net.json: $.model.backbone.depth: expected an integer in [1, 64], got 0");
+  EXPECT_EQ(error_of(with(R"("n_max": 64)", R"("n_max": 8)")),
+            "net.json: $.model.backbone.n_max: expected an integer in [16, 65536], got 8");
+  EXPECT_EQ(error_of(with(R"("type": "causal")", R"("type": "tree")")),
+            "net.json: $.model.heads.type: expected one of \"linear\", \"causal\", got \"tree\"");
+  EXPECT_EQ(error_of(with(R"("weight": 10)", R"("weight": -1)")),
+            "net.json: $.data.targets[0].weight: expected a number in [0, inf], got -1");
+  EXPECT_EQ(error_of(with(R"("inputs": ["u-g", "g-r"])", R"("inputs": [])")),
+            "net.json: $.data.inputs: expected a non-empty array of columns or colours, got []");
+  EXPECT_EQ(error_of(with("starnn-net/1", "starnn-net/2")),
+            "net.json: $.format: expected \"starnn-net/1\", got \"starnn-net/2\"");
+  EXPECT_EQ(error_of(with(R"("loss": {"type": "weighted_l1"},)", "")),
+            "net.json: $.loss: expected a value (the key is required), got nothing");
+  EXPECT_EQ(error_of(with(R"("weight_decay": 0.05)", R"("weight_decay": 0.05, "lr": 1)")),
+            "net.json: $.optimizer.lr: unknown key");
+  EXPECT_EQ(error_of(with(R"("type": "causal")", R"("type": "causal", "classifier": "binary")")),
+            "net.json: $.data.label: expected the 0/1 label column, since $.model.heads.classifier is \"binary\"");
+  EXPECT_NE(error_of("{\"format\": ").find("net.json: not valid JSON"), std::string::npos);
+}
+
+TEST(NetworkFile, MissingFileIsNamed) {
+  try {
+    read_network_file("/nonexistent/net.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "/nonexistent/net.json: cannot open the network file");
+  }
+}
+
+}  // namespace
+}  // namespace nn::test
