@@ -105,10 +105,10 @@ int train_command(int argc, char** argv) {
                                         nn::data_columns(file.data, nn::catalog_columns(catalog_path, {file.data.hdu, {}}))};
   const nn::Catalog catalog = nn::read_catalog(catalog_path, read_options);
   const nn::PreparedData data = nn::prepare_training_data(catalog, file);
-  progress.line(nn::str("catalog ", catalog_path.string(), ": ", data.rows_in_catalog, " rows; ",
-                        data.usable.missing_input, " dropped for a missing input",
+  progress.line(nn::str("catalog ", catalog_path.string(), ": ", data.rows_in_catalog, " rows; left out: ",
+                        data.rows.missing_input, " missing an input, ", data.rows.outliers, " input outliers",
                         file.classifier == nn::Classifier::binary
-                            ? nn::str(", ", data.usable.missing_label, " for a missing class label")
+                            ? nn::str(", ", data.rows.missing_label, " missing the class label")
                             : std::string(),
                         "; train/validation/test ", data.train.rows(), "/", data.validation.rows(), "/",
                         data.test.rows()));

@@ -31,9 +31,13 @@ struct TrainingRun {
   double held_out_mae;
 };
 
-TrainingRun train_smooth_function(std::uint64_t seed, Index epochs) {
+// input_error: the standard error given for every input (augmentation draws from it).
+TrainingRun train_smooth_function(std::uint64_t seed, Index epochs, Augment augment = Augment::none,
+                                  float input_error = 0.0f) {
   Rng data_rng(seed);
-  const Dataset<float> train = sample(4000, data_rng), test = sample(1000, data_rng);
+  Dataset<float> train = sample(4000, data_rng);
+  const Dataset<float> test = sample(1000, data_rng);
+  if (augment == Augment::from_input_errors) train.x_error.assign(train.rows(), 4, input_error);
   NetSpec spec;
   spec.n_inputs = 4;
   spec.backbone = {32, 64, 2, BlockType::resdense, Skips::additive, 0.0};
@@ -42,7 +46,7 @@ TrainingRun train_smooth_function(std::uint64_t seed, Index epochs) {
   Net<float> net(spec);
   NetLoss<float> loss({{1.0}, 1.0}, false);
   Adam<float> adam(net.parameters(), {});
-  const TrainOptions options{64, Augment::none};
+  const TrainOptions options{64, augment};
   auto schedule = make_one_cycle({1e-2, epochs * (train.rows() / options.batch_size + 1), 0.25, 25.0, 1e4, 0.95, 0.85});
   Trainer<float> trainer(net, loss, adam, *schedule, options);
   TrainingRun run;
@@ -72,6 +76,17 @@ TEST(Learning, SameSeedGivesBitIdenticalLosses) {
   EXPECT_EQ(a.held_out_mae, b.held_out_mae);
   const TrainingRun c = train_smooth_function(22, 3);
   EXPECT_NE(a.losses.back(), c.losses.back());  // and another seed gives another run
+}
+
+TEST(Learning, AugmentationDrawsFromTheInputErrors) {
+  // Zero errors leave the inputs as they are, bit for bit; real errors change every epoch's
+  // inputs, and so the losses.
+  const TrainingRun plain = train_smooth_function(31, 2);
+  const TrainingRun zero = train_smooth_function(31, 2, Augment::from_input_errors, 0.0f);
+  const TrainingRun noisy = train_smooth_function(31, 2, Augment::from_input_errors, 0.3f);
+  EXPECT_EQ(plain.losses, zero.losses);
+  EXPECT_NE(plain.losses, noisy.losses);
+  EXPECT_GT(noisy.losses.back(), plain.losses.back());  // noise the net cannot fit
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ namespace nn::test {
 namespace {
 
 // 200 stars: inputs a, b and colour a-b; target t = a - 2b with an error column, missing for
-// every 10th row; row 7 misses input b.
+// every 10th row; row 7 misses input b; row 11 has the sentinel magnitude a = -9999.
 Catalog synthetic_catalog() {
   Catalog c("synthetic", 200);
   std::vector<double> a(200), b(200), t(200), e(200);
@@ -22,6 +22,7 @@ Catalog synthetic_catalog() {
     e[i] = 0.1 + 0.1 * rng.uniform();
   }
   b[7] = NAN;
+  a[11] = -9999;
   c.add_column("a", a);
   c.add_column("b", b);
   c.add_column("t", t);
@@ -44,11 +45,16 @@ NetworkFile synthetic_file() {
 TEST(TrainingData, DropsMasksSplitsAndNormalisesWithTheTrainingSplit) {
   const Catalog catalog = synthetic_catalog();
   const PreparedData d = prepare_training_data(catalog, synthetic_file());
-  EXPECT_EQ(d.usable.missing_input, 1);
-  EXPECT_EQ(d.usable.rows.size(), 199u);
-  EXPECT_EQ(d.train.rows() + d.validation.rows() + d.test.rows(), 199);
-  EXPECT_EQ(d.test.rows(), 20);        // round(0.1 * 199)
-  EXPECT_EQ(d.validation.rows(), 40);  // round(0.2 * 199)
+  EXPECT_EQ(d.rows.missing_input, 1);
+  EXPECT_EQ(d.rows.outliers, 1);
+  EXPECT_EQ(d.train.rows() + d.validation.rows() + d.test.rows(), 198);
+  // The split cuts the 199 rows with inputs: round(0.1 * 199) test, round(0.2 * 199) validation,
+  // less the one outlier wherever it fell.
+  EXPECT_EQ(d.test.rows() + d.validation.rows(), 20 + 40 - (d.train.rows() == 139 ? 1 : 0));
+  // The bounds hold the real magnitudes (15..18) and not the sentinel.
+  EXPECT_LT(d.stats.input_low[0], 15.0);
+  EXPECT_GT(d.stats.input_high[0], 18.0);
+  EXPECT_GT(d.stats.input_low[0], -9999.0);
   // The training split's inputs are z-scores: mean 0, population sd 1.
   for (Index j = 0; j < 2; ++j) {
     double sum = 0, sq = 0;
@@ -59,15 +65,17 @@ TEST(TrainingData, DropsMasksSplitsAndNormalisesWithTheTrainingSplit) {
   // Missing labels are masked, and the loss scale follows the errors with its floor.
   const std::vector<double>& t = catalog.column("t");
   const std::vector<double>& e = catalog.column("t_err");
-  for (std::size_t k = 0; k < d.splits.train.size(); ++k) {
-    const Index row = d.usable.rows[d.splits.train[k]];
+  for (std::size_t k = 0; k < d.rows.train.size(); ++k) {
+    const Index row = d.rows.train[k];
     EXPECT_EQ(d.train.mask(Index(k), 0), std::isnan(t[row]) ? 0.0f : 1.0f);
     EXPECT_NEAR(d.train.scale(Index(k), 0), std::max(e[row] / d.stats.mean_train_sigma[0], 0.5), 1e-6);
     if (!std::isnan(t[row]))
       EXPECT_NEAR(denormalise(d.train.y(Index(k), 0), d.stats.targets, 0), t[row], 1e-4);
   }
-  // The same seed gives the same split.
-  EXPECT_EQ(split_rows(199, synthetic_file().data.split).test, d.splits.test);
+  // Selecting rows again with the stored statistics gives the very same splits.
+  const DataRows again = select_rows(catalog, synthetic_file().data, &d.stats);
+  EXPECT_EQ(again.train, d.rows.train);
+  EXPECT_EQ(again.test, d.rows.test);
 }
 
 TEST(TrainingData, NamesTheCatalogueAndColumnOfBadValues) {
@@ -104,9 +112,10 @@ TEST(ModelFile, RoundTripGivesIdenticalPredictionsAndState) {
   EXPECT_EQ(loaded.adam_v()(0, 7), 0.25f);
   const auto before = model.predict(catalog), after = loaded.predict(catalog);
   ASSERT_EQ(before.size(), 1u);
-  EXPECT_TRUE(std::isnan(after[0][7]));  // a missing input gives NaN, not a number
+  EXPECT_TRUE(std::isnan(after[0][7]));   // a missing input gives NaN, not a number
+  EXPECT_TRUE(std::isnan(after[0][11]));  // and so does an outlier
   for (Index r = 0; r < catalog.rows(); ++r)
-    if (r != 7) EXPECT_EQ(before[0][r], after[0][r]) << r;
+    if (r != 7 && r != 11) EXPECT_EQ(before[0][r], after[0][r]) << r;
 
   // The file holds the parameters under PyTorch's names and shapes, and the metadata.
   const SafetensorsFile raw = read_safetensors(path);

@@ -1,5 +1,6 @@
 // Writing CSV catalogues, and the augmented copy that appends fields to each original line.
 #include "catalog_csv.h"
+#include "temporary_file.h"
 
 namespace nn::catalog_detail {
 namespace {
@@ -29,7 +30,7 @@ class CsvOutput {
   }
 
  private:
-  TempFile temp_;  // declared first so that the stream is closed before the temporary is removed
+  TemporaryFile temp_;  // declared first so that the stream is closed before the temporary is removed
   std::ofstream out_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "catalog_fits.h"
+#include "temporary_file.h"
 
 namespace nn::catalog_detail {
 namespace {
@@ -93,7 +94,7 @@ class FitsSink final : public ChunkSink {
   }
 
  private:
-  TempFile temp_;  // declared first so that the file is closed before the temporary is removed
+  TemporaryFile temp_;  // declared first so that the file is closed before the temporary is removed
   FitsHandle file_;
   Index next_row_ = 0;
   std::vector<double> scratch_;
@@ -170,7 +171,7 @@ class FitsAugmenter final : public ChunkAugmenter {
   }
 
   FitsSource source_;
-  TempFile temp_;  // before the file, so that the file is closed before the temporary goes
+  TemporaryFile temp_;  // before the file, so that the file is closed before the temporary goes
   FitsHandle file_;
   int first_new_ = 0;
   bool checksum_ = false;

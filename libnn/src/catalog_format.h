@@ -120,23 +120,4 @@ std::unique_ptr<ChunkAugmenter> open_fits_augmenter(const std::filesystem::path&
 std::vector<std::string> csv_column_names(const std::filesystem::path& path, const CatalogOptions& options);
 std::vector<std::string> fits_column_names(const std::filesystem::path& path, const CatalogOptions& options);
 
-// A temporary file next to `target` that becomes `target` on commit() and is removed
-// otherwise, so that a failed write never leaves a partial file or replaces a good one.
-class TempFile {
- public:
-  explicit TempFile(std::filesystem::path target);
-  ~TempFile();
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  const std::filesystem::path& path() const { return temp_; }
-  const std::filesystem::path& target() const { return target_; }
-  void commit();
-
- private:
-  std::filesystem::path target_;
-  std::filesystem::path temp_;
-  bool committed_ = false;
-};
-
 }  // namespace nn::catalog_detail

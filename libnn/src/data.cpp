@@ -1,6 +1,8 @@
 #include "nn/data.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "nn/loss.h"
@@ -8,46 +10,103 @@
 namespace nn {
 namespace {
 
+using Columns = std::vector<std::vector<double>>;
+
 // Evaluates every expression on the catalogue: one column of values per expression.
-std::vector<std::vector<double>> evaluate_all(const Catalog& catalog, const std::vector<std::string>& expressions) {
-  std::vector<std::vector<double>> out;
+Columns evaluate_all(const Catalog& catalog, const std::vector<std::string>& expressions) {
+  Columns out;
   for (const auto& e : expressions) out.push_back(evaluate_column(catalog, e));
   return out;
 }
 
-bool all_finite(const std::vector<std::vector<double>>& columns, Index row) {
+bool all_finite(const Columns& columns, Index row) {
   for (const auto& c : columns)
     if (!std::isfinite(c[row])) return false;
   return true;
 }
 
-// Mean and population standard deviation of column c over the given rows, finite values only.
-std::pair<double, double> moments(const std::vector<double>& c, const std::vector<Index>& rows,
-                                  const std::vector<Index>& usable) {
-  double sum = 0.0, count = 0.0;
+bool within_bounds(const Columns& inputs, Index row, const DataStats& stats) {
+  for (std::size_t j = 0; j < inputs.size(); ++j)
+    if (!(inputs[j][row] >= stats.input_low[j] && inputs[j][row] <= stats.input_high[j])) return false;
+  return true;
+}
+
+// The finite values of column c at the given catalogue rows.
+std::vector<double> finite_values(const std::vector<double>& c, const std::vector<Index>& rows) {
+  std::vector<double> v;
+  v.reserve(rows.size());
   for (Index r : rows)
-    if (std::isfinite(c[usable[r]])) sum += c[usable[r]], count += 1.0;
-  const double mean = count > 0 ? sum / count : 0.0;
+    if (std::isfinite(c[r])) v.push_back(c[r]);
+  return v;
+}
+
+double median(std::vector<double> v) {
+  const std::size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + mid, v.end());
+  const double upper = v[mid];
+  if (v.size() % 2) return upper;
+  return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + mid));
+}
+
+// Mean and population standard deviation.
+std::pair<double, double> moments(const std::vector<double>& v) {
+  if (v.empty()) return {0.0, 0.0};
+  double sum = 0.0;
+  for (double x : v) sum += x;
+  const double mean = sum / double(v.size());
   double sq = 0.0;
-  for (Index r : rows)
-    if (std::isfinite(c[usable[r]])) sq += (c[usable[r]] - mean) * (c[usable[r]] - mean);
-  return {mean, count > 0 ? std::sqrt(sq / count) : 0.0};
+  for (double x : v) sq += (x - mean) * (x - mean);
+  return {mean, std::sqrt(sq / double(v.size()))};
+}
+
+void remove_outliers(std::vector<Index>& rows, const Columns& inputs, const DataStats& stats, Index& outliers) {
+  const auto kept = std::stable_partition(rows.begin(), rows.end(),
+                                          [&](Index r) { return within_bounds(inputs, r, stats); });
+  outliers += Index(rows.end() - kept);
+  rows.erase(kept, rows.end());
 }
 
 }  // namespace
 
-SplitRows split_rows(Index rows, const SplitSpec& split) {
+SplitIndices split_indices(Index rows, const SplitSpec& split) {
   std::vector<Index> order(rows);
   std::iota(order.begin(), order.end(), Index(0));
   Rng rng(split.seed);
   for (Index i = rows - 1; i > 0; --i) std::swap(order[i], order[rng.below(std::uint64_t(i + 1))]);
-  auto share = [&](double fraction) { return fraction > 0 ? std::max<Index>(1, Index(std::llround(fraction * rows))) : 0; };
-  const Index n_test = share(split.test), n_validation = share(split.validation);
-  SplitRows s;
-  s.test.assign(order.begin(), order.begin() + std::min(rows, n_test));
-  s.validation.assign(order.begin() + std::min(rows, n_test), order.begin() + std::min(rows, n_test + n_validation));
-  s.train.assign(order.begin() + std::min(rows, n_test + n_validation), order.end());
+  auto share = [&](double fraction) {
+    return std::min(rows, fraction > 0 ? std::max<Index>(1, Index(std::llround(fraction * double(rows)))) : 0);
+  };
+  const Index n_test = share(split.test), n_validation = std::min(rows - n_test, share(split.validation));
+  SplitIndices s;
+  s.test.assign(order.begin(), order.begin() + n_test);
+  s.validation.assign(order.begin() + n_test, order.begin() + n_test + n_validation);
+  s.train.assign(order.begin() + n_test + n_validation, order.end());
   return s;
+}
+
+DataRows select_rows(const Catalog& catalog, const DataSpec& data, const DataStats* stats) {
+  const Columns inputs = evaluate_all(catalog, data.inputs);
+  const std::vector<double> label = data.label.empty() ? std::vector<double>() : evaluate_column(catalog, data.label);
+  DataRows out;
+  std::vector<Index> usable;
+  for (Index r = 0; r < catalog.rows(); ++r) {
+    if (!all_finite(inputs, r)) {
+      ++out.missing_input;
+    } else if (!label.empty() && !(label[r] == 0.0 || label[r] == 1.0)) {
+      if (!std::isnan(label[r]))
+        throw Error(str(catalog.source(), ": column ", data.label, " row ", r, ": class label ", label[r],
+                        " is neither 0 nor 1"));
+      ++out.missing_label;
+    } else {
+      usable.push_back(r);
+    }
+  }
+  const SplitIndices s = split_indices(Index(usable.size()), data.split);
+  for (auto [from, to] : {std::pair{&s.train, &out.train}, {&s.validation, &out.validation}, {&s.test, &out.test}})
+    for (Index k : *from) to->push_back(usable[k]);
+  if (stats)
+    for (auto* rows : {&out.train, &out.validation, &out.test}) remove_outliers(*rows, inputs, *stats, out.outliers);
+  return out;
 }
 
 std::vector<std::string> data_columns(const DataSpec& data, const std::vector<std::string>& available) {
@@ -61,51 +120,43 @@ std::vector<std::string> data_columns(const DataSpec& data, const std::vector<st
   return expression_columns(expressions, available);
 }
 
-UsableRows usable_rows(const Catalog& catalog, const DataSpec& data) {
-  const auto inputs = evaluate_all(catalog, data.inputs);
-  const std::vector<double> label = data.label.empty() ? std::vector<double>() : evaluate_column(catalog, data.label);
-  UsableRows u;
-  for (Index r = 0; r < catalog.rows(); ++r) {
-    if (!all_finite(inputs, r)) {
-      ++u.missing_input;
-    } else if (!label.empty() && !(label[r] == 0.0 || label[r] == 1.0)) {
-      if (!std::isnan(label[r]))
-        throw Error(str(catalog.source(), ": column ", data.label, " row ", r, ": class label ", label[r],
-                        " is neither 0 nor 1"));
-      ++u.missing_label;
-    } else {
-      u.rows.push_back(r);
-    }
-  }
-  return u;
-}
-
 PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& file) {
   const DataSpec& spec = file.data;
   PreparedData p;
-  const auto inputs = evaluate_all(catalog, spec.inputs);
-  const auto input_errors = evaluate_all(catalog, spec.input_errors);
-  std::vector<std::string> target_columns, error_columns;
+  p.rows_in_catalog = catalog.rows();
+  const Columns inputs = evaluate_all(catalog, spec.inputs);
+  const Columns input_errors = evaluate_all(catalog, spec.input_errors);
+  std::vector<std::string> target_columns;
   for (const TargetSpec& t : spec.targets) target_columns.push_back(t.column);
-  const auto targets = evaluate_all(catalog, target_columns);
-  std::vector<std::vector<double>> errors;
+  const Columns targets = evaluate_all(catalog, target_columns);
+  Columns errors;
   for (const TargetSpec& t : spec.targets)
     errors.push_back(t.error.empty() ? std::vector<double>() : evaluate_column(catalog, t.error));
   const std::vector<double> label = spec.label.empty() ? std::vector<double>() : evaluate_column(catalog, spec.label);
-  p.rows_in_catalog = catalog.rows();
 
-  p.usable = usable_rows(catalog, spec);
-  const Index usable = Index(p.usable.rows.size());
-  if (usable < 10)
-    throw Error(str(catalog.source(), ": only ", usable, " of ", catalog.rows(),
-                    " rows have every input; at least 10 are needed to train"));
-  p.splits = split_rows(usable, spec.split);
-  if (p.splits.train.size() < 2) throw Error(str(catalog.source(), ": the training split has fewer than 2 rows"));
-
+  // Outlier bounds from the training split, then the statistics of what remains.
+  p.rows = select_rows(catalog, spec, nullptr);
   DataStats& st = p.stats;
+  for (std::size_t j = 0; j < inputs.size(); ++j) {
+    const std::vector<double> v = finite_values(inputs[j], p.rows.train);
+    const double centre = v.empty() ? 0.0 : median(v);
+    std::vector<double> deviation;
+    for (double x : v) deviation.push_back(std::abs(x - centre));
+    const double robust_sigma = deviation.empty() ? 0.0 : 1.4826 * median(deviation);
+    const double reach = spec.outlier_sigma > 0 ? spec.outlier_sigma * robust_sigma
+                                                : std::numeric_limits<double>::infinity();
+    st.input_low.push_back(centre - reach);
+    st.input_high.push_back(centre + reach);
+  }
+  for (auto* rows : {&p.rows.train, &p.rows.validation, &p.rows.test})
+    remove_outliers(*rows, inputs, st, p.rows.outliers);
+  if (p.rows.train.size() < 10)
+    throw Error(str(catalog.source(), ": only ", p.rows.train.size(), " of ", catalog.rows(),
+                    " rows are left to train on (every input present, no outlier); at least 10 are needed"));
+
   st.inputs.names = spec.inputs;
   for (std::size_t j = 0; j < inputs.size(); ++j) {
-    const auto [mean, sd] = moments(inputs[j], p.splits.train, p.usable.rows);
+    const auto [mean, sd] = moments(finite_values(inputs[j], p.rows.train));
     if (!(sd > 0.0))
       throw Error(str(catalog.source(), ": input ", spec.inputs[j], " is constant in the training split"));
     st.inputs.mean.push_back(mean);
@@ -113,13 +164,13 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
   }
   st.targets.names = target_columns;
   for (std::size_t t = 0; t < targets.size(); ++t) {
-    const auto [mean, sd] = moments(targets[t], p.splits.train, p.usable.rows);
+    const auto [mean, sd] = moments(finite_values(targets[t], p.rows.train));
     if (!(sd > 0.0))
       throw Error(str(catalog.source(), ": target ", target_columns[t],
                       " has no spread in the training split (no labels, or all equal)"));
     st.targets.mean.push_back(mean);
     st.targets.std.push_back(sd);
-    st.mean_train_sigma.push_back(errors[t].empty() ? 1.0 : moments(errors[t], p.splits.train, p.usable.rows).first);
+    st.mean_train_sigma.push_back(errors[t].empty() ? 1.0 : moments(finite_values(errors[t], p.rows.train)).first);
     if (!(st.mean_train_sigma.back() > 0.0))
       throw Error(str(catalog.source(), ": error column ", spec.targets[t].error, " has no positive values"));
   }
@@ -133,7 +184,7 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
     d.mask.resize(n, n_t);
     if (!label.empty()) d.label.resize(n, 1);
     for (Index i = 0; i < n; ++i) {
-      const Index r = p.usable.rows[rows[i]];
+      const Index r = rows[i];
       for (Index j = 0; j < n_in; ++j) {
         d.x(i, j) = float(normalise(inputs[j][r], st.inputs, std::size_t(j)));
         if (!input_errors.empty()) {
@@ -153,21 +204,21 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
       if (!label.empty()) d.label(i, 0) = float(label[r]);
     }
   };
-  fill(p.splits.train, p.train);
-  fill(p.splits.validation, p.validation);
-  fill(p.splits.test, p.test);
+  fill(p.rows.train, p.train);
+  fill(p.rows.validation, p.validation);
+  fill(p.rows.test, p.test);
   return p;
 }
 
-NetInputs normalised_inputs(const Catalog& catalog, const std::vector<std::string>& inputs, const ColumnStats& stats) {
-  const auto columns = evaluate_all(catalog, inputs);
+NetInputs normalised_inputs(const Catalog& catalog, const std::vector<std::string>& inputs, const DataStats& stats) {
+  const Columns columns = evaluate_all(catalog, inputs);
   NetInputs out;
   for (Index r = 0; r < catalog.rows(); ++r)
-    if (all_finite(columns, r)) out.rows.push_back(r);
+    if (all_finite(columns, r) && within_bounds(columns, r, stats)) out.rows.push_back(r);
   out.x.resize(Index(out.rows.size()), Index(inputs.size()));
   for (std::size_t i = 0; i < out.rows.size(); ++i)
     for (std::size_t j = 0; j < columns.size(); ++j)
-      out.x(Index(i), Index(j)) = float(normalise(columns[j][out.rows[i]], stats, j));
+      out.x(Index(i), Index(j)) = float(normalise(columns[j][out.rows[i]], stats.inputs, j));
   return out;
 }
 

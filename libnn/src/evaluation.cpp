@@ -1,5 +1,6 @@
 #include "nn/evaluation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -24,15 +25,17 @@ const char* to_string(SplitChoice split) { return kSplitNames[int(split)]; }
 
 EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split) {
   const DataSpec& data = model.file().data;
-  // The rows to evaluate, as catalogue rows.
+  // The rows to evaluate, as catalogue rows, selected as training selected them.
+  const DataRows selected = select_rows(catalog, data, &model.stats());
   std::vector<Index> rows;
-  const UsableRows usable = usable_rows(catalog, data);
   if (split == SplitChoice::all) {
-    rows = usable.rows;
+    for (const auto* part : {&selected.train, &selected.validation, &selected.test})
+      rows.insert(rows.end(), part->begin(), part->end());
+    std::sort(rows.begin(), rows.end());
   } else {
-    const SplitRows s = split_rows(Index(usable.rows.size()), data.split);
-    const auto& chosen = split == SplitChoice::train ? s.train : split == SplitChoice::validation ? s.validation : s.test;
-    for (Index k : chosen) rows.push_back(usable.rows[k]);
+    rows = split == SplitChoice::train        ? selected.train
+           : split == SplitChoice::validation ? selected.validation
+                                              : selected.test;
   }
   const auto predictions = model.predict(catalog);
 

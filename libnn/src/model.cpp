@@ -54,7 +54,7 @@ std::vector<std::string> Model::output_names() const {
 }
 
 std::vector<std::vector<double>> Model::predict(const Catalog& catalog, Index batch_size) {
-  const NetInputs in = normalised_inputs(catalog, file_.data.inputs, stats_.inputs);
+  const NetInputs in = normalised_inputs(catalog, file_.data.inputs, stats_);
   const Index n_out = net_->out_features(), n_targets = Index(file_.data.targets.size());
   std::vector<std::vector<double>> out(n_out, std::vector<double>(catalog.rows(), NAN));
   const Index rows = in.x.rows();
@@ -85,6 +85,8 @@ void Model::save(const std::filesystem::path& path, OptimizerState optimizer) co
   f.metadata["format"] = "starnn-model/1";
   f.metadata["network"] = to_json(file_);
   f.metadata["stats"] = Json{{"inputs", stats_json(stats_.inputs)},
+                             {"input_low", stats_.input_low},
+                             {"input_high", stats_.input_high},
                              {"targets", stats_json(stats_.targets)},
                              {"mean_train_sigma", stats_.mean_train_sigma}}
                             .dump();
@@ -108,9 +110,12 @@ Model Model::load(const std::filesystem::path& path) {
   DataStats stats;
   try {
     const Json s = Json::parse(f.metadata_value("stats"));
-    stats = {stats_from_json(s.at("inputs")), stats_from_json(s.at("targets")),
+    stats = {stats_from_json(s.at("inputs")), s.at("input_low").get<std::vector<double>>(),
+             s.at("input_high").get<std::vector<double>>(), stats_from_json(s.at("targets")),
              s.at("mean_train_sigma").get<std::vector<double>>()};
-    if (stats.inputs.mean.size() != file.data.inputs.size() || stats.targets.mean.size() != file.data.targets.size())
+    const std::size_t n_in = file.data.inputs.size();
+    if (stats.inputs.mean.size() != n_in || stats.input_low.size() != n_in || stats.input_high.size() != n_in ||
+        stats.targets.mean.size() != file.data.targets.size())
       throw Error("sizes differ from the network");
   } catch (const std::exception& e) {
     throw Error(str(path.string(), ": the normalisation statistics are unreadable (", e.what(), ")"));

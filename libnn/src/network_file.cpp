@@ -49,6 +49,7 @@ DataSpec read_data(JsonReader r) {
     d.split.seed = std::uint64_t(s.integer_or("seed", 0, 0, kMaxInt));
     s.finish();
   }
+  d.outlier_sigma = r.number_or("outlier_sigma", d.outlier_sigma, 0.0, kInf);
   d.augment = Augment(r.choice_or("augment", kAugment, 0));
   if (d.augment == Augment::from_input_errors && d.input_errors.empty())
     r.fail("augment", "\"none\" unless input_errors are given");
@@ -198,6 +199,7 @@ std::string to_json(const NetworkFile& f) {
                  {"validation", f.data.split.validation},
                  {"test", f.data.split.test},
                  {"seed", f.data.split.seed}}},
+               {"outlier_sigma", f.data.outlier_sigma},
                {"augment", kAugment[std::size_t(f.data.augment)]}};
   if (!f.data.hdu.empty()) data["hdu"] = f.data.hdu;
   if (!f.data.input_errors.empty()) data["input_errors"] = f.data.input_errors;

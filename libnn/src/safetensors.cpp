@@ -19,6 +19,7 @@
 
 #include "nn/error.h"
 #include "nn/io.h"
+#include "temporary_file.h"
 
 namespace nn {
 
@@ -176,57 +177,16 @@ std::array<std::byte, kLengthBytes> little_endian(std::uint64_t value) {
   return bytes;
 }
 
-// A file next to the target that becomes the target only through commit(); destroyed
-// uncommitted, it removes itself, so a failed write leaves the old file untouched.
-class TemporaryFile {
- public:
-  explicit TemporaryFile(std::filesystem::path target)
-      : target_(std::move(target)),
-        path_(target_.native() + ".tmp-" + std::to_string(::getpid())),
-        fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) {
-    if (!fd_.valid()) fail_write(target_, str("cannot create ", path_, ": ", os_error()));
+// Writes all of `data`, resuming after short writes and interruptions.
+void write_all(const Descriptor& out, std::span<const std::byte> data, const std::filesystem::path& path,
+               const std::filesystem::path& temporary) {
+  while (!data.empty()) {
+    const ssize_t written = ::write(out.get(), data.data(), data.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) fail_write(path, str("writing ", temporary, " failed: ", os_error()));
+    data = data.subspan(static_cast<std::size_t>(written));
   }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-  ~TemporaryFile() {
-    if (!committed_) ::unlink(path_.c_str());
-  }
-
-  void write(std::span<const std::byte> data) {
-    while (!data.empty()) {
-      const ssize_t written = ::write(fd_.get(), data.data(), data.size());
-      if (written < 0 && errno == EINTR) continue;
-      if (written < 0) fail_write(target_, str("writing ", path_, " failed: ", os_error()));
-      data = data.subspan(static_cast<std::size_t>(written));
-    }
-  }
-
-  void commit() {
-    if (::fsync(fd_.get()) != 0) {
-      fail_write(target_, str("flushing ", path_, " to disk failed: ", os_error()));
-    }
-    if (::close(fd_.release()) != 0) fail_write(target_, str("closing ", path_, " failed: ", os_error()));
-    if (::rename(path_.c_str(), target_.c_str()) != 0) {
-      fail_write(target_, str("renaming ", path_, " failed: ", os_error()));
-    }
-    committed_ = true;
-    sync_directory();
-  }
-
- private:
-  // Makes the rename itself survive a power loss. Best effort: the new content is already
-  // complete and in place, and some file systems refuse to sync a directory.
-  void sync_directory() const {
-    const std::filesystem::path parent = target_.has_parent_path() ? target_.parent_path() : ".";
-    const Descriptor directory(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (directory.valid()) ::fsync(directory.get());
-  }
-
-  std::filesystem::path target_;
-  std::filesystem::path path_;
-  Descriptor fd_;
-  bool committed_ = false;
-};
+}
 
 // ---- Reading ----------------------------------------------------------------------------
 
@@ -516,11 +476,19 @@ const std::string& SafetensorsFile::metadata_value(const std::string& key) const
 void write_safetensors(const std::filesystem::path& path, const SafetensorsFile& file) {
   check_writable(path, file);
   const std::string header = header_text(path, file);
-  TemporaryFile out(path);
-  out.write(little_endian(header.size()));
-  out.write(std::as_bytes(std::span(header)));
-  for (const NamedTensor& tensor : file.tensors) out.write(tensor.bytes);
-  out.commit();
+  TemporaryFile temporary(path, str("safetensors file ", path));
+  const std::filesystem::path& written = temporary.path();
+  {
+    Descriptor out(::open(written.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+    if (!out.valid()) fail_write(path, str("cannot create ", written, ": ", os_error()));
+    const auto put = [&](std::span<const std::byte> data) { write_all(out, data, path, written); };
+    put(little_endian(header.size()));
+    put(std::as_bytes(std::span(header)));
+    for (const NamedTensor& tensor : file.tensors) put(tensor.bytes);
+    // Some file systems (NFS) report a failed write only when the file is closed.
+    if (::close(out.release()) != 0) fail_write(path, str("closing ", written, " failed: ", os_error()));
+  }
+  temporary.commit();
 }
 
 SafetensorsFile read_safetensors(const std::filesystem::path& path) { return Reader(path).read(); }

@@ -1,12 +1,13 @@
 #include <fstream>
 
-#include "catalog_format.h"
+#include "nn/error.h"
 #include "nn/io.h"
+#include "temporary_file.h"
 
 namespace nn {
 
 void write_text_atomically(const std::filesystem::path& path, const std::string& text) {
-  catalog_detail::TempFile temp(path);
+  TemporaryFile temp(path);
   {
     std::ofstream out(temp.path(), std::ios::binary);
     out << text;

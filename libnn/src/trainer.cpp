@@ -58,7 +58,11 @@ std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, 
   const Index rows = data.rows();
   order_.resize(rows);
   std::iota(order_.begin(), order_.end(), Index(0));
-  for (Index i = rows - 1; i > 0; --i) std::swap(order_[i], order_[rng.below(std::uint64_t(i + 1))]);
+  // Separate streams for the order and the noise: turning augmentation on or off leaves the
+  // order of the batches as it was.
+  const std::uint64_t epoch_seed = rng.next_u64();
+  Rng order_rng = Rng::derive(epoch_seed, 0), noise_rng = Rng::derive(epoch_seed, 1);
+  for (Index i = rows - 1; i > 0; --i) std::swap(order_[i], order_[order_rng.below(std::uint64_t(i + 1))]);
 
   double sum = 0.0;
   Index batches = 0;
@@ -66,7 +70,7 @@ std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, 
   for (Index first = 0; first + 2 <= rows; first += options_.batch_size) {
     if (hooks.stop_requested && hooks.stop_requested()) return std::nullopt;
     const Index count = std::min(options_.batch_size, rows - first);
-    gather(data, order_, first, count, options_.augment, rng);
+    gather(data, order_, first, count, options_.augment, noise_rng);
     net_.parameters().zero_grad();
     sum += loss_.value_and_gradient(net_.forward(x_.view(), Mode::train), batch_targets());
     net_.backward(loss_.gradient());

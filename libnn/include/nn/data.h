@@ -1,6 +1,11 @@
 #pragma once
 // From a catalogue to training data, and from photometry to net inputs.
 //   - Inputs are columns or colours ("u-g"); a row missing any input is dropped (and counted).
+//   - Input outliers: catalogues carry sentinels that the missing-value rule cannot know (an
+//     i magnitude of -9999 makes r-i = 10013). An input farther than outlier_sigma robust
+//     sigmas (1.4826 MAD) from the training split's median marks its row as an outlier: left
+//     out of training and evaluation, and not predicted (NaN), since the net never saw such
+//     inputs. The bounds are stored with the model.
 //   - Targets are columns with optional error columns; a missing label is masked per target.
 //   - Splits are seeded: the same catalogue and seed give the same train/validation/test rows.
 //   - Inputs and targets are z-scored with the TRAINING split's statistics, which are stored
@@ -28,32 +33,35 @@ struct ColumnStats {
 // into physical units.
 struct DataStats {
   ColumnStats inputs;
+  std::vector<double> input_low, input_high;  // inputs outside [low, high] are outliers
   ColumnStats targets;
   std::vector<double> mean_train_sigma;  // per target; 1 without an error column
 };
 
-struct SplitRows {
-  std::vector<Index> train, validation, test;  // indices into the usable rows
-};
-
-// The usable rows 0..rows-1 shuffled with the split's seed and cut into test, validation and
-// train (in that order); every split of a non-trivial catalogue gets at least one row.
-NN_API SplitRows split_rows(Index rows, const SplitSpec& split);
-
-// The rows a net can use: every input present and, for classifier nets, a 0/1 label. The
-// catalogue rows of the usable ones, and how many were left out for which reason.
-struct UsableRows {
-  std::vector<Index> rows;
+// The rows of each split, as catalogue rows, and how many rows were left out and why.
+struct DataRows {
+  std::vector<Index> train, validation, test;
   Index missing_input = 0;
-  Index missing_label = 0;
+  Index missing_label = 0;  // classifier nets: rows without a 0/1 label
+  Index outliers = 0;
 };
-NN_API UsableRows usable_rows(const Catalog& catalog, const DataSpec& data);
+
+// The usable rows (every input present; a 0/1 label for classifier nets) shuffled with the
+// split's seed and cut into test, validation and train; then, when stats are given, cleared
+// of input outliers. Training and evaluation both select rows this way.
+NN_API DataRows select_rows(const Catalog& catalog, const DataSpec& data, const DataStats* stats);
+
+// Indices 0..rows-1 shuffled with the seed and cut into test, validation and train (in that
+// order); every split asked for gets at least one row.
+struct SplitIndices {
+  std::vector<Index> train, validation, test;
+};
+NN_API SplitIndices split_indices(Index rows, const SplitSpec& split);
 
 struct PreparedData {
   Dataset<float> train, validation, test;
   DataStats stats;
-  SplitRows splits;  // indices into usable.rows
-  UsableRows usable;
+  DataRows rows;
   Index rows_in_catalog = 0;
 };
 
@@ -62,14 +70,14 @@ NN_API std::vector<std::string> data_columns(const DataSpec& data, const std::ve
 
 NN_API PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& file);
 
-// The rows of a catalogue with every input present, normalised: x (rows.size(), n_inputs),
-// rows[i] the catalogue row of x's row i.
+// The rows of a catalogue with every input present and no outlier, normalised:
+// x (rows.size(), n_inputs), rows[i] the catalogue row of x's row i.
 struct NetInputs {
   Tensor<float> x;
   std::vector<Index> rows;
 };
 NN_API NetInputs normalised_inputs(const Catalog& catalog, const std::vector<std::string>& inputs,
-                                   const ColumnStats& stats);
+                                   const DataStats& stats);
 
 // z-scores of column j and back.
 inline double normalise(double value, const ColumnStats& stats, std::size_t j) {

@@ -69,8 +69,8 @@ struct NN_API SafetensorsFile {
   const std::string& metadata_value(const std::string& key) const;
 };
 
-// Writes PATH.tmp-<pid> next to path, flushes it to disk and renames it over path, so
-// path holds either its old content or the complete new file. On failure the temporary
+// Writes a temporary next to path, flushes it to disk and renames it over path, so path
+// holds either its old content or the complete new file. On failure the temporary
 // is removed and nn::Error names path. Tensors are written in the given order and the
 // metadata in key order, so equal inputs give byte-identical files.
 NN_API void write_safetensors(const std::filesystem::path& path, const SafetensorsFile& file);

@@ -41,7 +41,7 @@ class NN_API Model {
   // The output column names: one per target ("<target>_pred"), then "<label>_logit".
   std::vector<std::string> output_names() const;
   // Predictions for every row of a catalogue, in physical units: one column per output, NaN
-  // for rows missing an input.
+  // for rows missing an input or with an outlier input (see data.h).
   std::vector<std::vector<double>> predict(const Catalog& catalog, Index batch_size = 4096);
 
   void save(const std::filesystem::path& path, OptimizerState optimizer) const;

@@ -47,6 +47,7 @@ struct DataSpec {
   std::vector<TargetSpec> targets;
   std::string label;  // the 0/1 column of the classifier; empty without one
   SplitSpec split;
+  double outlier_sigma = 20.0;  // inputs beyond this many robust sigmas are outliers; 0: none
   Augment augment = Augment::none;
 };
 
