@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "nn/catalog.h"
+#include "scratch_dir.h"
 
 namespace catalog_testing {
 
@@ -35,28 +36,7 @@ inline fs::path real_sample(const std::string& name) {
 #define CATALOG_REQUIRE_SAMPLE(path) \
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "real sample " << (path) << " is not available"
 
-class ScratchDir : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("starnn_catalog_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path path(const std::string& name) const { return dir_ / name; }
-  fs::path write_text(const std::string& name, const std::string& text) const {
-    std::ofstream(path(name), std::ios::binary) << text;
-    return path(name);
-  }
-  // Names in the directory, to show that nothing (no temporary) was left behind.
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(dir_)) names.push_back(entry.path().filename().string());
-    return names;
-  }
-
-  fs::path dir_;
-};
+using ::ScratchDir;
 
 // Fixtures must be named per suite so that every catalogue test matches 'Catalog*'.
 #define CATALOG_FIXTURE(name) \

@@ -14,6 +14,7 @@
 
 #include "nn/error.h"
 #include "nn/io.h"
+#include "scratch_dir.h"
 
 namespace {
 
@@ -37,27 +38,8 @@ std::string raw_file(const std::string& header, std::size_t data_bytes) {
   return content + header + std::string(data_bytes, '\x01');
 }
 
-std::vector<std::string> directory_entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
-  std::ranges::sort(names);
-  return names;
-}
-
-class SafetensorsTest : public testing::Test {
+class SafetensorsTest : public ScratchDir {
  protected:
-  void SetUp() override {
-    const auto* test = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           nn::str("starnn-", test->test_suite_name(), "-", test->name(), "-", ::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
   // Every kind of tensor the format holds, including a scalar and empty ones.
   static nn::SafetensorsFile sample() {
     nn::SafetensorsFile file;
@@ -78,7 +60,6 @@ class SafetensorsTest : public testing::Test {
     return file;
   }
 
-  fs::path dir_;
 };
 
 TEST_F(SafetensorsTest, RoundTripKeepsValuesShapesOrderAndMetadata) {
@@ -193,13 +174,13 @@ TEST_F(SafetensorsTest, WriteRejectsInconsistentTensorsWithoutTouchingTheTarget)
       EXPECT_NE(e.message().find("bad.safetensors"), std::string::npos) << e.message();
     }
   }
-  EXPECT_TRUE(directory_entries(dir_).empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_F(SafetensorsTest, WriteLeavesNoTemporaryAndReplacesTheOldFile) {
   write_raw(dir_ / "m.safetensors", "old content");
   nn::write_safetensors(dir_ / "m.safetensors", sample());
-  EXPECT_EQ(directory_entries(dir_), std::vector<std::string>{"m.safetensors"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"m.safetensors"});
   EXPECT_EQ(nn::read_safetensors(dir_ / "m.safetensors").tensors.size(), sample().tensors.size());
 }
 
@@ -211,7 +192,7 @@ TEST_F(SafetensorsTest, WriteIntoMissingDirectoryFailsNamingThePath) {
   } catch (const nn::Error& e) {
     EXPECT_NE(e.message().find(path.string()), std::string::npos) << e.message();
   }
-  EXPECT_TRUE(directory_entries(dir_).empty());
+  EXPECT_TRUE(entries().empty());
 }
 
 TEST_F(SafetensorsTest, FailedRenameRemovesTheTemporary) {
@@ -220,7 +201,7 @@ TEST_F(SafetensorsTest, FailedRenameRemovesTheTemporary) {
   const fs::path target = dir_ / "m.safetensors";
   fs::create_directories(target / "inside");
   EXPECT_THROW(nn::write_safetensors(target, sample()), nn::Error);
-  EXPECT_EQ(directory_entries(dir_), std::vector<std::string>{"m.safetensors"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"m.safetensors"});
   EXPECT_TRUE(fs::is_directory(target / "inside"));
 }
 
@@ -255,7 +236,7 @@ TEST_F(SafetensorsTest, FailedWriteKeepsTheOldFile) {
     const FileSizeLimit limit(1024);
     EXPECT_THROW(nn::write_safetensors(path, big), nn::Error);
   }
-  EXPECT_EQ(directory_entries(dir_), std::vector<std::string>{"m.safetensors"});
+  EXPECT_EQ(entries(), std::vector<std::string>{"m.safetensors"});
   std::ifstream in(path);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "old content");
 }

@@ -11,12 +11,13 @@
 #include "nn/error.h"
 // The class is private to the library; its header is reached from the source tree.
 #include "../libnn/src/temporary_file.h"
+#include "scratch_dir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-void write_text(const fs::path& path, const std::string& text) {
+void write_file(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
@@ -25,37 +26,14 @@ std::string read_text(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-class TemporaryFileTest : public testing::Test {
- protected:
-  void SetUp() override {
-    const auto* test = testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           nn::str("starnn-", test->test_suite_name(), "-", test->name(), "-", ::getpid());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
-  // Names in the directory, to show that no temporary was left behind.
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(dir_)) names.push_back(entry.path().filename().string());
-    std::ranges::sort(names);
-    return names;
-  }
-
-  fs::path dir_;
-};
+using TemporaryFileTest = ScratchDir;
 
 TEST_F(TemporaryFileTest, CommitReplacesTheTarget) {
   const fs::path target = dir_ / "out.txt";
-  write_text(target, "old");
+  write_file(target, "old");
   nn::TemporaryFile temporary(target);
   EXPECT_EQ(temporary.path().parent_path(), dir_);
-  write_text(temporary.path(), "new");
+  write_file(temporary.path(), "new");
   EXPECT_EQ(read_text(target), "old");
   temporary.commit();
   EXPECT_EQ(read_text(target), "new");
@@ -64,10 +42,10 @@ TEST_F(TemporaryFileTest, CommitReplacesTheTarget) {
 
 TEST_F(TemporaryFileTest, DestructionWithoutCommitKeepsTheOldTarget) {
   const fs::path target = dir_ / "out.txt";
-  write_text(target, "old");
+  write_file(target, "old");
   {
     nn::TemporaryFile temporary(target);
-    write_text(temporary.path(), "partial");
+    write_file(temporary.path(), "partial");
   }
   EXPECT_EQ(read_text(target), "old");
   EXPECT_EQ(entries(), std::vector<std::string>{"out.txt"});
@@ -99,8 +77,8 @@ TEST_F(TemporaryFileTest, TwoTemporariesForOneTargetCoexist) {
   nn::TemporaryFile first(target);
   nn::TemporaryFile second(target);
   EXPECT_NE(first.path(), second.path());
-  write_text(first.path(), "first");
-  write_text(second.path(), "second");
+  write_file(first.path(), "first");
+  write_file(second.path(), "second");
   first.commit();
   EXPECT_EQ(read_text(target), "first");
   EXPECT_EQ(read_text(second.path()), "second");

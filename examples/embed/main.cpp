@@ -1,8 +1,10 @@
 // Embedding starnn: one dense layer, y = x W^T + b, through the library's checked entry
-// point, then the same call with a weight of the wrong shape, which starnn rejects.
+// point; a whole net's forward pass; then a call with a weight of the wrong shape, which
+// starnn rejects.
 #include <cmath>
 #include <cstdio>
 
+#include "nn/net.h"
 #include "nn/ops.h"
 #include "nn/tensor.h"
 
@@ -35,6 +37,19 @@ int main() {
     std::fprintf(stderr, "linear_forward differs from the hand-computed values\n");
     return 1;
   }
+
+  // The thesis's net: four colours in, [Fe/H] out, through a ResDense sandwich backbone.
+  nn::NetSpec spec;
+  spec.n_inputs = 4;
+  spec.backbone = {16, 32, 2, nn::BlockType::resdense, nn::Skips::additive, 0.0};
+  spec.heads = {nn::HeadType::linear, 1, nn::Classifier::none};
+  nn::Net<float> net(spec);
+  nn::Tensor<float> colours(3, 4);  // colours is (B, 4): three stars
+  colours.fill(0.5f);
+  const nn::ConstView<float> feh = net.forward(colours, nn::Mode::eval);  // feh is (B, 1)
+  std::printf("net: %lld parameters, output (%lld, %lld)\n", static_cast<long long>(net.parameters().size()),
+              static_cast<long long>(feh.rows), static_cast<long long>(feh.cols));
+  if (feh.rows != 3 || feh.cols != 1 || !std::isfinite(feh(0, 0))) return 1;
 
   // A weight with four inputs does not fit three-feature rows: starnn throws nn::Error,
   // whose message() is meant for the user (what() adds the file:line of the check).
