@@ -31,5 +31,6 @@ int train_command(int argc, char** argv);
 int predict_command(int argc, char** argv);
 int evaluate_command(int argc, char** argv);
 int convert_command(int argc, char** argv);
+int show_command(int argc, char** argv);
 
 }  // namespace starnn

@@ -22,7 +22,9 @@ const char* const kUsage =
     "  evaluate --model M --catalog FILE [--split all|train|validation|test]\n"
     "      print n, bias, sigma_gauss, sigma_mad and rmse per target as JSON\n"
     "  convert IN OUT [--hdu H] [--columns a,b,...]\n"
-    "      convert a catalogue between CSV and FITS (by extension)\n";
+    "      convert a catalogue between CSV and FITS (by extension)\n"
+    "  show --model M\n"
+    "      print the network file a model was trained from (train can run it again)\n";
 
 }  // namespace
 
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
     if (command == "predict") return starnn::predict_command(argc, argv);
     if (command == "evaluate") return starnn::evaluate_command(argc, argv);
     if (command == "convert") return starnn::convert_command(argc, argv);
+    if (command == "show") return starnn::show_command(argc, argv);
     std::fprintf(stderr, "starnn: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const nn::Error& e) {

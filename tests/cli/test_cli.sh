@@ -32,6 +32,15 @@ check "evaluate" sh -c "'$starnn' evaluate --model run3/best.safetensors --catal
 check "evaluate JSON" "$python" -c "import json; d = json.load(open('eval.json')); t = d['targets']['feh']; assert d['split'] == 'test' and 1700 < t['n'] <= 1800 and 0 < t['sigma_gauss'] < 1, d"
 check "evaluate matches metrics.json" "$python" -c "import json; a = json.load(open('eval.json')); b = json.load(open('run3/metrics.json')); assert a == b, (a, b)"
 
+# A model prints its network file back, and that file trains again.
+check "show" sh -c "'$starnn' show --model run3/best.safetensors > shown.json"
+check "shown file equals the model's own" "$python" -c "
+import json, subprocess
+shown = json.load(open('shown.json'))
+assert shown['format'] == 'starnn-net/1' and shown['model']['backbone']['n_max'] == 32, shown
+assert shown['data']['catalog'].startswith('/'), shown['data']['catalog']"
+check "the shown file trains" "$starnn" train shown.json --out run_shown --epochs 1
+
 # Predict on a photometry-only FITS catalogue, and on CSV keeping every original column.
 check "predict FITS" "$starnn" predict --model run3/best.safetensors --catalog "$src/data/sdss_s82_photometry.fits" --out s82_feh.fits --chunk 1000
 check "convert FITS to CSV" "$starnn" convert s82_feh.fits s82_feh.csv
