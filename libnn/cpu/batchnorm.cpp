@@ -3,7 +3,6 @@
 // and a fixed summation order (reproducible runs).
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 #include "nn/ops.h"
 #include "parallel.h"
@@ -72,18 +71,18 @@ template <class T>
 void batchnorm_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
                             ConstView<T> running_var, const BatchNormOptions& options, View<T> y) {
   // Folded into one scale and shift per column: y = x * scale + shift.
-  const Index d = x.cols;
-  std::vector<T> scale(d), shift(d);
-  for (Index j = 0; j < d; ++j) {
-    scale[j] = gamma.data[j] / std::sqrt(running_var.data[j] + T(options.eps));
-    shift[j] = beta.data[j] - running_mean.data[j] * scale[j];
-  }
-#pragma omp parallel for schedule(static) if (worth_threads(x.size()))
-  for (Index i = 0; i < x.rows; ++i) {
-    const T* xi = x.row(i);
-    T* yi = y.row(i);
-    for (Index j = 0; j < d; ++j) yi[j] = xi[j] * scale[j] + shift[j];
-  }
+  for_column_blocks(x.rows, x.cols, [&](Index first, Index last) {
+    T scale[kColumnBlock], shift[kColumnBlock];
+    for (Index j = first; j < last; ++j) {
+      scale[j - first] = gamma.data[j] / std::sqrt(running_var.data[j] + T(options.eps));
+      shift[j - first] = beta.data[j] - running_mean.data[j] * scale[j - first];
+    }
+    for (Index i = 0; i < x.rows; ++i) {
+      const T* xi = x.row(i);
+      T* yi = y.row(i);
+      for (Index j = first; j < last; ++j) yi[j] = xi[j] * scale[j - first] + shift[j - first];
+    }
+  });
 }
 
 template <class T>
