@@ -32,5 +32,6 @@ int predict_command(int argc, char** argv);
 int evaluate_command(int argc, char** argv);
 int convert_command(int argc, char** argv);
 int show_command(int argc, char** argv);
+int map_command(int argc, char** argv);
 
 }  // namespace starnn

@@ -1,4 +1,4 @@
-// starnn: train dense residual nets on stellar catalogues, predict, evaluate, convert.
+// starnn: train dense residual nets on stellar catalogues, predict, evaluate, convert, map.
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -24,7 +24,12 @@ const char* const kUsage =
     "  convert IN OUT [--hdu H] [--columns a,b,...]\n"
     "      convert a catalogue between CSV and FITS (by extension)\n"
     "  show --model M\n"
-    "      print the network file a model was trained from (train can run it again)\n";
+    "      print the network file a model was trained from (train can run it again)\n"
+    "  map --catalog PREDICTED --out DIR [--feh COLUMN] [--relation ivezic2008|quadratic]\n"
+    "      [--extinction AR_COLUMN] [--r R] [--g-i GI] [--g-r GR] [--ra RA] [--dec DEC]\n"
+    "      [--no-cuts] [--bin KPC] [--min-stars N]\n"
+    "      photometric distances and Galactocentric positions of predicted stars; writes\n"
+    "      DIR/stars, DIR/map (FITS or CSV as the input) and DIR/map.png, [Fe/H] in (R, |Z|)\n";
 
 }  // namespace
 
@@ -40,6 +45,7 @@ int main(int argc, char** argv) {
     if (command == "evaluate") return starnn::evaluate_command(argc, argv);
     if (command == "convert") return starnn::convert_command(argc, argv);
     if (command == "show") return starnn::show_command(argc, argv);
+    if (command == "map") return starnn::map_command(argc, argv);
     std::fprintf(stderr, "starnn: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return 2;
   } catch (const nn::Error& e) {

@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build ccache pkg-config python3
           libopenblas-openmp-dev nlohmann-json3-dev libcfitsio-dev
-          libgtest-dev libbenchmark-dev)
+          libgtest-dev libbenchmark-dev libplplot-dev plplot-driver-cairo)
 
 missing=()
 for p in "${packages[@]}"; do

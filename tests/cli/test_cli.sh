@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The starnn program end to end: train, checkpoints, resume, predict, evaluate, convert, and
+# The starnn program end to end: train, checkpoints, resume, predict, evaluate, convert, map, and
 # the errors a user meets. Usage: test_cli.sh STARNN SOURCE_DIR PYTHON SCRATCH
 set -u
 starnn=$1 src=$2 python=$3 scratch=$4
@@ -59,6 +59,26 @@ import csv, math
 rows = list(csv.DictReader(open('small_feh.csv')))
 assert [r['name'] for r in rows] == ['alpha', 'beta', 'gamma'], rows
 assert math.isnan(float(rows[1]['feh_pred'])) and math.isfinite(float(rows[2]['feh_pred'])), rows"
+
+# Map the predicted metallicities: distances, Galactocentric positions, cuts, pixels, image.
+check "map" "$starnn" map --catalog s82_feh.fits --out map
+check "map outputs" test -s map/stars.fits -a -s map/map.fits -a -s map/map.png
+check "map.png is a PNG" "$python" -c "assert open('map/map.png', 'rb').read(8) == b'\\x89PNG\\r\\n\\x1a\\n'"
+check "map tables to CSV" sh -c "'$starnn' convert map/map.fits map.csv && '$starnn' convert map/stars.fits stars.csv"
+check "pixels with enough stars have a median" "$python" -c "
+import csv, math
+rows = list(csv.DictReader(open('map.csv')))
+full = [r for r in rows if float(r['count']) >= 10]
+assert full and all(math.isfinite(float(r['feh_median'])) for r in full), full
+assert all(math.isnan(float(r['feh_median'])) for r in rows if float(r['count']) < 10)"
+check "galactic coordinates match the catalogue's" "$python" -c "
+import csv
+stars, given = list(csv.DictReader(open('stars.csv'))), list(csv.DictReader(open('s82_feh.csv')))
+assert len(stars) == len(given) == 3981
+assert max(abs((float(s['l']) - float(g['glon']) + 180) % 360 - 180) for s, g in zip(stars, given)) < 1e-4
+assert max(abs(float(s['b']) - float(g['glat'])) for s, g in zip(stars, given)) < 1e-4"
+fails_with "map with a bad column" "has no column 'nope'" "$starnn" map --catalog s82_feh.fits --out map_bad --g-r nope
+check "no map output after an error" test ! -e map_bad
 
 # Errors: one clear message, a non-zero exit, no partial output.
 fails_with "missing network file" "nope.json" "$starnn" train nope.json
