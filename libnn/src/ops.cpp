@@ -4,6 +4,10 @@
 #include <cmath>
 #include <tuple>
 
+#if defined(STARNN_WITH_CUDA)
+#include "cuda_backend.h"
+#endif
+
 namespace nn::ops {
 namespace {
 
@@ -24,9 +28,19 @@ template <class... Views>
 Device common_device(const char* op, const Views&... views) {
   const Device first = std::get<0>(std::forward_as_tuple(views...)).device;
   if (((views.device != first) || ...)) throw Error(str(op, ": arguments live on different devices"));
+#if !defined(STARNN_WITH_CUDA)
   if (first != Device::cpu) throw Error(str(op, ": no ", to_string(first), " backend in this build of starnn"));
+#endif
   return first;
 }
+
+// Calls the op of the backend of `device` (an expression, so losses return its value). The
+// CUDA backend also refuses any view, output or empty-or-not, that is not on the GPU.
+#if defined(STARNN_WITH_CUDA)
+#define NN_DISPATCH(device, call) ((device) == Device::cuda ? cuda::call : cpu::call)
+#else
+#define NN_DISPATCH(device, call) ((void)(device), cpu::call)
+#endif
 
 }  // namespace
 
@@ -36,8 +50,8 @@ void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
   expect_shape(w, w.rows, x.cols, "linear_forward", "weight");
   expect_shape(b, 1, w.rows, "linear_forward", "bias");
   expect_shape(y, x.rows, w.rows, "linear_forward", "output");
-  common_device("linear_forward", x, w, b, y);
-  cpu::linear_forward(x, w, b, y);
+  const Device device = common_device("linear_forward", x, w, b, y);
+  NN_DISPATCH(device, linear_forward(x, w, b, y));
 }
 
 template <class T>
@@ -48,8 +62,8 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
   expect_shape(dw, w.rows, w.cols, "linear_backward", "weight gradient");
   expect_shape(db, 1, w.rows, "linear_backward", "bias gradient");
   if (!dx.empty()) expect_shape(dx, x.rows, x.cols, "linear_backward", "input gradient");
-  common_device("linear_backward", x, w, dy, dw, db);
-  cpu::linear_backward(x, w, dy, dx, dx_write, dw, db);
+  const Device device = common_device("linear_backward", x, w, dy, dw, db);
+  NN_DISPATCH(device, linear_backward(x, w, dy, dx, dx_write, dw, db));
 }
 
 template <class T>
@@ -62,8 +76,10 @@ void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> be
   for (auto* v : {&mean, &invstd, &running_mean, &running_var})
     expect_shape(*v, 1, d, "batchnorm_forward_train", "statistics");
   expect_shape(y, x.rows, d, "batchnorm_forward_train", "output");
-  common_device("batchnorm_forward_train", x, gamma, beta, y, mean, invstd, running_mean, running_var);
-  cpu::batchnorm_forward_train(x, gamma, beta, options, y, mean, invstd, running_mean, running_var);
+  const Device device =
+      common_device("batchnorm_forward_train", x, gamma, beta, y, mean, invstd, running_mean, running_var);
+  NN_DISPATCH(device,
+              batchnorm_forward_train(x, gamma, beta, options, y, mean, invstd, running_mean, running_var));
 }
 
 template <class T>
@@ -74,8 +90,8 @@ void batchnorm_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> bet
   for (auto* v : {&gamma, &beta, &running_mean, &running_var})
     expect_shape(*v, 1, d, "batchnorm_forward_eval", "per-feature vector");
   expect_shape(y, x.rows, d, "batchnorm_forward_eval", "output");
-  common_device("batchnorm_forward_eval", x, gamma, beta, running_mean, running_var, y);
-  cpu::batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, options, y);
+  const Device device = common_device("batchnorm_forward_eval", x, gamma, beta, running_mean, running_var, y);
+  NN_DISPATCH(device, batchnorm_forward_eval(x, gamma, beta, running_mean, running_var, options, y));
 }
 
 template <class T>
@@ -88,23 +104,23 @@ void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, 
   expect_shape(dbeta, 1, d, "batchnorm_backward", "beta gradient");
   expect_shape(dy, x.rows, d, "batchnorm_backward", "output gradient");
   expect_shape(dx, x.rows, d, "batchnorm_backward", "input gradient");
-  common_device("batchnorm_backward", x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
-  cpu::batchnorm_backward(x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
+  const Device device = common_device("batchnorm_backward", x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
+  NN_DISPATCH(device, batchnorm_backward(x, mean, invstd, gamma, dy, dx, dgamma, dbeta));
 }
 
 template <class T>
 void relu_forward(ConstView<T> x, View<T> y) {
   expect_shape(y, x.rows, x.cols, "relu_forward", "output");
-  common_device("relu_forward", x, y);
-  cpu::relu_forward(x, y);
+  const Device device = common_device("relu_forward", x, y);
+  NN_DISPATCH(device, relu_forward(x, y));
 }
 
 template <class T>
 void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
   expect_shape(dy, y.rows, y.cols, "relu_backward", "output gradient");
   expect_shape(dx, y.rows, y.cols, "relu_backward", "input gradient");
-  common_device("relu_backward", y, dy, dx);
-  cpu::relu_backward(y, dy, dx);
+  const Device device = common_device("relu_backward", y, dy, dx);
+  NN_DISPATCH(device, relu_backward(y, dy, dx));
 }
 
 template <class T>
@@ -112,87 +128,88 @@ void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask,
   if (!(p >= 0.0 && p < 1.0)) throw Error(str("dropout_forward: probability ", p, " is outside [0, 1)"));
   expect_shape(mask, x.rows, x.cols, "dropout_forward", "mask");
   expect_shape(y, x.rows, x.cols, "dropout_forward", "output");
-  common_device("dropout_forward", x, mask, y);
-  cpu::dropout_forward(x, p, seed, mask, y);
+  const Device device = common_device("dropout_forward", x, mask, y);
+  NN_DISPATCH(device, dropout_forward(x, p, seed, mask, y));
 }
 
 template <class T>
 void multiply(ConstView<T> a, ConstView<T> b, View<T> out) {
   expect_shape(b, a.rows, a.cols, "multiply", "second operand");
   expect_shape(out, a.rows, a.cols, "multiply", "output");
-  common_device("multiply", a, b, out);
-  cpu::multiply(a, b, out);
+  const Device device = common_device("multiply", a, b, out);
+  NN_DISPATCH(device, multiply(a, b, out));
 }
 
 template <class T>
 void softmax_rows(ConstView<T> z, View<T> a) {
   expect_shape(a, z.rows, z.cols, "softmax_rows", "output");
-  common_device("softmax_rows", z, a);
-  cpu::softmax_rows(z, a);
+  const Device device = common_device("softmax_rows", z, a);
+  NN_DISPATCH(device, softmax_rows(z, a));
 }
 
 template <class T>
 void attention_forward(ConstView<T> h, ConstView<T> a, View<T> y) {
   expect_shape(a, h.rows, h.cols, "attention_forward", "attention weights");
   expect_shape(y, h.rows, h.cols, "attention_forward", "output");
-  common_device("attention_forward", h, a, y);
-  cpu::attention_forward(h, a, y);
+  const Device device = common_device("attention_forward", h, a, y);
+  NN_DISPATCH(device, attention_forward(h, a, y));
 }
 
 template <class T>
 void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T> dh, View<T> dz) {
   for (auto* v : {&a, &dy}) expect_shape(*v, h.rows, h.cols, "attention_backward", "input");
   for (auto* v : {&dh, &dz}) expect_shape(*v, h.rows, h.cols, "attention_backward", "gradient");
-  common_device("attention_backward", h, a, dy, dh, dz);
-  cpu::attention_backward(h, a, dy, dh, dz);
+  const Device device = common_device("attention_backward", h, a, dy, dh, dz);
+  NN_DISPATCH(device, attention_backward(h, a, dy, dh, dz));
 }
 
 template <class T>
 void copy(ConstView<T> src, View<T> dst) {
   expect_shape(dst, src.rows, src.cols, "copy", "destination");
-  common_device("copy", src, dst);
-  cpu::copy(src, dst);
+  const Device device = common_device("copy", src, dst);
+  NN_DISPATCH(device, copy(src, dst));
 }
 
 template <class T>
 void fill(View<T> dst, T value) {
-  common_device("fill", dst);
-  cpu::fill(dst, value);
+  const Device device = common_device("fill", dst);
+  NN_DISPATCH(device, fill(dst, value));
 }
 
 template <class T>
 void add(ConstView<T> a, ConstView<T> b, View<T> out) {
   expect_shape(b, a.rows, a.cols, "add", "second operand");
   expect_shape(out, a.rows, a.cols, "add", "output");
-  common_device("add", a, b, out);
-  cpu::add(a, b, out);
+  const Device device = common_device("add", a, b, out);
+  NN_DISPATCH(device, add(a, b, out));
 }
 
 namespace {
+// Returns the device of the arguments.
 template <class T>
-void expect_loss_shapes(const char* op, ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask,
-                        ConstView<T> w) {
+Device expect_loss_shapes(const char* op, ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask,
+                          ConstView<T> w) {
   expect_batch(yhat, op);
   expect_shape(y, yhat.rows, yhat.cols, op, "labels");
   expect_shape(s, yhat.rows, yhat.cols, op, "label scales");
   expect_shape(mask, yhat.rows, yhat.cols, op, "label mask");
   expect_shape(w, 1, yhat.cols, op, "target weights");
-  common_device(op, yhat, y, s, mask, w);
+  return common_device(op, yhat, y, s, mask, w);
 }
 }  // namespace
 
 template <class T>
 double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
-  expect_loss_shapes("weighted_l1_loss", yhat, y, s, mask, w);
-  return cpu::weighted_l1_loss(yhat, y, s, mask, w);
+  const Device device = expect_loss_shapes("weighted_l1_loss", yhat, y, s, mask, w);
+  return NN_DISPATCH(device, weighted_l1_loss(yhat, y, s, mask, w));
 }
 
 template <class T>
 void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
                           View<T> dyhat) {
-  expect_loss_shapes("weighted_l1_backward", yhat, y, s, mask, w);
+  const Device device = expect_loss_shapes("weighted_l1_backward", yhat, y, s, mask, w);
   expect_shape(dyhat, yhat.rows, yhat.cols, "weighted_l1_backward", "prediction gradient");
-  cpu::weighted_l1_backward(yhat, y, s, mask, w, dyhat);
+  NN_DISPATCH(device, weighted_l1_backward(yhat, y, s, mask, w, dyhat));
 }
 
 template <class T>
@@ -200,8 +217,8 @@ double bce_with_logits_loss(ConstView<T> z, ConstView<T> t) {
   expect_batch(z, "bce_with_logits_loss");
   expect_shape(z, z.rows, 1, "bce_with_logits_loss", "logits");
   expect_shape(t, z.rows, 1, "bce_with_logits_loss", "targets");
-  common_device("bce_with_logits_loss", z, t);
-  return cpu::bce_with_logits_loss(z, t);
+  const Device device = common_device("bce_with_logits_loss", z, t);
+  return NN_DISPATCH(device, bce_with_logits_loss(z, t));
 }
 
 template <class T>
@@ -210,8 +227,8 @@ void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
   expect_shape(z, z.rows, 1, "bce_with_logits_backward", "logits");
   expect_shape(t, z.rows, 1, "bce_with_logits_backward", "targets");
   expect_shape(dz, z.rows, 1, "bce_with_logits_backward", "logit gradient");
-  common_device("bce_with_logits_backward", z, t, dz);
-  cpu::bce_with_logits_backward(z, t, dz);
+  const Device device = common_device("bce_with_logits_backward", z, t, dz);
+  NN_DISPATCH(device, bce_with_logits_backward(z, t, dz));
 }
 
 template <class T>
@@ -221,8 +238,8 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
   if (!params.contiguous()) throw Error("adam_step: the parameter buffer must be contiguous");
   if (step.step < 1) throw Error(str("adam_step: step ", step.step, " must be at least 1"));
   if (!(step.lr >= 0.0) || !std::isfinite(step.lr)) throw Error(str("adam_step: learning rate ", step.lr));
-  common_device("adam_step", params, grads, m, v);
-  cpu::adam_step(params, grads, m, v, step);
+  const Device device = common_device("adam_step", params, grads, m, v);
+  NN_DISPATCH(device, adam_step(params, grads, m, v, step));
 }
 
 #define NN_INSTANTIATE(T)                                                                                       \

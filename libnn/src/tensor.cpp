@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <new>
+#include <type_traits>
+
+#if defined(STARNN_WITH_CUDA)
+#include "cuda_backend.h"
+#endif
 
 namespace nn {
 
@@ -10,20 +15,34 @@ const char* to_string(Device device) { return device == Device::cpu ? "cpu" : "c
 namespace {
 // Rows start on cache lines, and SIMD loads never split one.
 constexpr std::align_val_t kAlignment{64};
+
+// Device memory comes from the CUDA backend; a build without one refuses it in resize().
+void* allocate([[maybe_unused]] Device device, std::size_t bytes) {
+#if defined(STARNN_WITH_CUDA)
+  if (device == Device::cuda) return cuda::allocate(bytes);
+#endif
+  return ::operator new[](bytes, kAlignment);
+}
 }  // namespace
 
 template <class T>
 void Tensor<T>::Free::operator()(T* p) const {
+#if defined(STARNN_WITH_CUDA)
+  if (device == Device::cuda) return cuda::release(p);
+#endif
   ::operator delete[](p, kAlignment);
 }
 
 template <class T>
 void Tensor<T>::resize(Index rows, Index cols) {
   if (rows < 0 || cols < 0) throw Error(str("tensor shape (", rows, ", ", cols, ") is negative"));
+#if !defined(STARNN_WITH_CUDA)
   if (device_ != Device::cpu) throw Error(str("no ", to_string(device_), " memory in this build of starnn"));
+#endif
   const Index needed = rows * cols;
   if (needed > capacity_) {
-    storage_.reset(static_cast<T*>(::operator new[](sizeof(T) * std::size_t(needed), kAlignment)));
+    storage_ = std::unique_ptr<T[], Free>(static_cast<T*>(allocate(device_, sizeof(T) * std::size_t(needed))),
+                                          Free{device_});
     capacity_ = needed;
   }
   rows_ = rows;
@@ -32,6 +51,15 @@ void Tensor<T>::resize(Index rows, Index cols) {
 
 template <class T>
 void Tensor<T>::fill(T value) {
+#if defined(STARNN_WITH_CUDA)
+  if (device_ == Device::cuda) {
+    if constexpr (std::is_same_v<T, std::uint8_t>)
+      cuda::fill_bytes(data(), value, std::size_t(size()));
+    else
+      cuda::fill(view(), value);
+    return;
+  }
+#endif
   std::fill(data(), data() + size(), value);
 }
 

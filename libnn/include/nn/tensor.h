@@ -79,6 +79,7 @@ class Tensor {
 
  private:
   struct Free {
+    Device device = Device::cpu;  // whose allocator the memory came from
     void operator()(T* p) const;
   };
   std::unique_ptr<T[], Free> storage_;

@@ -1,0 +1,84 @@
+// BatchNorm1d on the GPU: batch statistics, normalisation and its backward pass.
+#include "batchnorm.cuh"
+#include "batchnorm.h"
+#include "context.h"
+#include "cuda_backend.h"
+#include "elementwise.cuh"
+
+namespace nn::cuda::inline NN_CUDA_FLAVOUR {
+namespace launch {
+
+template <class T>
+void batchnorm_forward_train(const T* x, Index x_stride, const T* gamma, const T* beta, T eps, T momentum, T* y,
+                             Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var, Index rows,
+                             Index cols, cudaStream_t stream, const LaunchShape& shape) {
+  if (rows == 0 || cols == 0) return;
+  SIMT_LAUNCH(batchnorm_train_column_tile<T>, column_tile_grid("batchnorm_forward_train", cols, shape), shape.block,
+              column_tile_shared_bytes<T>(shape), stream, x, x_stride, gamma, beta, y, y_stride, mean, invstd,
+              running_mean, running_var, rows, cols, eps, momentum);
+  detail::check_launch("batchnorm_train_column_tile");
+}
+
+template <class T>
+void batchnorm_forward_eval(const T* x, Index x_stride, const T* gamma, const T* beta, const T* running_mean,
+                            const T* running_var, T eps, T* y, Index y_stride, Index rows, Index cols,
+                            cudaStream_t stream, const LaunchShape& shape) {
+  const BatchNormEval<T> op{x, x_stride, gamma, beta, running_mean, running_var, eps, y, y_stride};
+  for_each_element(rows, cols, op, stream, shape);
+}
+
+template <class T>
+void batchnorm_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* dy,
+                        Index dy_stride, T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols,
+                        cudaStream_t stream, const LaunchShape& shape) {
+  if (rows == 0 || cols == 0) return;
+  SIMT_LAUNCH(batchnorm_backward_column_tile<T>, column_tile_grid("batchnorm_backward", cols, shape), shape.block,
+              column_tile_shared_bytes<T>(shape), stream, x, x_stride, mean, invstd, gamma, dy, dy_stride, dx,
+              dx_stride, dgamma, dbeta, rows, cols);
+  detail::check_launch("batchnorm_backward_column_tile");
+}
+
+}  // namespace launch
+
+template <class T>
+void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
+                             View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var) {
+  detail::expect_on_device("batchnorm_forward_train", x, gamma, beta, y, mean, invstd, running_mean, running_var);
+  launch::batchnorm_forward_train(x.data, x.stride, gamma.data, beta.data, T(options.eps), T(options.momentum), y.data,
+                                  y.stride, mean.data, invstd.data, running_mean.data, running_var.data, x.rows,
+                                  x.cols, detail::stream());
+}
+
+template <class T>
+void batchnorm_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
+                            ConstView<T> running_var, const BatchNormOptions& options, View<T> y) {
+  detail::expect_on_device("batchnorm_forward_eval", x, gamma, beta, running_mean, running_var, y);
+  launch::batchnorm_forward_eval(x.data, x.stride, gamma.data, beta.data, running_mean.data, running_var.data,
+                                 T(options.eps), y.data, y.stride, x.rows, x.cols, detail::stream());
+}
+
+template <class T>
+void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma, ConstView<T> dy,
+                        View<T> dx, View<T> dgamma, View<T> dbeta) {
+  detail::expect_on_device("batchnorm_backward", x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
+  launch::batchnorm_backward(x.data, x.stride, mean.data, invstd.data, gamma.data, dy.data, dy.stride, dx.data,
+                             dx.stride, dgamma.data, dbeta.data, x.rows, x.cols, detail::stream());
+}
+
+#define NN_INSTANTIATE(T)                                                                                          \
+  template void launch::batchnorm_forward_train<T>(const T*, Index, const T*, const T*, T, T, T*, Index, T*, T*,   \
+                                                   T*, T*, Index, Index, cudaStream_t, const LaunchShape&);        \
+  template void launch::batchnorm_forward_eval<T>(const T*, Index, const T*, const T*, const T*, const T*, T, T*,  \
+                                                  Index, Index, Index, cudaStream_t, const LaunchShape&);          \
+  template void launch::batchnorm_backward<T>(const T*, Index, const T*, const T*, const T*, const T*, Index, T*,  \
+                                              Index, T*, T*, Index, Index, cudaStream_t, const LaunchShape&);      \
+  template void batchnorm_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&,      \
+                                           View<T>, View<T>, View<T>, View<T>, View<T>);                           \
+  template void batchnorm_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,    \
+                                          const BatchNormOptions&, View<T>);                                       \
+  template void batchnorm_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,        \
+                                      View<T>, View<T>, View<T>);
+NN_INSTANTIATE(float)
+NN_INSTANTIATE(double)
+
+}  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

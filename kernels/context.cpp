@@ -1,0 +1,73 @@
+// The backend's process-wide state (context.h) and the GEMM precision switch.
+#include "context.h"
+
+#include "check.h"
+#include "cuda_backend.h"
+
+namespace nn::cuda::inline NN_CUDA_FLAVOUR {
+namespace detail {
+namespace {
+
+class Context {
+ public:
+  Context() {
+    check(cudaStreamCreate(&stream_), "cudaStreamCreate");
+    check(cublasCreate(&blas_), "cublasCreate");
+    check(cublasSetStream(blas_, stream_), "cublasSetStream");
+  }
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  // Statuses are ignored: at exit the driver may already be shutting down.
+  ~Context() {
+    cudaFree(scratch_);
+    cublasDestroy(blas_);
+    cudaStreamDestroy(stream_);
+  }
+
+  cudaStream_t stream() const { return stream_; }
+  cublasHandle_t blas() const { return blas_; }
+  GemmMath math() const { return math_; }
+
+  void set_math(GemmMath math) {
+    check(cublasSetMathMode(blas_, math == GemmMath::tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
+          "cublasSetMathMode");
+    math_ = math;
+  }
+
+  void* scratch(std::size_t bytes) {
+    if (bytes > scratch_bytes_) {
+      // Queued work may still read the old buffer; cudaFree waits for it.
+      check(cudaFree(scratch_), "cudaFree");
+      scratch_ = nullptr;
+      scratch_bytes_ = 0;
+      check(cudaMalloc(&scratch_, bytes), "cudaMalloc (scratch)");
+      scratch_bytes_ = bytes;
+    }
+    return scratch_;
+  }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t blas_ = nullptr;
+  GemmMath math_ = GemmMath::fp32;
+  void* scratch_ = nullptr;
+  std::size_t scratch_bytes_ = 0;
+};
+
+Context& context() {
+  static Context instance;
+  return instance;
+}
+
+}  // namespace
+
+cudaStream_t stream() { return context().stream(); }
+cublasHandle_t blas() { return context().blas(); }
+void* scratch(std::size_t bytes) { return context().scratch(bytes); }
+
+}  // namespace detail
+
+void set_gemm_math(GemmMath math) { detail::context().set_math(math); }
+GemmMath gemm_math() { return detail::context().math(); }
+
+}  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -1,0 +1,17 @@
+#pragma once
+// The backend's state, one per process and made on first use: the stream every op runs on,
+// the cuBLAS handle bound to it, and a scratch buffer for the small results (loss sums) that
+// the host reads back. Drive the backend from one host thread at a time.
+#include <cstddef>
+
+#include "flavour.h"
+#include "runtime.h"
+
+namespace nn::cuda::inline NN_CUDA_FLAVOUR::detail {
+
+cudaStream_t stream();
+cublasHandle_t blas();
+// At least `bytes` of device memory, valid until the next call.
+void* scratch(std::size_t bytes);
+
+}  // namespace nn::cuda::inline NN_CUDA_FLAVOUR::detail

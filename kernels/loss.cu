@@ -1,0 +1,118 @@
+// The losses on the GPU: the uncertainty-weighted L1 and BCE with logits.
+#include "context.h"
+#include "cuda_backend.h"
+#include "elementwise.cuh"
+#include "loss.cuh"
+#include "loss.h"
+
+namespace nn::cuda::inline NN_CUDA_FLAVOUR {
+namespace launch {
+
+template <class T>
+void weighted_l1_terms(const T* yhat, Index yhat_stride, const T* y, Index y_stride, const T* s, Index s_stride,
+                       const T* mask, Index mask_stride, const T* w, double* terms, Index rows, Index cols,
+                       cudaStream_t stream, const LaunchShape& shape) {
+  if (cols == 0) return;
+  SIMT_LAUNCH(weighted_l1_terms_column_tile<T>, column_tile_grid("weighted_l1_loss", cols, shape), shape.block,
+              column_tile_shared_bytes<double>(shape), stream, yhat, yhat_stride, y, y_stride, s, s_stride, mask,
+              mask_stride, w, terms, rows, cols);
+  detail::check_launch("weighted_l1_terms_column_tile");
+}
+
+template <class T>
+void weighted_l1_backward(const T* yhat, Index yhat_stride, const T* y, Index y_stride, const T* s, Index s_stride,
+                          const T* mask, Index mask_stride, const T* w, T* dyhat, Index dyhat_stride, Index rows,
+                          Index cols, cudaStream_t stream, const LaunchShape& shape) {
+  if (rows == 0 || cols == 0) return;
+  SIMT_LAUNCH(weighted_l1_backward_column_tile<T>, column_tile_grid("weighted_l1_backward", cols, shape),
+              shape.block, column_tile_shared_bytes<double>(shape), stream, yhat, yhat_stride, y, y_stride, s,
+              s_stride, mask, mask_stride, w, dyhat, dyhat_stride, rows, cols);
+  detail::check_launch("weighted_l1_backward_column_tile");
+}
+
+template <class T>
+void bce_sums(const T* z, Index z_stride, const T* target, Index target_stride, double* sums, Index rows, Index cols,
+              cudaStream_t stream, const LaunchShape& shape) {
+  if (cols == 0) return;
+  SIMT_LAUNCH(bce_sums_column_tile<T>, column_tile_grid("bce_with_logits_loss", cols, shape), shape.block,
+              column_tile_shared_bytes<double>(shape), stream, z, z_stride, target, target_stride, sums, rows, cols);
+  detail::check_launch("bce_sums_column_tile");
+}
+
+void sum_in_order(const double* values, Index count, double* out, cudaStream_t stream) {
+  SIMT_LAUNCH(sum_in_order_single_thread, 1, 1, 0, stream, values, count, out);
+  detail::check_launch("sum_in_order_single_thread");
+}
+
+template <class T>
+void bce_with_logits_backward(const T* z, Index z_stride, const T* target, Index target_stride, T* dz,
+                              Index dz_stride, Index rows, Index cols, cudaStream_t stream,
+                              const LaunchShape& shape) {
+  const BceBackward<T> op{z, z_stride, target, target_stride, dz, dz_stride, T(1) / T(rows)};
+  for_each_element(rows, cols, op, stream, shape);
+}
+
+}  // namespace launch
+
+namespace {
+
+// The sum of count doubles (one per target) in order, read back to the host.
+double total(double* values, Index count) {
+  launch::sum_in_order(values, count, values + count, detail::stream());
+  double sum = 0.0;
+  copy_to_host(&sum, values + count, sizeof(double));
+  return sum;
+}
+
+}  // namespace
+
+template <class T>
+double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
+  detail::expect_on_device("weighted_l1_loss", yhat, y, s, mask, w);
+  auto* terms = static_cast<double*>(detail::scratch(sizeof(double) * std::size_t(yhat.cols + 1)));
+  launch::weighted_l1_terms(yhat.data, yhat.stride, y.data, y.stride, s.data, s.stride, mask.data, mask.stride,
+                            w.data, terms, yhat.rows, yhat.cols, detail::stream());
+  return total(terms, yhat.cols);
+}
+
+template <class T>
+void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
+                          View<T> dyhat) {
+  detail::expect_on_device("weighted_l1_backward", yhat, y, s, mask, w, dyhat);
+  launch::weighted_l1_backward(yhat.data, yhat.stride, y.data, y.stride, s.data, s.stride, mask.data, mask.stride,
+                               w.data, dyhat.data, dyhat.stride, yhat.rows, yhat.cols, detail::stream());
+}
+
+template <class T>
+double bce_with_logits_loss(ConstView<T> z, ConstView<T> t) {
+  detail::expect_on_device("bce_with_logits_loss", z, t);
+  auto* sums = static_cast<double*>(detail::scratch(sizeof(double) * std::size_t(z.cols + 1)));
+  launch::bce_sums(z.data, z.stride, t.data, t.stride, sums, z.rows, z.cols, detail::stream());
+  return total(sums, z.cols) / double(z.rows);
+}
+
+template <class T>
+void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
+  detail::expect_on_device("bce_with_logits_backward", z, t, dz);
+  launch::bce_with_logits_backward(z.data, z.stride, t.data, t.stride, dz.data, dz.stride, z.rows, z.cols,
+                                   detail::stream());
+}
+
+#define NN_INSTANTIATE(T)                                                                                          \
+  template void launch::weighted_l1_terms<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index,   \
+                                             const T*, double*, Index, Index, cudaStream_t, const LaunchShape&);    \
+  template void launch::weighted_l1_backward<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index, \
+                                                const T*, T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
+  template void launch::bce_sums<T>(const T*, Index, const T*, Index, double*, Index, Index, cudaStream_t,          \
+                                    const LaunchShape&);                                                           \
+  template void launch::bce_with_logits_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index,     \
+                                                    cudaStream_t, const LaunchShape&);                             \
+  template double weighted_l1_loss<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>);        \
+  template void weighted_l1_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,       \
+                                        View<T>);                                                                  \
+  template double bce_with_logits_loss<T>(ConstView<T>, ConstView<T>);                                             \
+  template void bce_with_logits_backward<T>(ConstView<T>, ConstView<T>, View<T>);
+NN_INSTANTIATE(float)
+NN_INSTANTIATE(double)
+
+}  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -1,0 +1,115 @@
+#pragma once
+// Loss kernels. A loss is one number per batch, summed in double as on the CPU: each target
+// (column) is a column tile over the batch (reduce.cuh) with double accumulators, so dynamic
+// shared memory is blockDim.x * blockDim.y doubles. The kernels leave one double per target,
+// added in the CPU's order by sum_in_order_single_thread.
+#include <cmath>
+
+#include "nn/tensor.h"
+#include "reduce.cuh"
+#include "simt.h"
+
+namespace nn::cuda::inline NN_CUDA_FLAVOUR {
+
+// terms[t] = w_t sum_i m_it |yhat_it - y_it| / s_it / sum_i m_it, or 0 for a target without
+// labels in the batch.
+template <class T>
+__global__ void weighted_l1_terms_column_tile(const T* __restrict__ yhat, Index yhat_stride, const T* __restrict__ y,
+                                              Index y_stride, const T* __restrict__ s, Index s_stride,
+                                              const T* __restrict__ mask, Index mask_stride, const T* __restrict__ w,
+                                              double* __restrict__ terms, Index rows, Index cols) {
+  // yhat, y, s, mask are (rows, cols); w and terms are (1, cols).
+  SIMT_DYNAMIC_SHARED(double, buffer);
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index t = first + threadIdx.x;
+    double sum = 0, count = 0;
+    if (t < cols)
+      for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
+        const T m = mask[i * mask_stride + t];
+        count += double(m);
+        if (m != T(0)) {
+          const double e = double(yhat[i * yhat_stride + t]) - double(y[i * y_stride + t]);
+          sum += std::abs(e) / double(s[i * s_stride + t]);
+        }
+      }
+    sum = column_tile_sum(sum, buffer);
+    count = column_tile_sum(count, buffer);
+    if (t < cols && threadIdx.y == 0) terms[t] = count > 0 ? double(w[t]) * sum / count : 0.0;
+  }
+}
+
+// dyhat = w_t / (labelled rows of t) sign(yhat - y) / s where labelled, 0 elsewhere (sign(0) = 0,
+// as PyTorch). Counts the labelled rows of each target first, in double as the CPU.
+template <class T>
+__global__ void weighted_l1_backward_column_tile(const T* __restrict__ yhat, Index yhat_stride,
+                                                 const T* __restrict__ y, Index y_stride, const T* __restrict__ s,
+                                                 Index s_stride, const T* __restrict__ mask, Index mask_stride,
+                                                 const T* __restrict__ w, T* __restrict__ dyhat, Index dyhat_stride,
+                                                 Index rows, Index cols) {
+  // yhat, y, s, mask, dyhat are (rows, cols); w is (1, cols).
+  SIMT_DYNAMIC_SHARED(double, buffer);
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index t = first + threadIdx.x;
+    double count = 0;
+    if (t < cols)
+      for (Index i = threadIdx.y; i < rows; i += blockDim.y) count += double(mask[i * mask_stride + t]);
+    count = column_tile_sum(count, buffer);
+    if (t >= cols) continue;
+    const T scale = count > 0 ? T(double(w[t]) / count) : T(0);
+    for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
+      const T e = yhat[i * yhat_stride + t] - y[i * y_stride + t];
+      const T sign = T(e > T(0)) - T(e < T(0));
+      dyhat[i * dyhat_stride + t] = mask[i * mask_stride + t] != T(0) ? scale * sign / s[i * s_stride + t] : T(0);
+    }
+  }
+}
+
+// sums[j] = sum_i max(z, 0) - z t + log1p(exp(-|z|)): the BCE with logits of every row, finite
+// for any z (no exp of a large positive number).
+template <class T>
+__global__ void bce_sums_column_tile(const T* __restrict__ z, Index z_stride, const T* __restrict__ target,
+                                     Index target_stride, double* __restrict__ sums, Index rows, Index cols) {
+  // z, target are (rows, cols); sums is (1, cols).
+  SIMT_DYNAMIC_SHARED(double, buffer);
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index j = first + threadIdx.x;
+    double sum = 0;
+    if (j < cols)
+      for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
+        const double zi = z[i * z_stride + j], ti = target[i * target_stride + j];
+        sum += (zi < 0.0 ? 0.0 : zi) - zi * ti + std::log1p(std::exp(-std::abs(zi)));
+      }
+    sum = column_tile_sum(sum, buffer);
+    if (j < cols && threadIdx.y == 0) sums[j] = sum;
+  }
+}
+
+// out = values[0] + values[1] + ... in that order, as the CPU adds its per-target terms: one
+// thread, for a handful of numbers, so the host reads back one double and allocates nothing.
+__global__ void sum_in_order_single_thread(const double* __restrict__ values, Index count, double* __restrict__ out) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  double sum = 0.0;
+  for (Index k = 0; k < count; ++k) sum += values[k];
+  *out = sum;
+}
+
+// dz = (sigmoid(z) - t) / rows, the sigmoid written so exp never overflows.
+template <class T>
+struct BceBackward {
+  static constexpr const char* name = "bce_with_logits_backward";
+  const T* z;  // z, target, dz are (rows, cols)
+  Index z_stride;
+  const T* target;
+  Index target_stride;
+  T* dz;
+  Index dz_stride;
+  T inv_rows;
+  __device__ void operator()(Index i, Index j) const {
+    const T zi = z[i * z_stride + j];
+    const T e = std::exp(-std::abs(zi));
+    const T sigmoid = zi >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+    dz[i * dz_stride + j] = (sigmoid - target[i * target_stride + j]) * inv_rows;
+  }
+};
+
+}  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

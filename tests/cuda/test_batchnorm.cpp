@@ -1,0 +1,175 @@
+// BatchNorm1d ops of the CUDA backend against the CPU. Training mode and the backward pass are
+// column reductions over the batch in another summation order than the CPU's: NMSE within 1e-10
+// (float) and 1e-24 (double), a few units of the last place. Evaluation mode is elementwise,
+// where only FMA contraction on a GPU can change a rounding: 1e-13 and 1e-28.
+#include "backend_testing.h"
+#include "batchnorm.h"
+#include "context.h"
+#include "nn/ops.h"
+
+namespace nn::test {
+namespace {
+
+template <class T>
+class CudaBatchNorm : public ::testing::Test {
+ protected:
+  void SetUp() override { NN_REQUIRE_CUDA_DEVICE(); }
+};
+TYPED_TEST_SUITE(CudaBatchNorm, Types);
+
+template <class T>
+double reduction_limit() {
+  return limit<T>(1e-10, 1e-24);
+}
+
+template <class Check>
+void for_each_case(Check&& check) {
+  for (const Size& size : sizes()) {
+    check(size, nullptr);
+    for (const cuda::LaunchShape& shape : column_tile_shapes()) check(size, &shape);
+  }
+}
+
+std::string context(const Size& size, const cuda::LaunchShape* shape) {
+  return shape == nullptr ? describe(size, cuda::kColumnTileShape) + " (entry point)" : describe(size, *shape);
+}
+
+// Per-feature parameters and running statistics of a layer that has trained a while.
+template <class T>
+struct Features {
+  Tensor<T> gamma, beta, running_mean, running_var;
+  Features(Index d, Rng& rng)
+      : gamma(random_matrix<T>(1, d, rng, 0.3, 1.0)),
+        beta(random_matrix<T>(1, d, rng, 0.3)),
+        running_mean(random_matrix<T>(1, d, rng, 0.5)),
+        running_var(1, d) {
+    for (Index j = 0; j < d; ++j) running_var(0, j) = T(0.5 + rng.uniform());
+  }
+};
+
+TYPED_TEST(CudaBatchNorm, ForwardTrain) {
+  using T = TypeParam;
+  Rng rng(11);
+  const BatchNormOptions options;
+  for_each_case([&](const Size& size, const cuda::LaunchShape* shape) {
+    if (size.rows < 2) return;  // a training batch needs two rows
+    // An offset mean, so a one-pass variance would lose digits to cancellation.
+    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
+    Features<T> f(size.cols, rng);
+    Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
+    Tensor<T> running_mean = copy_of<T>(f.running_mean), running_var = copy_of<T>(f.running_var);
+    cpu::batchnorm_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, running_mean, running_var);
+
+    DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), y_d(size.rows, size.cols),
+        mean_d(1, size.cols), invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()),
+        running_var_d(f.running_var.cview());
+    if (shape == nullptr)
+      cuda::batchnorm_forward_train<T>(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(), mean_d.view(),
+                                       invstd_d.view(), running_mean_d.view(), running_var_d.view());
+    else
+      cuda::launch::batchnorm_forward_train(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(), T(options.eps),
+                                            T(options.momentum), y_d.data(), y_d.stride(), mean_d.data(),
+                                            invstd_d.data(), running_mean_d.data(), running_var_d.data(), size.rows,
+                                            size.cols, cuda::detail::stream(), *shape);
+    const std::string where = context(size, shape);
+    expect_close<T>("batchnorm_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_forward_train (mean)", mean_d.get(), mean, reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_forward_train (invstd)", invstd_d.get(), invstd, reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_forward_train (running mean)", running_mean_d.get(), running_mean,
+                    reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_forward_train (running var)", running_var_d.get(), running_var,
+                    reduction_limit<T>(), where);
+  });
+}
+
+TYPED_TEST(CudaBatchNorm, ForwardEval) {
+  using T = TypeParam;
+  Rng rng(12);
+  const BatchNormOptions options;
+  for (const Size& size : sizes())
+    for (const cuda::LaunchShape& shape : elementwise_shapes()) {
+      const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 1.0);
+      Features<T> f(size.cols, rng);
+      Tensor<T> y(size.rows, size.cols);
+      cpu::batchnorm_forward_eval<T>(x, f.gamma, f.beta, f.running_mean, f.running_var, options, y);
+
+      DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
+          running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), y_d(size.rows, size.cols),
+          y_entry(size.rows, size.cols);
+      cuda::launch::batchnorm_forward_eval(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
+                                           running_mean_d.data(), running_var_d.data(), T(options.eps), y_d.data(),
+                                           y_d.stride(), size.rows, size.cols, cuda::detail::stream(), shape);
+      cuda::batchnorm_forward_eval<T>(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
+                                      running_var_d.view(), options, y_entry.view());
+      expect_close<T>("batchnorm_forward_eval", y_d.get(), y, limit<T>(1e-13, 1e-28), describe(size, shape));
+      expect_close<T>("batchnorm_forward_eval", y_entry.get(), y, limit<T>(1e-13, 1e-28),
+                      describe(size, cuda::kElementwiseShape));
+    }
+}
+
+TYPED_TEST(CudaBatchNorm, Backward) {
+  using T = TypeParam;
+  Rng rng(13);
+  const BatchNormOptions options;
+  for_each_case([&](const Size& size, const cuda::LaunchShape* shape) {
+    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
+    const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
+    Features<T> f(size.cols, rng);
+    // The statistics a training forward saves; a single row has none, so any will do there.
+    Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
+    for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
+    if (size.rows >= 2)
+      cpu::batchnorm_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean, f.running_var);
+    // dgamma, dbeta accumulate: start them from earlier gradients.
+    const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
+    Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
+    cpu::batchnorm_backward<T>(x, mean, invstd, f.gamma, dy, dx, dgamma, dbeta);
+
+    DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(f.gamma.cview()),
+        dy_d(dy.cview()), dx_d(size.rows, size.cols), dgamma_d(dgamma0.cview()), dbeta_d(dbeta0.cview());
+    if (shape == nullptr)
+      cuda::batchnorm_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(),
+                                  dx_d.view(), dgamma_d.view(), dbeta_d.view());
+    else
+      cuda::launch::batchnorm_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
+                                       dy_d.data(), dy_d.stride(), dx_d.data(), dx_d.stride(), dgamma_d.data(),
+                                       dbeta_d.data(), size.rows, size.cols, cuda::detail::stream(), *shape);
+    const std::string where = context(size, shape);
+    expect_close<T>("batchnorm_backward (dx)", dx_d.get(), dx, reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_backward (dgamma)", dgamma_d.get(), dgamma, reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_backward (dbeta)", dbeta_d.get(), dbeta, reduction_limit<T>(), where);
+  });
+}
+
+TYPED_TEST(CudaBatchNorm, BackwardInPlace) {
+  // dx may be dy: the layer hands its own gradient buffer back.
+  using T = TypeParam;
+  Rng rng(14);
+  const Index rows = 70, cols = 45;
+  const Tensor<T> x = random_matrix<T>(rows, cols, rng), dy = random_matrix<T>(rows, cols, rng);
+  const Tensor<T> mean = random_matrix<T>(1, cols, rng), gamma = random_matrix<T>(1, cols, rng, 0.3, 1.0);
+  Tensor<T> invstd(1, cols);
+  for (Index j = 0; j < cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
+  Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
+  dgamma.fill(T(0));
+  dbeta.fill(T(0));
+  cpu::batchnorm_backward<T>(x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
+
+  DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
+      dy_d(dy.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
+  cuda::batchnorm_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(), dy_d.view(),
+                              dgamma_d.view(), dbeta_d.view());
+  expect_close<T>("batchnorm_backward (in place)", dy_d.get(), dx, reduction_limit<T>(), "(70, 45)");
+}
+
+TYPED_TEST(CudaBatchNorm, RejectsThreeDimensionalBlocks) {
+  using T = TypeParam;
+  DeviceMatrix<T> x(4, 4), v(1, 4);
+  EXPECT_THROW(cuda::launch::batchnorm_forward_train(x.data(), x.stride(), v.data(), v.data(), T(1e-5), T(0.1),
+                                                     x.data(), x.stride(), v.data(), v.data(), v.data(), v.data(), 4,
+                                                     4, cuda::detail::stream(), {dim3(4, 4, 2), 1}),
+               Error);
+}
+
+}  // namespace
+}  // namespace nn::test

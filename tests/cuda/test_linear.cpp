@@ -1,0 +1,137 @@
+// Linear ops of the CUDA backend against the CPU (OpenBLAS): cuBLAS GEMMs on row-major views
+// with row strides, the bias broadcast and the bias gradient. GEMMs and column sums add in
+// another order: NMSE within 1e-10 (float) and 1e-24 (double). With TF32 on, float GEMMs round
+// their inputs to 10 mantissa bits: NMSE within 1e-5.
+#include "backend_testing.h"
+#include "context.h"
+#include "linear.h"
+#include "nn/ops.h"
+
+namespace nn::test {
+namespace {
+
+template <class T>
+class CudaLinear : public ::testing::Test {
+ protected:
+  void SetUp() override { NN_REQUIRE_CUDA_DEVICE(); }
+  void TearDown() override {
+    if (cuda::device_count() > 0) cuda::set_gemm_math(cuda::GemmMath::fp32);
+  }
+};
+TYPED_TEST_SUITE(CudaLinear, Types);
+
+struct LinearSize {
+  Index rows, in, out;
+};
+
+const std::vector<LinearSize>& linear_sizes() {
+  static const std::vector<LinearSize> all = {{1, 1, 1},   {2, 3, 5},     {17, 33, 9},
+                                              {64, 96, 70}, {130, 97, 33}, {5, 300, 7}};
+  return all;
+}
+
+std::string describe(const LinearSize& s, const cuda::LaunchShape& shape) {
+  return "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + "), w (" + std::to_string(s.out) + ", " +
+         std::to_string(s.in) + ") " + describe(Size{s.rows, s.out}, shape);
+}
+
+template <class T>
+void check_forward(const LinearSize& s, const cuda::LaunchShape* shape, double nmse_limit, const std::string& op,
+                   Rng& rng) {
+  const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
+  const Tensor<T> b = random_matrix<T>(1, s.out, rng);
+  Tensor<T> y(s.rows, s.out);
+  cpu::linear_forward<T>(x, w, b, y);
+
+  DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), y_d(s.rows, s.out);
+  if (shape == nullptr)
+    cuda::linear_forward<T>(x_d.view(), w_d.view(), b_d.view(), y_d.view());
+  else
+    cuda::launch::linear_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), y_d.data(),
+                                 y_d.stride(), s.rows, s.in, s.out, cuda::detail::blas(), cuda::detail::stream(),
+                                 *shape);
+  expect_close<T>(op, y_d.get(), y, nmse_limit,
+                  shape == nullptr ? describe(s, cuda::kElementwiseShape) + " (entry point)" : describe(s, *shape));
+}
+
+template <class T>
+void check_backward(const LinearSize& s, const cuda::LaunchShape* shape, GradWrite dx_write, double nmse_limit,
+                    const std::string& op, Rng& rng) {
+  const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
+  const Tensor<T> dy = random_matrix<T>(s.rows, s.out, rng);
+  // dw and db accumulate; dx too when asked, and is overwritten (from NaN) otherwise.
+  const Tensor<T> dw0 = random_matrix<T>(s.out, s.in, rng), db0 = random_matrix<T>(1, s.out, rng);
+  const Tensor<T> dx0 = random_matrix<T>(s.rows, s.in, rng);
+  Tensor<T> dw = copy_of<T>(dw0), db = copy_of<T>(db0), dx = copy_of<T>(dx0);
+  cpu::linear_backward<T>(x, w, dy, dx, dx_write, dw, db);
+
+  DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), dy_d(dy.cview()), dw_d(dw0.cview()), db_d(db0.cview()),
+      dx_d(s.rows, s.in);
+  if (dx_write == GradWrite::accumulate) dx_d.set(dx0);
+  if (shape == nullptr)
+    cuda::linear_backward<T>(x_d.view(), w_d.view(), dy_d.view(), dx_d.view(), dx_write, dw_d.view(), db_d.view());
+  else
+    cuda::launch::linear_backward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), dy_d.data(), dy_d.stride(),
+                                  dx_d.data(), dx_d.stride(), dx_write, dw_d.data(), dw_d.stride(), db_d.data(),
+                                  s.rows, s.in, s.out, cuda::detail::blas(), cuda::detail::stream(), *shape);
+  const std::string where =
+      shape == nullptr ? describe(s, cuda::kColumnTileShape) + " (entry point)" : describe(s, *shape);
+  expect_close<T>(op + " (dw)", dw_d.get(), dw, nmse_limit, where);
+  expect_close<T>(op + " (db)", db_d.get(), db, nmse_limit, where);
+  expect_close<T>(op + (dx_write == GradWrite::accumulate ? " (dx, accumulated)" : " (dx)"), dx_d.get(), dx,
+                  nmse_limit, where);
+}
+
+TYPED_TEST(CudaLinear, Forward) {
+  using T = TypeParam;
+  Rng rng(31);
+  for (const LinearSize& s : linear_sizes()) {
+    check_forward<T>(s, nullptr, limit<T>(1e-10, 1e-24), "linear_forward", rng);
+    for (const cuda::LaunchShape& shape : elementwise_shapes())
+      check_forward<T>(s, &shape, limit<T>(1e-10, 1e-24), "linear_forward", rng);
+  }
+}
+
+TYPED_TEST(CudaLinear, Backward) {
+  using T = TypeParam;
+  Rng rng(32);
+  for (const LinearSize& s : linear_sizes())
+    for (const GradWrite write : {GradWrite::overwrite, GradWrite::accumulate}) {
+      check_backward<T>(s, nullptr, write, limit<T>(1e-10, 1e-24), "linear_backward", rng);
+      for (const cuda::LaunchShape& shape : column_tile_shapes())
+        check_backward<T>(s, &shape, write, limit<T>(1e-10, 1e-24), "linear_backward", rng);
+    }
+}
+
+TYPED_TEST(CudaLinear, BackwardWithoutInputGradient) {
+  // The first layer of a net needs no dx: an empty view, left alone.
+  using T = TypeParam;
+  Rng rng(33);
+  const Tensor<T> x = random_matrix<T>(9, 6, rng), w = random_matrix<T>(4, 6, rng), dy = random_matrix<T>(9, 4, rng);
+  Tensor<T> dw(4, 6), db(1, 4), no_dx;
+  dw.fill(T(0));
+  db.fill(T(0));
+  DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), dy_d(dy.cview()), dw_d(dw.cview()), db_d(db.cview());
+  cpu::linear_backward<T>(x, w, dy, no_dx, GradWrite::overwrite, dw, db);
+  cuda::linear_backward<T>(x_d.view(), w_d.view(), dy_d.view(), View<T>(), GradWrite::overwrite, dw_d.view(),
+                           db_d.view());
+  expect_close<T>("linear_backward (no dx)", dw_d.get(), dw, limit<T>(1e-10, 1e-24), "(9, 6) -> 4");
+  expect_close<T>("linear_backward (no dx)", db_d.get(), db, limit<T>(1e-10, 1e-24), "(9, 6) -> 4");
+}
+
+TYPED_TEST(CudaLinear, Tf32IsOptIn) {
+  using T = TypeParam;
+  Rng rng(34);
+  EXPECT_EQ(cuda::gemm_math(), cuda::GemmMath::fp32);
+  cuda::set_gemm_math(cuda::GemmMath::tf32);
+  EXPECT_EQ(cuda::gemm_math(), cuda::GemmMath::tf32);
+  // Double GEMMs ignore TF32 and keep their tolerance.
+  const double nmse_limit = limit<T>(1e-5, 1e-24);
+  for (const LinearSize& s : linear_sizes()) {
+    check_forward<T>(s, nullptr, nmse_limit, "linear_forward (tf32)", rng);
+    check_backward<T>(s, nullptr, GradWrite::overwrite, nmse_limit, "linear_backward (tf32)", rng);
+  }
+}
+
+}  // namespace
+}  // namespace nn::test
