@@ -37,11 +37,13 @@ std::unique_ptr<nn::Schedule> make_schedule(const nn::ScheduleSpec& s, nn::Index
   throw nn::Error("unknown schedule");
 }
 
-// Only the CPU backend exists in this build; asking for CUDA is an error, auto says so.
+// Nets train on the CPU: the CUDA backend runs the ops, but the layers keep their activations
+// in host memory, so asking for CUDA is an error and auto says why it chose the CPU.
 std::string resolve_device(nn::DeviceChoice choice) {
   if (choice == nn::DeviceChoice::cuda)
-    throw nn::Error("--device cuda: this build of starnn has no CUDA backend (use --device cpu or auto)");
-  return choice == nn::DeviceChoice::auto_select ? "cpu (auto: no CUDA backend in this build)" : "cpu";
+    throw nn::Error("--device cuda: nets do not train on CUDA yet, the layers keep their activations in host "
+                    "memory (use --device cpu or auto)");
+  return choice == nn::DeviceChoice::auto_select ? "cpu (auto: nets do not train on CUDA yet)" : "cpu";
 }
 
 // The history of a resumed run continues the file it left.

@@ -88,7 +88,7 @@ sed 's/"iz"\]/"iz", "nope"]/' "$net" > missing_column.json
 sed -i "s#../../../data#$src/data#" missing_column.json
 fails_with "missing column names it" "nope" "$starnn" train missing_column.json --out run_missing
 fails_with "unknown option" "unknown option --epoch" "$starnn" train "$net" --epoch 3
-fails_with "--device cuda without CUDA" "no CUDA backend" "$starnn" train "$net" --device cuda --out run_cuda
+fails_with "--device cuda says why not" "nets do not train on CUDA yet" "$starnn" train "$net" --device cuda --out run_cuda
 fails_with "missing model" "missing.safetensors" "$starnn" predict --model missing.safetensors --catalog small.csv --out x.csv
 fails_with "predict into a missing folder" "no_such_dir" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out no_such_dir/x.csv
 check "no partial output" test ! -e x.csv -a ! -e no_such_dir
