@@ -1,22 +1,30 @@
 // starnn evaluate: the precision of a model on a labelled catalogue, as one JSON object.
 #include <cstdio>
+#include <filesystem>
 
 #include "cli.h"
 #include "nn/evaluation.h"
+#include "report.h"
 
 namespace starnn {
 
 int evaluate_command(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"model", "catalog", "split", "hdu"}, {});
+  const Arguments args(argc, argv, 2, {"model", "catalog", "split", "hdu", "report"}, {});
   if (!args.positionals().empty()) throw nn::Error(nn::str("evaluate takes no positional argument ('", args.positionals()[0], "')"));
-  nn::Model model = nn::Model::load(args.require("model"));
+  const std::filesystem::path model_path = args.require("model");
+  nn::Model model = nn::Model::load(model_path);
   const std::string path = args.require("catalog");
   const nn::SplitChoice split = nn::parse_split_choice(args.get("split").value_or("all"));
   nn::DataSpec data = model.file().data;
   data.hdu = args.get("hdu").value_or(data.hdu);
   const nn::Catalog catalog =
       nn::read_catalog(path, {data.hdu, nn::data_columns(data, nn::catalog_columns(path, {data.hdu, {}}))});
-  std::printf("%s\n", nn::to_json(nn::evaluate_model(model, catalog, split)).c_str());
+  const nn::EvaluatedValues values = nn::evaluated_values(model, catalog, split);
+  const nn::EvaluationReport report = nn::evaluate_values(values);
+  // Training writes history.csv beside its models.
+  if (const auto dir = args.get("report"))
+    write_report(values, report, model_path.parent_path() / "history.csv", *dir);
+  std::printf("%s\n", nn::to_json(report).c_str());
   return 0;
 }
 

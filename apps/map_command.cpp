@@ -16,6 +16,7 @@
 #include "nn/astro.h"
 #include "nn/catalog.h"
 #include "nn/error.h"
+#include "report.h"
 
 namespace fs = std::filesystem;
 
@@ -44,8 +45,7 @@ double positive_number(const Arguments& args, const std::string& name, double fa
 
 // The heat map of median [Fe/H] per pixel, zoomed to the pixels that have a median (the
 // default binning covers far more of the Galaxy than a survey reaches). Pixels with too few
-// stars stay blank. PLplot writes straight to the file it is given, so it draws into a
-// temporary name that is renamed once complete: map.png appears whole or not at all.
+// stars stay blank.
 void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, const std::string& feh_name,
               const fs::path& png) {
   const auto &r_min = map.column("R_min"), &r_max = map.column("R_max");
@@ -66,25 +66,9 @@ void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, cons
   }
   const double y0 = binning.abs_z_min_kpc;
 
-  const fs::path tmp = png.parent_path() / ".map.png.tmp";
-  plsdev("pngcairo");
-  plsfnam(tmp.c_str());
-  plsetopt("geometry", "1000x700");
-  // Black on white; colour 1 draws the axes and text.
-  plscol0(0, 255, 255, 255);
-  plscol0(1, 0, 0, 0);
-  // A perceptually uniform palette (viridis), metal-poor dark to metal-rich bright.
-  PLFLT pos[] = {0.0, 0.25, 0.5, 0.75, 1.0};
-  PLFLT red[] = {0.267, 0.230, 0.128, 0.369, 0.993};
-  PLFLT green[] = {0.005, 0.322, 0.567, 0.789, 0.906};
-  PLFLT blue[] = {0.329, 0.546, 0.551, 0.383, 0.144};
-  plscmap1n(256);
-  plscmap1l(1, 5, pos, red, green, blue, nullptr);
-  plinit();
-  pladv(0);
+  PngFigure figure(png, 1000, 700);
   plvpor(0.12, 0.80, 0.11, 0.92);
   plwind(x0, x1, y0, y1);
-  plschr(0, 1.1);
 
   for (nn::Index i = 0; i < map.rows(); ++i) {
     if (std::isnan(median[i])) continue;
@@ -93,27 +77,12 @@ void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, cons
     plcol1(std::clamp((median[i] - lo) / (hi - lo), 0.0, 1.0));
     plfill(4, xs, ys);
   }
-  plcol0(1);
+  plcol0(ink);
   plbox("bcnst", 0, 0, "bcnstv", 0, 0);
   pllab("R (kpc)", "|Z| (kpc)", empty ? "no pixel has enough stars" : nn::str("median ", feh_name, " per pixel").c_str());
 
-  PLFLT bar_width = 0, bar_height = 0;
-  PLINT label_opts[] = {PL_COLORBAR_LABEL_RIGHT};
-  const std::string bar_label = "median [Fe/H]";
-  const char* labels[] = {bar_label.c_str()};
-  const char* axis_opts[] = {"bcvtm"};
-  PLFLT ticks[] = {0.0};
-  PLINT sub_ticks[] = {0};
-  PLINT n_values[] = {2};
-  PLFLT range[] = {lo, hi};
-  const PLFLT* values[] = {range};
-  plcolorbar(&bar_width, &bar_height, PL_COLORBAR_GRADIENT, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.03, 0.0,
-             0.04, 1.0, 0, 1, 1, 0.0, 0.0, 1, 1.0, 1, label_opts, labels, 1, axis_opts, ticks, sub_ticks,
-             n_values, values);
-  plend();
-  std::error_code error;
-  if (!fs::exists(tmp, error)) throw nn::Error(nn::str("PLplot wrote no image to ", tmp.string()));
-  fs::rename(tmp, png);
+  draw_colour_bar(lo, hi, "median [Fe/H]");
+  figure.finish();
 }
 
 }  // namespace

@@ -53,6 +53,15 @@ TEST(NetworkFile, ReadsValuesAndDefaults) {
   EXPECT_EQ(f.net_spec().n_inputs, 2);
 }
 
+TEST(NetworkFile, ClassifierSharesTheLossByDefault) {
+  const std::string with_classifier =
+      with(R"("type": "causal")", R"("type": "causal", "classifier": "binary")");
+  std::string text = with_classifier;
+  text.replace(text.find(R"("inputs")"), 0, R"("label": "giant", )");
+  EXPECT_EQ(parse_network_file(text, "net.json").loss.alpha, 0.5);
+  EXPECT_EQ(parse_network_file(kMinimal, "net.json").loss.alpha, 1.0);
+}
+
 TEST(NetworkFile, RoundTripPrintsItselfBack) {
   const std::string once = to_json(parse_network_file(kMinimal, "net.json"));
   const std::string twice = to_json(parse_network_file(once, "printed"));

@@ -23,11 +23,13 @@ SplitChoice parse_split_choice(const std::string& text) {
 
 const char* to_string(SplitChoice split) { return kSplitNames[int(split)]; }
 
-EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split) {
+EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoice split) {
   const DataSpec& data = model.file().data;
   // The rows to evaluate, as catalogue rows, selected as training selected them.
   const DataRows selected = select_rows(catalog, data, &model.stats());
-  std::vector<Index> rows;
+  EvaluatedValues values;
+  values.split = split;
+  std::vector<Index>& rows = values.rows;
   if (split == SplitChoice::all) {
     for (const auto* part : {&selected.train, &selected.validation, &selected.test})
       rows.insert(rows.end(), part->begin(), part->end());
@@ -39,9 +41,6 @@ EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoic
   }
   const auto predictions = model.predict(catalog);
 
-  EvaluationReport report;
-  report.split = split;
-  report.rows = Index(rows.size());
   auto gather = [&](const std::vector<double>& column) {
     std::vector<double> out;
     out.reserve(rows.size());
@@ -49,12 +48,28 @@ EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoic
     return out;
   };
   for (std::size_t t = 0; t < data.targets.size(); ++t) {
-    const std::vector<double> truth = gather(evaluate_column(catalog, data.targets[t].column));
-    report.targets.push_back({data.targets[t].column, regression_metrics(gather(predictions[t]), truth)});
+    const std::string& name = data.targets[t].column;
+    values.targets.push_back({name, gather(predictions[t]), gather(evaluate_column(catalog, name))});
   }
   if (model.file().classifier == Classifier::binary)
-    report.classifier = binary_metrics(gather(predictions.back()), gather(evaluate_column(catalog, data.label)));
+    values.classifier = ClassifierValues{data.label, gather(predictions.back()),
+                                         gather(evaluate_column(catalog, data.label))};
+  return values;
+}
+
+EvaluationReport evaluate_values(const EvaluatedValues& values) {
+  EvaluationReport report;
+  report.split = values.split;
+  report.rows = Index(values.rows.size());
+  for (const TargetValues& t : values.targets)
+    report.targets.push_back({t.name, regression_metrics(t.predicted, t.truth)});
+  if (values.classifier)
+    report.classifier = binary_metrics(values.classifier->logits, values.classifier->labels);
   return report;
+}
+
+EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split) {
+  return evaluate_values(evaluated_values(model, catalog, split));
 }
 
 std::string to_json(const EvaluationReport& report) {

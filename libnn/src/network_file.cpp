@@ -79,7 +79,9 @@ void read_model(JsonReader r, NetworkFile& f) {
 void read_loss(JsonReader r, NetworkFile& f) {
   r.type({"weighted_l1"});
   f.loss.s_min = r.number_or("s_min", f.loss.s_min, 0.0, kInf);
-  f.loss.alpha = r.number_or("alpha", f.loss.alpha, 0.0, 1.0);
+  // With a classifier, an unset alpha shares the loss equally: the default of 1 would leave the
+  // classifier untrained.
+  f.loss.alpha = r.number_or("alpha", f.classifier == Classifier::binary ? 0.5 : 1.0, 0.0, 1.0);
   r.finish();
 }
 

@@ -32,6 +32,33 @@ check "evaluate" sh -c "'$starnn' evaluate --model run3/best.safetensors --catal
 check "evaluate JSON" "$python" -c "import json; d = json.load(open('eval.json')); t = d['targets']['feh']; assert d['split'] == 'test' and 1700 < t['n'] <= 1800 and 0 < t['sigma_gauss'] < 1, d"
 check "evaluate matches metrics.json" "$python" -c "import json; a = json.load(open('eval.json')); b = json.load(open('run3/metrics.json')); assert a == b, (a, b)"
 
+# --report draws the figures beside the same JSON; without history.csv it skips that one only.
+check "evaluate --report" sh -c "'$starnn' evaluate --model run3/best.safetensors --catalog '$src/data/sdss_segue_feh.fits' --split test --report report > eval_report.json"
+check "--report leaves the JSON as it was" cmp eval.json eval_report.json
+check "report holds exactly the figures, as PNGs" "$python" -c "
+import os
+names = ['feh_predicted_vs_true.png', 'feh_residuals.png', 'history.png']
+assert sorted(os.listdir('report')) == names, os.listdir('report')
+for name in names: assert open('report/' + name, 'rb').read(8) == b'\\x89PNG\\r\\n\\x1a\\n', name"
+mkdir -p lone && cp run3/best.safetensors lone/
+check "evaluate --report without history.csv" sh -c "'$starnn' evaluate --model lone/best.safetensors --catalog '$src/data/sdss_segue_feh.fits' --report lone_report > /dev/null 2> lone.log && grep -q 'history.png skipped' lone.log && test ! -e lone_report/history.png && test -s lone_report/feh_residuals.png"
+# A classifier's report adds confusion.png: label the metal-poor stars of the training catalogue.
+"$starnn" convert "$src/data/sdss_segue_feh.fits" segue.csv > /dev/null
+"$python" -c "
+import csv
+rows = list(csv.DictReader(open('segue.csv')))
+out = csv.DictWriter(open('segue_label.csv', 'w', newline=''), fieldnames=list(rows[0]) + ['metal_poor'])
+out.writeheader()
+for r in rows: out.writerow(dict(r, metal_poor='nan' if r['feh'] in ('', 'nan') else int(float(r['feh']) < -1.2)))"
+sed -e 's#"catalog": "[^"]*"#"catalog": "segue_label.csv", "label": "metal_poor"#' \
+    -e 's#"heads": {"type": "linear"}#"heads": {"type": "linear", "classifier": "binary"}#' "$net" > classifier.json
+check "train a classifier" "$starnn" train classifier.json --out run_cls
+check "evaluate --report for a classifier" sh -c "'$starnn' evaluate --model run_cls/best.safetensors --catalog segue_label.csv --report cls_report > cls.json"
+check "the classifier's report has its confusion matrix" "$python" -c "
+import json
+assert 'confusion' in json.load(open('cls.json'))['classifier']
+assert open('cls_report/confusion.png', 'rb').read(8) == b'\\x89PNG\\r\\n\\x1a\\n'"
+
 # A model prints its network file back, and that file trains again.
 check "show" sh -c "'$starnn' show --model run3/best.safetensors > shown.json"
 check "shown file equals the model's own" "$python" -c "

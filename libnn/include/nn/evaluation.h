@@ -28,6 +28,26 @@ struct EvaluationReport {
   std::optional<BinaryMetrics> classifier;
 };
 
+// The evaluated rows' values, for figures and for the metrics alike: one entry per target, then
+// the classifier's logits and labels when the model has one. Rows are those of evaluate_model.
+struct TargetValues {
+  std::string name;
+  std::vector<double> predicted, truth;  // physical units, NaN where not predictable or unlabelled
+};
+struct ClassifierValues {
+  std::string label;
+  std::vector<double> logits, labels;
+};
+struct EvaluatedValues {
+  SplitChoice split = SplitChoice::all;
+  std::vector<Index> rows;  // catalogue rows: ascending for all, in split order otherwise
+  std::vector<TargetValues> targets;
+  std::optional<ClassifierValues> classifier;
+};
+
+NN_API EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoice split);
+NN_API EvaluationReport evaluate_values(const EvaluatedValues& values);
+// evaluate_values(evaluated_values(model, catalog, split)).
 NN_API EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split);
 // {"split": ..., "rows": ..., "targets": {"<name>": {"n", "bias", "sigma_gauss", "sigma_mad", "rmse"}},
 //  "classifier": {...}} with NaN written as null.

@@ -53,7 +53,7 @@ struct DataSpec {
 
 struct LossFileSpec {
   double s_min = 0.1;  // floor of the label scale s
-  double alpha = 1.0;  // share of the regression loss when a classifier is trained
+  double alpha = 1.0;  // share of the regression loss when a classifier is trained (default 0.5 then)
 };
 
 enum class OptimizerType { adam, adamw };
