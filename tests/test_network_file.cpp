@@ -71,10 +71,18 @@ TEST(NetworkFile, RoundTripPrintsItselfBack) {
   EXPECT_NE(once.find("\"block\": \"resdense\""), std::string::npos) << once;
 }
 
-TEST(NetworkFile, ShippedRegressionNetParses) {
+TEST(NetworkFile, ShippedNetsParseAndPrintBack) {
   const NetworkFile f = read_network_file(std::string(STARNN_SOURCE_DIR) + "/data/nets/regression.json");
-  EXPECT_TRUE(std::filesystem::exists(f.catalog_path())) << f.catalog_path();
+  EXPECT_TRUE(std::filesystem::exists(f.catalog_path())) << f.catalog_path();  // shipped with it
   EXPECT_EQ(to_json(parse_network_file(to_json(f), "printed")), to_json(f));
+  // The multitask net's catalogue is not shipped; the file itself must be valid.
+  const NetworkFile m = read_network_file(std::string(STARNN_SOURCE_DIR) + "/data/nets/multitask.json");
+  EXPECT_EQ(m.head, HeadType::causal);
+  EXPECT_EQ(m.classifier, Classifier::binary);
+  EXPECT_EQ(m.data.label, "LOGG_ADOP < 3.5");
+  ASSERT_EQ(m.data.targets.size(), 3u);
+  EXPECT_EQ(m.data.targets[0].column, "TEFFA");  // the causal order: Teff -> [Fe/H] -> log g
+  EXPECT_EQ(to_json(parse_network_file(to_json(m), "printed")), to_json(m));
 }
 
 TEST(NetworkFile, ErrorsNameThePathAndWhatWasExpected) {

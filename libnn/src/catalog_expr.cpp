@@ -1,6 +1,9 @@
-// Column expressions: a column, or a colour "a-b". Photometric nets take colours as often
-// as magnitudes, so the colour is computed where the catalogue is read rather than stored.
+// Column expressions: a column, a colour "a-b", or a comparison "a < 3.5". Photometric nets
+// take colours as often as magnitudes, and classifiers take a cut on a label (giants are
+// log g < 3.5), so both are computed where the catalogue is read rather than stored.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <functional>
 #include <optional>
 
@@ -36,9 +39,45 @@ std::optional<Resolved> resolve(const std::string& expression,
   return found;
 }
 
-}  // namespace
+// "operand OP value" with OP one of < > <= >=.
+struct Comparison {
+  std::string operand;
+  char op;
+  bool or_equal;
+  double value;
+};
 
-std::vector<double> evaluate_column(const Catalog& catalog, const std::string& expression) {
+// A number never contains '<' or '>', so the last one is the operator and the operand may
+// be any column or colour, even one whose name holds '<' or '>'. Nullopt when the
+// expression has no operator; an operator without a column before it or a finite number
+// after it is an error, since no column could be meant.
+std::optional<Comparison> parse_comparison(const std::string& expression) {
+  const std::size_t at = expression.find_last_of("<>");
+  if (at == std::string::npos) return std::nullopt;
+  Comparison c{catalog_detail::trim_spaces(expression.substr(0, at)), expression[at],
+               at + 1 < expression.size() && expression[at + 1] == '=', 0.0};
+  const std::string op = expression.substr(at, c.or_equal ? 2 : 1);
+  if (c.operand.empty()) throw Error(str("expression '", expression, "': no column before '", op, "'"));
+  const std::string number = catalog_detail::trim_spaces(expression.substr(at + op.size()));
+  const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), c.value);
+  if (number.empty() || error != std::errc() || end != number.data() + number.size() || !std::isfinite(c.value)) {
+    throw Error(str("expression '", expression, "': expected a number after '", op, "', got '", number, "'"));
+  }
+  return c;
+}
+
+// 1 where the comparison holds, 0 where it does not, NaN where the operand is missing.
+std::vector<double> compare(std::vector<double> values, const Comparison& c) {
+  for (double& x : values) {
+    if (std::isnan(x)) continue;
+    const bool strictly = c.op == '<' ? x < c.value : x > c.value;
+    x = strictly || (c.or_equal && x == c.value) ? 1.0 : 0.0;
+  }
+  return values;
+}
+
+// A column or a colour.
+std::vector<double> evaluate_operand(const Catalog& catalog, const std::string& expression) {
   const auto resolved = resolve(expression, [&](const std::string& name) { return catalog.has(name); });
   if (!resolved) {
     throw Error(catalog_detail::missing_column_message(catalog.source(), expression, catalog.names()));
@@ -48,6 +87,17 @@ std::vector<double> evaluate_column(const Catalog& catalog, const std::string& e
   const std::vector<double>& subtrahend = catalog.column(resolved->second);
   for (std::size_t i = 0; i < values.size(); ++i) values[i] -= subtrahend[i];
   return values;
+}
+
+}  // namespace
+
+std::vector<double> evaluate_column(const Catalog& catalog, const std::string& expression) {
+  if (!catalog.has(expression)) {
+    if (const auto comparison = parse_comparison(expression)) {
+      return compare(evaluate_operand(catalog, comparison->operand), *comparison);
+    }
+  }
+  return evaluate_operand(catalog, expression);
 }
 
 std::vector<std::string> expression_columns(const std::vector<std::string>& expressions,
@@ -61,7 +111,10 @@ std::vector<std::string> expression_columns(const std::vector<std::string>& expr
       needed.push_back(name);
     }
   };
-  for (const std::string& expression : expressions) {
+  for (std::string expression : expressions) {
+    if (!has(expression)) {
+      if (const auto comparison = parse_comparison(expression)) expression = comparison->operand;
+    }
     const auto resolved = resolve(expression, has);
     need(resolved ? resolved->first : expression);
     if (resolved) need(resolved->second);

@@ -80,9 +80,13 @@ NN_API void convert_catalog(const std::filesystem::path& in, const std::filesyst
 NN_API std::vector<std::string> catalog_columns(const std::filesystem::path& path,
                                                 const CatalogOptions& options = {});
 
-// Column expressions: a column name, or a colour "a-b" (column a minus column b; spaces
-// around the names are allowed). A column literally named like the expression wins.
-// Missing values propagate as NaN.
+// Column expressions, where spaces around names, operators and numbers are allowed:
+//   expression := operand | operand OP number       OP := "<" | ">" | "<=" | ">="
+//   operand    := column | column "-" column        (a colour: column a minus column b)
+// A comparison is 1 where it holds and 0 where it does not (e.g. "LOGG_ADOP < 3.5" labels
+// giants for a classifier); the number is a finite decimal ("3.5", "-1e-2"), anything else
+// is an nn::Error naming the expression. A column literally named like the expression
+// wins. Missing values propagate as NaN, through colours and comparisons alike.
 NN_API std::vector<double> evaluate_column(const Catalog& catalog, const std::string& expression);
 
 // The plain columns that `expressions` need, in first-use order without repeats, given the
