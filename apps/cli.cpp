@@ -24,6 +24,13 @@ Arguments::Arguments(int argc, char** argv, int first, const std::set<std::strin
   }
 }
 
+void Arguments::expect_positionals(std::size_t count, const std::string& usage) const {
+  if (positionals_.size() == count) return;
+  if (count == 0) throw nn::Error(nn::str("unexpected argument '", positionals_[0], "' (usage: ", usage, ")"));
+  throw nn::Error(nn::str("expected ", count, " argument", count == 1 ? "" : "s", ", got ", positionals_.size(),
+                          " (usage: ", usage, ")"));
+}
+
 std::optional<std::string> Arguments::get(const std::string& name) const {
   const auto it = values_.find(name);
   return it == values_.end() ? std::nullopt : std::optional<std::string>(it->second);

@@ -15,6 +15,8 @@ class Arguments {
   Arguments(int argc, char** argv, int first, const std::set<std::string>& value_options,
             const std::set<std::string>& flags);
   const std::vector<std::string>& positionals() const { return positionals_; }
+  // Throws unless exactly `count` positionals were given; usage says which.
+  void expect_positionals(std::size_t count, const std::string& usage) const;
   std::optional<std::string> get(const std::string& name) const;
   std::string require(const std::string& name) const;
   bool flag(const std::string& name) const { return flags_.count(name) > 0; }

@@ -9,7 +9,7 @@ namespace starnn {
 
 int convert_command(int argc, char** argv) {
   const Arguments args(argc, argv, 2, {"hdu", "columns"}, {});
-  if (args.positionals().size() != 2) throw nn::Error("convert needs an input and an output file (starnn convert IN OUT)");
+  args.expect_positionals(2, "starnn convert IN OUT");
   const std::string in = args.positionals()[0], out = args.positionals()[1];
   std::vector<std::string> columns;  // --columns a,b,c: only these, in this order
   std::stringstream list(args.get("columns").value_or(""));

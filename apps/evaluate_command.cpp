@@ -10,7 +10,7 @@ namespace starnn {
 
 int evaluate_command(int argc, char** argv) {
   const Arguments args(argc, argv, 2, {"model", "catalog", "split", "hdu", "report"}, {});
-  if (!args.positionals().empty()) throw nn::Error(nn::str("evaluate takes no positional argument ('", args.positionals()[0], "')"));
+  args.expect_positionals(0, "starnn evaluate --model M --catalog FILE");
   const std::filesystem::path model_path = args.require("model");
   nn::Model model = nn::Model::load(model_path);
   const std::string path = args.require("catalog");
@@ -18,7 +18,7 @@ int evaluate_command(int argc, char** argv) {
   nn::DataSpec data = model.file().data;
   data.hdu = args.get("hdu").value_or(data.hdu);
   const nn::Catalog catalog =
-      nn::read_catalog(path, {data.hdu, nn::data_columns(data, nn::catalog_columns(path, {data.hdu, {}}))});
+      nn::read_catalog(path, {data.hdu, nn::needed_columns(path, nn::data_expressions(data), data.hdu)});
   const nn::EvaluatedValues values = nn::evaluated_values(model, catalog, split);
   const nn::EvaluationReport report = nn::evaluate_values(values);
   // Training writes history.csv beside its models.

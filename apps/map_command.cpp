@@ -92,7 +92,7 @@ int map_command(int argc, char** argv) {
                        {"catalog", "out", "feh", "relation", "extinction", "r", "g-i", "g-r", "ra", "dec", "bin",
                         "min-stars", "hdu"},
                        {"no-cuts"});
-  if (!args.positionals().empty()) throw nn::Error(nn::str("map takes no positional argument ('", args.positionals()[0], "')"));
+  args.expect_positionals(0, "starnn map --catalog PREDICTED --out DIR");
   const fs::path in = args.require("catalog"), out = args.require("out");
   const std::string feh_name = args.get("feh").value_or("feh_pred"), r_name = args.get("r").value_or("rmag");
   const std::string gi_name = args.get("g-i").value_or("gi"), gr_name = args.get("g-r").value_or("gr");
@@ -110,7 +110,7 @@ int map_command(int argc, char** argv) {
   std::vector<std::string> expressions = {feh_name, r_name, gi_name, gr_name, ra_name, dec_name};
   if (extinction) expressions.push_back(*extinction);
   const std::string hdu = args.get("hdu").value_or("");
-  const nn::Catalog stars = nn::read_catalog(in, {hdu, nn::expression_columns(expressions, nn::catalog_columns(in, {hdu, {}}))});
+  const nn::Catalog stars = nn::read_catalog(in, {hdu, nn::needed_columns(in, expressions, hdu)});
   const auto feh = nn::evaluate_column(stars, feh_name), r = nn::evaluate_column(stars, r_name);
   const auto gi = nn::evaluate_column(stars, gi_name), gr = nn::evaluate_column(stars, gr_name);
   const auto ra = nn::evaluate_column(stars, ra_name), dec = nn::evaluate_column(stars, dec_name);

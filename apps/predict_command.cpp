@@ -10,7 +10,7 @@ namespace starnn {
 
 int predict_command(int argc, char** argv) {
   const Arguments args(argc, argv, 2, {"model", "catalog", "out", "chunk", "hdu"}, {});
-  if (!args.positionals().empty()) throw nn::Error(nn::str("predict takes no positional argument ('", args.positionals()[0], "')"));
+  args.expect_positionals(0, "starnn predict --model M --catalog IN --out OUT");
   nn::Model model = nn::Model::load(args.require("model"));
   const std::string in = args.require("catalog"), out = args.require("out");
   const nn::Index chunk_rows = args.integer("chunk", 100000);
@@ -18,7 +18,7 @@ int predict_command(int argc, char** argv) {
   const std::string hdu = args.get("hdu").value_or(model.file().data.hdu);
 
   // Read only the columns the inputs need.
-  const std::vector<std::string> columns = nn::expression_columns(model.file().data.inputs, nn::catalog_columns(in, {hdu, {}}));
+  const std::vector<std::string> columns = nn::needed_columns(in, model.file().data.inputs, hdu);
   nn::CatalogAugmenter augmenter(in, out, model.output_names(), {hdu, columns});
   Progress progress(stdout);
   const nn::Index total = augmenter.total_rows();

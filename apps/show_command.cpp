@@ -10,8 +10,7 @@ namespace starnn {
 
 int show_command(int argc, char** argv) {
   const Arguments args(argc, argv, 2, {"model"}, {});
-  if (!args.positionals().empty())
-    throw nn::Error(nn::str("show takes no positional argument ('", args.positionals()[0], "')"));
+  args.expect_positionals(0, "starnn show --model M");
   const nn::Model model = nn::Model::load(args.require("model"));
   nn::NetworkFile file = model.file();
   file.data.catalog = std::filesystem::absolute(file.catalog_path()).lexically_normal().string();

@@ -66,7 +66,7 @@ std::string history_text(const std::vector<std::string>& lines) {
 
 int train_command(int argc, char** argv) {
   const Arguments args(argc, argv, 2, {"catalog", "out", "epochs", "device", "seed", "resume"}, {});
-  if (args.positionals().size() != 1) throw nn::Error("train needs exactly one network file (starnn train NET.json)");
+  args.expect_positionals(1, "starnn train NET.json");
   const fs::path net_path = args.positionals()[0];
   Progress progress(stdout);
 
@@ -104,7 +104,7 @@ int train_command(int argc, char** argv) {
   // Data.
   const fs::path catalog_path = file.catalog_path();
   const nn::CatalogOptions read_options{file.data.hdu,
-                                        nn::data_columns(file.data, nn::catalog_columns(catalog_path, {file.data.hdu, {}}))};
+                                        nn::needed_columns(catalog_path, nn::data_expressions(file.data), file.data.hdu)};
   const nn::Catalog catalog = nn::read_catalog(catalog_path, read_options);
   const nn::PreparedData data = nn::prepare_training_data(catalog, file);
   progress.line(nn::str("catalog ", catalog_path.string(), ": ", data.rows_in_catalog, " rows; left out: ",

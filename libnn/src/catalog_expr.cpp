@@ -122,4 +122,9 @@ std::vector<std::string> expression_columns(const std::vector<std::string>& expr
   return needed;
 }
 
+std::vector<std::string> needed_columns(const std::filesystem::path& path, const std::vector<std::string>& expressions,
+                                        const std::string& hdu) {
+  return expression_columns(expressions, catalog_columns(path, {hdu, {}}));
+}
+
 }  // namespace nn

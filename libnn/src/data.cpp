@@ -109,7 +109,7 @@ DataRows select_rows(const Catalog& catalog, const DataSpec& data, const DataSta
   return out;
 }
 
-std::vector<std::string> data_columns(const DataSpec& data, const std::vector<std::string>& available) {
+std::vector<std::string> data_expressions(const DataSpec& data) {
   std::vector<std::string> expressions = data.inputs;
   expressions.insert(expressions.end(), data.input_errors.begin(), data.input_errors.end());
   for (const TargetSpec& t : data.targets) {
@@ -117,7 +117,7 @@ std::vector<std::string> data_columns(const DataSpec& data, const std::vector<st
     if (!t.error.empty()) expressions.push_back(t.error);
   }
   if (!data.label.empty()) expressions.push_back(data.label);
-  return expression_columns(expressions, available);
+  return expressions;
 }
 
 PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& file) {

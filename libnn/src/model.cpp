@@ -57,16 +57,13 @@ std::vector<std::vector<double>> Model::predict(const Catalog& catalog, Index ba
   const NetInputs in = normalised_inputs(catalog, file_.data.inputs, stats_);
   const Index n_out = net_->out_features(), n_targets = Index(file_.data.targets.size());
   std::vector<std::vector<double>> out(n_out, std::vector<double>(catalog.rows(), NAN));
-  const Index rows = in.x.rows();
-  for (Index first = 0; first < rows; first += batch_size) {
-    const Index count = std::min(batch_size, rows - first);
-    ConstView<float> y = net_->forward(in.x.view().row_range(first, count), Mode::eval);
-    for (Index i = 0; i < count; ++i)
-      for (Index k = 0; k < n_out; ++k) {
-        const double v = y(i, k);
-        out[k][in.rows[first + i]] = k < n_targets ? denormalise(v, stats_.targets, std::size_t(k)) : v;
-      }
-  }
+  Tensor<float> y(in.x.rows(), n_out);
+  forward_in_batches(*net_, in.x.view(), y.view(), batch_size);
+  for (Index i = 0; i < y.rows(); ++i)
+    for (Index k = 0; k < n_out; ++k) {
+      const double v = y(i, k);
+      out[k][in.rows[i]] = k < n_targets ? denormalise(v, stats_.targets, std::size_t(k)) : v;
+    }
   return out;
 }
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "nn/net.h"
@@ -47,7 +48,18 @@ ConstView<T> Net<T>::backward(ConstView<T> dy) {
   return backbone_.backward(heads_.backward(dy));
 }
 
+template <class T>
+void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_size) {
+  if (batch_size < 1) throw Error(str("forward_in_batches: batch_size ", batch_size, " must be positive"));
+  for (Index first = 0; first < x.rows; first += batch_size) {
+    const Index count = std::min(batch_size, x.rows - first);
+    ops::copy<T>(net.forward(x.row_range(first, count), Mode::eval), out.row_range(first, count));
+  }
+}
+
 template class Net<float>;
 template class Net<double>;
+template NN_API void forward_in_batches<float>(Net<float>&, ConstView<float>, View<float>, Index);
+template NN_API void forward_in_batches<double>(Net<double>&, ConstView<double>, View<double>, Index);
 
 }  // namespace nn

@@ -97,10 +97,7 @@ double Trainer<T>::evaluate(const Dataset<T>& data) {
 
 template <class T>
 void Trainer<T>::predict(ConstView<T> x, View<T> out) {
-  for (Index first = 0; first < x.rows; first += options_.batch_size) {
-    const Index count = std::min(options_.batch_size, x.rows - first);
-    ops::copy<T>(net_.forward(x.row_range(first, count), Mode::eval), out.row_range(first, count));
-  }
+  forward_in_batches(net_, x, out, options_.batch_size);
 }
 
 template class Trainer<float>;

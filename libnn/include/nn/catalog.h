@@ -96,6 +96,11 @@ NN_API std::vector<double> evaluate_column(const Catalog& catalog, const std::st
 NN_API std::vector<std::string> expression_columns(const std::vector<std::string>& expressions,
                                                    const std::vector<std::string>& available);
 
+// expression_columns against the columns of the file's table: what to read for `expressions`.
+NN_API std::vector<std::string> needed_columns(const std::filesystem::path& path,
+                                               const std::vector<std::string>& expressions,
+                                               const std::string& hdu = {});
+
 namespace catalog_detail {
 class ChunkSource;
 class ChunkAugmenter;

@@ -65,8 +65,8 @@ struct PreparedData {
   Index rows_in_catalog = 0;
 };
 
-// The plain columns the data section reads, given the columns the file has.
-NN_API std::vector<std::string> data_columns(const DataSpec& data, const std::vector<std::string>& available);
+// Every expression the data section evaluates: inputs, their errors, targets, their errors, label.
+NN_API std::vector<std::string> data_expressions(const DataSpec& data);
 
 NN_API PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& file);
 

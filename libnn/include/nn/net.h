@@ -131,6 +131,10 @@ class Net final : public Module<T> {
   ParameterStore<T> store_;
 };
 
+// out (N, net outputs) = net(x) in eval mode, batch_size rows at a time (x may be any length).
+template <class T>
+void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_size);
+
 extern template class NN_API Backbone<float>;
 extern template class NN_API Backbone<double>;
 extern template class NN_API Heads<float>;
