@@ -54,4 +54,13 @@ long long Arguments::integer(const std::string& name, long long fallback) const 
   throw nn::Error(nn::str("option --", name, ": '", *value, "' is not an integer"));
 }
 
+nn::DeviceChoice Arguments::device(nn::DeviceChoice fallback) const {
+  const auto value = get("device");
+  if (!value) return fallback;
+  if (*value == "auto") return nn::DeviceChoice::auto_select;
+  if (*value == "cpu") return nn::DeviceChoice::cpu;
+  if (*value == "cuda") return nn::DeviceChoice::cuda;
+  throw nn::Error(nn::str("--device ", *value, ": expected auto, cpu or cuda"));
+}
+
 }  // namespace starnn

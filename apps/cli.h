@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "nn/network_file.h"
+
 namespace starnn {
 
 class Arguments {
@@ -21,6 +23,8 @@ class Arguments {
   std::string require(const std::string& name) const;
   bool flag(const std::string& name) const { return flags_.count(name) > 0; }
   long long integer(const std::string& name, long long fallback) const;
+  // --device auto|cpu|cuda, or fallback when not given.
+  nn::DeviceChoice device(nn::DeviceChoice fallback) const;
 
  private:
   std::vector<std::string> positionals_;

@@ -17,7 +17,7 @@ const char* const kUsage =
     "                 [--seed S] [--resume DIR]\n"
     "      train the net a network file describes; writes DIR/best.safetensors,\n"
     "      DIR/last.safetensors, DIR/history.csv and DIR/metrics.json (default DIR: runs/<NET>)\n"
-    "  predict --model M --catalog IN --out OUT [--chunk ROWS]\n"
+    "  predict --model M --catalog IN --out OUT [--chunk ROWS] [--device auto|cpu|cuda]\n"
     "      add one column per output to a FITS or CSV catalogue, streaming it in chunks\n"
     "  evaluate --model M --catalog FILE [--split all|train|validation|test] [--report DIR]\n"
     "      print n, bias, sigma_gauss, sigma_mad and rmse per target as JSON; --report also\n"

@@ -3,24 +3,28 @@
 #include <cmath>
 
 #include "cli.h"
+#include "nn/devices.h"
 #include "nn/model.h"
 #include "progress.h"
 
 namespace starnn {
 
 int predict_command(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"model", "catalog", "out", "chunk", "hdu"}, {});
+  const Arguments args(argc, argv, 2, {"model", "catalog", "out", "chunk", "hdu", "device"}, {});
   args.expect_positionals(0, "starnn predict --model M --catalog IN --out OUT");
   nn::Model model = nn::Model::load(args.require("model"));
   const std::string in = args.require("catalog"), out = args.require("out");
   const nn::Index chunk_rows = args.integer("chunk", 100000);
   if (chunk_rows < 1) throw nn::Error("--chunk must be at least 1");
   const std::string hdu = args.get("hdu").value_or(model.file().data.hdu);
+  const nn::DeviceSelection device = nn::select_device(args.device(nn::DeviceChoice::auto_select));
+  model.net().to(device.device);
 
   // Read only the columns the inputs need.
   const std::vector<std::string> columns = nn::needed_columns(in, model.file().data.inputs, hdu);
   nn::CatalogAugmenter augmenter(in, out, model.output_names(), {hdu, columns});
   Progress progress(stdout);
+  progress.line(nn::str("device: ", device.description));
   const nn::Index total = augmenter.total_rows();
   nn::Index done = 0, predicted = 0;
   nn::Catalog chunk;

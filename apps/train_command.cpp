@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "interrupt.h"
+#include "nn/devices.h"
 #include "nn/evaluation.h"
 #include "nn/io.h"
 #include "nn/model.h"
@@ -35,15 +36,6 @@ std::unique_ptr<nn::Schedule> make_schedule(const nn::ScheduleSpec& s, nn::Index
       return nn::make_step({s.lr, s.step_size * batches, s.gamma, s.beta1});
   }
   throw nn::Error("unknown schedule");
-}
-
-// Nets train on the CPU: the CUDA backend runs the ops, but the layers keep their activations
-// in host memory, so asking for CUDA is an error and auto says why it chose the CPU.
-std::string resolve_device(nn::DeviceChoice choice) {
-  if (choice == nn::DeviceChoice::cuda)
-    throw nn::Error("--device cuda: nets do not train on CUDA yet, the layers keep their activations in host "
-                    "memory (use --device cpu or auto)");
-  return choice == nn::DeviceChoice::auto_select ? "cpu (auto: nets do not train on CUDA yet)" : "cpu";
 }
 
 // The history of a resumed run continues the file it left.
@@ -89,17 +81,13 @@ int train_command(int argc, char** argv) {
     if (resumed) throw nn::Error("--seed cannot change a resumed run");
     file.training.seed = std::uint64_t(args.integer("seed", 0));
   }
-  if (const auto device = args.get("device")) {
-    if (*device == "auto") file.training.device = nn::DeviceChoice::auto_select;
-    else if (*device == "cpu") file.training.device = nn::DeviceChoice::cpu;
-    else if (*device == "cuda") file.training.device = nn::DeviceChoice::cuda;
-    else throw nn::Error(nn::str("--device ", *device, ": expected auto, cpu or cuda"));
-  }
+  file.training.device = args.device(file.training.device);
   const fs::path out = args.get("out") ? fs::path(*args.get("out"))
                        : args.get("resume") ? fs::path(*args.get("resume"))
                                             : fs::path("runs") / net_path.stem();
+  const nn::DeviceSelection device = nn::select_device(file.training.device);
   fs::create_directories(out);
-  progress.line(nn::str("device: ", resolve_device(file.training.device)));
+  progress.line(nn::str("device: ", device.description));
 
   // Data.
   const fs::path catalog_path = file.catalog_path();
@@ -109,17 +97,18 @@ int train_command(int argc, char** argv) {
   const nn::PreparedData data = nn::prepare_training_data(catalog, file);
   progress.line(nn::str("catalog ", catalog_path.string(), ": ", data.rows_in_catalog, " rows; left out: ",
                         data.rows.missing_input, " missing an input, ", data.rows.outliers, " input outliers",
-                        file.classifier == nn::Classifier::binary
-                            ? nn::str(", ", data.rows.missing_label, " missing the class label")
-                            : std::string(),
                         "; train/validation/test ", data.train.rows(), "/", data.validation.rows(), "/",
-                        data.test.rows()));
+                        data.test.rows(),
+                        file.classifier == nn::Classifier::binary
+                            ? nn::str("; ", data.rows.missing_label, " without the class label (classifier masked)")
+                            : std::string()));
 
   // Net, optimiser, schedule.
   nn::Model model = resumed ? std::move(*resumed) : nn::Model(file, data.stats);
   if (resumed && model.stats().inputs.mean != data.stats.inputs.mean)
     throw nn::Error(nn::str("the catalogue differs from the one the resumed run trained on (", catalog_path.string(), ")"));
   nn::Net<float>& net = model.net();
+  net.to(device.device);
   progress.line(nn::str("net: ", net.parameters().size(), " parameters; ", nn::to_string(file.backbone.block),
                         " backbone, widths ", net.widths().front(), "..", net.widths().back(), " over ",
                         file.backbone.depth, " levels"));
@@ -133,8 +122,8 @@ int train_command(int argc, char** argv) {
   nn::AdamOptions adam_options = file.optimizer.adam;
   nn::Adam<float> adam(net.parameters(), adam_options);
   if (model.adam_m().size() > 0) {
-    nn::ops::copy<float>(model.adam_m().view(), adam.first_moment().view());
-    nn::ops::copy<float>(model.adam_v().view(), adam.second_moment().view());
+    nn::transfer<float>(model.adam_m().view(), adam.first_moment().view());
+    nn::transfer<float>(model.adam_v().view(), adam.second_moment().view());
     adam.set_steps(model.state().step);
   }
   const nn::TrainOptions train_options{file.training.batch_size, file.data.augment};
@@ -153,8 +142,8 @@ int train_command(int argc, char** argv) {
   auto save_last = [&] {
     model.adam_m().resize(1, adam.first_moment().size());
     model.adam_v().resize(1, adam.second_moment().size());
-    nn::ops::copy<float>(adam.first_moment().view(), model.adam_m().view());
-    nn::ops::copy<float>(adam.second_moment().view(), model.adam_v().view());
+    nn::transfer<float>(adam.first_moment().view(), model.adam_m().view());
+    nn::transfer<float>(adam.second_moment().view(), model.adam_v().view());
     model.save(out / "last.safetensors", nn::OptimizerState::include);
   };
   if (!resumed) save_last();

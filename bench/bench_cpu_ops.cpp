@@ -1,5 +1,5 @@
 // Every op of nn::ops in float on the CPU, at the sizes the nets use, called through the checked
-// entry points that the layers call. GB/s for every op, GFLOP/s for the two GEMM ops.
+// entry points that the layers call. GB/s for every op, GFLOP/s for the two GEMM ops (op_costs.h).
 #include "bench_support.h"
 #include "nn/ops.h"
 
@@ -36,8 +36,7 @@ void BM_linear_forward(benchmark::State& state) {
   const Tensor<float> b = uniform_tensor(1, out, rng);
   Tensor<float> y = zeros(rows, out);
   for (auto _ : state) ops::linear_forward<float>(x, w, b, y);
-  report_flops(state, 2.0 * double(rows * in * out));
-  report_bytes(state, double(rows * in + out * in + out + rows * out));
+  report_cost(state, linear_forward_cost(rows, in, out));
 }
 BENCHMARK(BM_linear_forward)->Apply(linear_sizes);
 
@@ -48,8 +47,7 @@ void BM_linear_backward(benchmark::State& state) {
   const Tensor<float> dy = uniform_tensor(rows, out, rng);
   Tensor<float> dx = zeros(rows, in), dw = uniform_tensor(out, in, rng), db = uniform_tensor(1, out, rng);
   for (auto _ : state) ops::linear_backward<float>(x, w, dy, dx, GradWrite::overwrite, dw, db);
-  report_flops(state, 4.0 * double(rows * in * out));
-  report_bytes(state, double(rows * in + out * in + rows * out + 2 * (out * in + out) + rows * in));
+  report_cost(state, linear_backward_cost(rows, in, out));
 }
 BENCHMARK(BM_linear_backward)->Apply(linear_sizes);
 
@@ -62,7 +60,7 @@ void BM_batchnorm_forward_train(benchmark::State& state) {
   Tensor<float> running_mean = uniform_tensor(1, d, rng), running_var = uniform_tensor(1, d, rng, 0.5, 2.0);
   for (auto _ : state)
     ops::batchnorm_forward_train<float>(x, gamma, beta, {}, y, mean, invstd, running_mean, running_var);
-  report_bytes(state, double(2 * rows * d + 8 * d));
+  report_cost(state, batchnorm_forward_train_cost(rows, d));
 }
 BENCHMARK(BM_batchnorm_forward_train)->Apply(feature_sizes);
 
@@ -74,7 +72,7 @@ void BM_batchnorm_forward_eval(benchmark::State& state) {
   const Tensor<float> running_var = uniform_tensor(1, d, rng, 0.5, 2.0);
   Tensor<float> y = zeros(rows, d);
   for (auto _ : state) ops::batchnorm_forward_eval<float>(x, gamma, beta, running_mean, running_var, {}, y);
-  report_bytes(state, double(2 * rows * d + 4 * d));
+  report_cost(state, batchnorm_forward_eval_cost(rows, d));
 }
 BENCHMARK(BM_batchnorm_forward_eval)->Apply(feature_sizes);
 
@@ -86,7 +84,7 @@ void BM_batchnorm_backward(benchmark::State& state) {
   const Tensor<float> dy = uniform_tensor(rows, d, rng);
   Tensor<float> dx = zeros(rows, d), dgamma = uniform_tensor(1, d, rng), dbeta = uniform_tensor(1, d, rng);
   for (auto _ : state) ops::batchnorm_backward<float>(x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
-  report_bytes(state, double(3 * rows * d + 7 * d));
+  report_cost(state, batchnorm_backward_cost(rows, d));
 }
 BENCHMARK(BM_batchnorm_backward)->Apply(feature_sizes);
 
@@ -96,7 +94,7 @@ void BM_relu_forward(benchmark::State& state) {
   const Tensor<float> x = uniform_tensor(rows, d, rng);
   Tensor<float> y = zeros(rows, d);
   for (auto _ : state) ops::relu_forward<float>(x, y);
-  report_bytes(state, double(2 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 2));
 }
 BENCHMARK(BM_relu_forward)->Apply(feature_sizes);
 
@@ -106,7 +104,7 @@ void BM_relu_backward(benchmark::State& state) {
   const Tensor<float> y = uniform_tensor(rows, d, rng), dy = uniform_tensor(rows, d, rng);
   Tensor<float> dx = zeros(rows, d);
   for (auto _ : state) ops::relu_backward<float>(y, dy, dx);
-  report_bytes(state, double(3 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 3));
 }
 BENCHMARK(BM_relu_backward)->Apply(feature_sizes);
 
@@ -116,7 +114,7 @@ void BM_dropout_forward(benchmark::State& state) {
   const Tensor<float> x = uniform_tensor(rows, d, rng);
   Tensor<float> mask = zeros(rows, d), y = zeros(rows, d);
   for (auto _ : state) ops::dropout_forward<float>(x, 0.1, 42, mask, y);
-  report_bytes(state, double(3 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 3));
 }
 BENCHMARK(BM_dropout_forward)->Apply(feature_sizes);
 
@@ -126,7 +124,7 @@ void BM_multiply(benchmark::State& state) {
   const Tensor<float> a = uniform_tensor(rows, d, rng), b = uniform_tensor(rows, d, rng);
   Tensor<float> out = zeros(rows, d);
   for (auto _ : state) ops::multiply<float>(a, b, out);
-  report_bytes(state, double(3 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 3));
 }
 BENCHMARK(BM_multiply)->Apply(feature_sizes);
 
@@ -136,7 +134,7 @@ void BM_softmax_rows(benchmark::State& state) {
   const Tensor<float> z = uniform_tensor(rows, d, rng);
   Tensor<float> a = zeros(rows, d);
   for (auto _ : state) ops::softmax_rows<float>(z, a);
-  report_bytes(state, double(2 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 2));
 }
 BENCHMARK(BM_softmax_rows)->Apply(feature_sizes);
 
@@ -147,7 +145,7 @@ void BM_attention_forward(benchmark::State& state) {
   const Tensor<float> a = uniform_tensor(rows, d, rng, 0.0, 2.0 / double(d));
   Tensor<float> y = zeros(rows, d);
   for (auto _ : state) ops::attention_forward<float>(h, a, y);
-  report_bytes(state, double(3 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 3));
 }
 BENCHMARK(BM_attention_forward)->Apply(feature_sizes);
 
@@ -159,7 +157,7 @@ void BM_attention_backward(benchmark::State& state) {
   const Tensor<float> dy = uniform_tensor(rows, d, rng);
   Tensor<float> dh = zeros(rows, d), dz = zeros(rows, d);
   for (auto _ : state) ops::attention_backward<float>(h, a, dy, dh, dz);
-  report_bytes(state, double(5 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 5));
 }
 BENCHMARK(BM_attention_backward)->Apply(feature_sizes);
 
@@ -169,7 +167,7 @@ void BM_copy(benchmark::State& state) {
   const Tensor<float> src = uniform_tensor(rows, d, rng);
   Tensor<float> dst = zeros(rows, d);
   for (auto _ : state) ops::copy<float>(src, dst);
-  report_bytes(state, double(2 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 2));
 }
 BENCHMARK(BM_copy)->Apply(feature_sizes);
 
@@ -177,7 +175,7 @@ void BM_fill(benchmark::State& state) {
   const Index rows = state.range(0), d = state.range(1);
   Tensor<float> dst = zeros(rows, d);
   for (auto _ : state) ops::fill<float>(dst, 0.0F);
-  report_bytes(state, double(rows * d));
+  report_cost(state, elementwise_cost(rows, d, 1));
 }
 BENCHMARK(BM_fill)->Apply(feature_sizes);
 
@@ -187,7 +185,7 @@ void BM_add(benchmark::State& state) {
   const Tensor<float> a = uniform_tensor(rows, d, rng), b = uniform_tensor(rows, d, rng);
   Tensor<float> out = zeros(rows, d);
   for (auto _ : state) ops::add<float>(a, b, out);
-  report_bytes(state, double(3 * rows * d));
+  report_cost(state, elementwise_cost(rows, d, 3));
 }
 BENCHMARK(BM_add)->Apply(feature_sizes);
 
@@ -210,7 +208,7 @@ void BM_weighted_l1_loss(benchmark::State& state) {
   const LossInputs in(rows, rng);
   for (auto _ : state)
     benchmark::DoNotOptimize(ops::weighted_l1_loss<float>(in.yhat, in.y, in.scale, in.mask, in.weights));
-  report_bytes(state, double(4 * rows * kTargets + kTargets));
+  report_cost(state, weighted_l1_loss_cost(rows, kTargets));
 }
 BENCHMARK(BM_weighted_l1_loss)->Apply(loss_sizes);
 
@@ -220,7 +218,7 @@ void BM_weighted_l1_backward(benchmark::State& state) {
   const LossInputs in(rows, rng);
   Tensor<float> dyhat = zeros(rows, kTargets);
   for (auto _ : state) ops::weighted_l1_backward<float>(in.yhat, in.y, in.scale, in.mask, in.weights, dyhat);
-  report_bytes(state, double(5 * rows * kTargets + kTargets));
+  report_cost(state, weighted_l1_backward_cost(rows, kTargets));
 }
 BENCHMARK(BM_weighted_l1_backward)->Apply(loss_sizes);
 
@@ -229,7 +227,7 @@ void BM_bce_with_logits_loss(benchmark::State& state) {
   Rng rng(17);
   const Tensor<float> z = uniform_tensor(rows, 1, rng, -8.0, 8.0), t = uniform_tensor(rows, 1, rng, 0.0, 1.0);
   for (auto _ : state) benchmark::DoNotOptimize(ops::bce_with_logits_loss<float>(z, t));
-  report_bytes(state, double(2 * rows));
+  report_cost(state, bce_loss_cost(rows));
 }
 BENCHMARK(BM_bce_with_logits_loss)->Apply(loss_sizes);
 
@@ -239,7 +237,7 @@ void BM_bce_with_logits_backward(benchmark::State& state) {
   const Tensor<float> z = uniform_tensor(rows, 1, rng, -8.0, 8.0), t = uniform_tensor(rows, 1, rng, 0.0, 1.0);
   Tensor<float> dz = zeros(rows, 1);
   for (auto _ : state) ops::bce_with_logits_backward<float>(z, t, dz);
-  report_bytes(state, double(3 * rows));
+  report_cost(state, bce_backward_cost(rows));
 }
 BENCHMARK(BM_bce_with_logits_backward)->Apply(loss_sizes);
 
@@ -253,7 +251,7 @@ void BM_adam_step(benchmark::State& state) {
   const Tensor<float> grads = uniform_tensor(1, n, rng);
   const AdamStep step{1e-3, 0.9, 0.999, 1e-8, 1e-4, 10};
   for (auto _ : state) ops::adam_step<float>(params, grads, m, v, step);
-  report_bytes(state, double(7 * n));
+  report_cost(state, adam_cost(n));
 }
 BENCHMARK(BM_adam_step)->ArgNames({"n"})->Arg(1 << 18)->Arg(1 << 25)->Apply(microseconds);
 

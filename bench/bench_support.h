@@ -1,11 +1,12 @@
 #pragma once
-// Shared by the CPU benchmarks: inputs drawn outside the timed loops, and the rate counters.
+// Shared by the benchmarks: inputs drawn outside the timed loops, and the rate counters.
 //
 // Every benchmark runs on wall-clock time (UseRealTime): the ops spread over OpenMP and OpenBLAS
 // threads, and the CPU time of the calling thread alone would flatter them.
 #include <benchmark/benchmark.h>
 
 #include "nn/random.h"
+#include "op_costs.h"
 #include "nn/tensor.h"
 
 namespace nn::bench {
@@ -32,15 +33,14 @@ inline void set_rate(benchmark::State& state, const char* name, double per_call)
   state.counters[name] = benchmark::Counter(total, benchmark::Counter::kIsRate);
 }
 
-// Bytes are the least each call must move: one read of every input and one write of every
-// output (accumulated outputs count twice). An op that walks its input more than once moves
-// more than this, so its GB/s reads low against the memory bandwidth.
-inline void report_bytes(benchmark::State& state, double floats_per_call) {
-  set_rate(state, "GB/s", floats_per_call * double(sizeof(float)) * 1e-9);
-}
-
 inline void report_flops(benchmark::State& state, double flops_per_call) {
   set_rate(state, "GFLOP/s", flops_per_call * 1e-9);
+}
+
+// GB/s of the op's least traffic (op_costs.h), and GFLOP/s where it counts FLOPs.
+inline void report_cost(benchmark::State& state, const OpCost& cost) {
+  set_rate(state, "GB/s", cost.floats * double(sizeof(float)) * 1e-9);
+  if (cost.flops > 0.0) report_flops(state, cost.flops);
 }
 
 inline void report_rows(benchmark::State& state, Index rows_per_call) {

@@ -1,20 +1,26 @@
-// starnn_time_net NET.json [SECONDS]: the training and inference throughput of the net a network
-// file describes, in float on the CPU, on random inputs (no catalogue is read). Prints one JSON line
-//   {"train_rows_per_s": ..., "infer_rows_per_s": ..., "parameters": ..., "threads": ...}
-// for bench/compare_torch.py, which times the same architecture in PyTorch.
+// starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]: the
+// training and inference throughput of the net a network file describes, in float, on random
+// inputs (no catalogue is read). Prints one JSON line
+//   {"train_rows_per_s": ..., "infer_rows_per_s": ..., "parameters": ..., "threads": ..., "device": ...}
+// for bench/compare_torch.py, which times the same architecture in PyTorch. A phase left out is
+// null, so a profiler attached to the process (bench/profile_starnn.py) sees only one phase.
 //
 // A training step is what Trainer does per batch (zero_grad, forward, loss and its gradient,
 // backward, Adam) at the file's batch size; inference is an evaluation-mode forward at 4096 rows.
 // Each is warmed up first (buffers sized, pages mapped, OpenMP threads started), then repeated
-// for SECONDS (default 3) of wall-clock time.
+// for SECONDS (default 3) of wall-clock time. On CUDA every timed call ends with the device idle.
 #include <omp.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "device_wait.h"
+#include "nn/devices.h"
 #include "nn/network_file.h"
 #include "nn/train.h"
 
@@ -25,15 +31,54 @@ using Clock = std::chrono::steady_clock;
 constexpr nn::Index kInferenceBatch = 4096;
 constexpr int kWarmupSteps = 5;
 
-nn::Tensor<float> normal_tensor(nn::Index rows, nn::Index cols, nn::Rng& rng) {
+struct Options {
+  std::string net_file;
+  double seconds = 3.0;
+  bool train = true, inference = true;
+  nn::DeviceChoice device = nn::DeviceChoice::cpu;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  int positional = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (arg == "--phase" && has_value) {
+      const std::string_view phase = argv[++i];
+      if (phase != "both" && phase != "train" && phase != "inference") throw nn::Error(nn::str("--phase ", phase));
+      o.train = phase != "inference";
+      o.inference = phase != "train";
+    } else if (arg == "--device" && has_value) {
+      const std::string_view device = argv[++i];
+      if (device != "cpu" && device != "cuda") throw nn::Error(nn::str("--device ", device, ": cpu or cuda"));
+      o.device = device == "cuda" ? nn::DeviceChoice::cuda : nn::DeviceChoice::cpu;
+    } else if (positional == 0 && !arg.starts_with("--")) {
+      o.net_file = arg;
+      ++positional;
+    } else if (positional == 1 && !arg.starts_with("--")) {
+      o.seconds = std::stod(std::string(arg));
+      ++positional;
+    } else {
+      throw nn::Error(nn::str("unexpected argument '", arg, "'"));
+    }
+  }
+  if (positional == 0) throw nn::Error("no network file given");
+  return o;
+}
+
+// A (rows, cols) tensor of standard normal draws on `device`.
+nn::Tensor<float> normal_tensor(nn::Index rows, nn::Index cols, nn::Rng& rng, nn::Device device) {
   nn::Tensor<float> t(rows, cols);
   for (nn::Index k = 0; k < t.size(); ++k) t.data()[k] = float(rng.normal());
+  t.move_to(device);
   return t;
 }
 
-nn::Tensor<float> filled(nn::Index rows, nn::Index cols, float value) {
+nn::Tensor<float> filled(nn::Index rows, nn::Index cols, float value, nn::Device device) {
   nn::Tensor<float> t;
   t.assign(rows, cols, value);
+  t.move_to(device);
   return t;
 }
 
@@ -52,19 +97,24 @@ double rows_per_second(Step&& step, nn::Index rows, double seconds) {
   return double(calls) * double(rows) / elapsed;
 }
 
+std::string json_rate(const std::optional<double>& rate) {
+  if (!rate) return "null";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", *rate);
+  return text;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || argc > 3) {
-    std::fprintf(stderr, "usage: starnn_time_net NET.json [SECONDS]\n");
-    return 2;
-  }
   try {
-    const nn::NetworkFile file = nn::read_network_file(argv[1]);
-    const double seconds = argc == 3 ? std::stod(argv[2]) : 3.0;
+    const Options options = parse(argc, argv);
+    const nn::NetworkFile file = nn::read_network_file(options.net_file);
+    const nn::Device device = nn::select_device(options.device).device;
     const nn::NetSpec spec = file.net_spec();
     const bool with_classifier = spec.heads.classifier == nn::Classifier::binary;
     nn::Net<float> net(spec);
+    net.to(device);
 
     nn::LossSpec loss_spec;
     for (const nn::TargetSpec& target : file.data.targets) loss_spec.weights.push_back(target.weight);
@@ -76,34 +126,50 @@ int main(int argc, char** argv) {
     // every label present and unit scale, as in a catalogue without error columns.
     nn::Rng rng(spec.seed + 1);
     const nn::Index batch = file.training.batch_size, n_targets = spec.heads.n_targets;
-    const nn::Tensor<float> x = normal_tensor(batch, spec.n_inputs, rng);
-    const nn::Tensor<float> y = normal_tensor(batch, n_targets, rng);
-    const nn::Tensor<float> scale = filled(batch, n_targets, 1.0F), mask = filled(batch, n_targets, 1.0F);
+    const nn::Tensor<float> x = normal_tensor(batch, spec.n_inputs, rng, device);
+    const nn::Tensor<float> y = normal_tensor(batch, n_targets, rng, device);
+    const nn::Tensor<float> scale = filled(batch, n_targets, 1.0F, device);
+    const nn::Tensor<float> mask = filled(batch, n_targets, 1.0F, device);
     nn::Tensor<float> label;
     if (with_classifier) {
       label.assign(batch, 1, 0.0F);
       for (nn::Index i = 0; i < batch; ++i) label(i, 0) = rng.uniform() < 0.5 ? 1.0F : 0.0F;
+      label.move_to(device);
     }
     const nn::Targets<float> targets{y.view(), scale.view(), mask.view(), label.view()};
 
     // The learning rate only scales the update; a schedule's per-step cost is negligible.
-    const double train = rows_per_second(
-        [&] {
-          net.parameters().zero_grad();
-          loss.value_and_gradient(net.forward(x, nn::Mode::train), targets);
-          net.backward(loss.gradient());
-          adam.step(1e-3, 0.9);
-        },
-        batch, seconds);
+    std::optional<double> train, infer;
+    if (options.train)
+      train = rows_per_second(
+          [&] {
+            net.parameters().zero_grad();
+            loss.value_and_gradient(net.forward(x, nn::Mode::train), targets);
+            net.backward(loss.gradient());
+            adam.step(1e-3, 0.9);
+            nn::bench::wait_for(device);
+          },
+          batch, options.seconds);
 
-    const nn::Tensor<float> x_infer = normal_tensor(kInferenceBatch, spec.n_inputs, rng);
-    const double infer = rows_per_second([&] { net.forward(x_infer, nn::Mode::eval); }, kInferenceBatch, seconds);
+    if (options.inference) {
+      const nn::Tensor<float> x_infer = normal_tensor(kInferenceBatch, spec.n_inputs, rng, device);
+      infer = rows_per_second(
+          [&] {
+            net.forward(x_infer, nn::Mode::eval);
+            nn::bench::wait_for(device);
+          },
+          kInferenceBatch, options.seconds);
+    }
 
-    std::printf("{\"train_rows_per_s\": %.1f, \"infer_rows_per_s\": %.1f, \"parameters\": %lld, \"threads\": %d}\n",
-                train, infer, static_cast<long long>(net.parameters().size()), omp_get_max_threads());
+    std::printf("{\"train_rows_per_s\": %s, \"infer_rows_per_s\": %s, \"parameters\": %lld, \"threads\": %d, "
+                "\"device\": \"%s\"}\n",
+                json_rate(train).c_str(), json_rate(infer).c_str(), static_cast<long long>(net.parameters().size()),
+                omp_get_max_threads(), nn::to_string(device));
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "starnn_time_net: %s\n", e.what());
+    std::fprintf(stderr,
+                 "usage: starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]\n");
     return 1;
   }
 }

@@ -13,9 +13,10 @@ void batchnorm_forward_train(const T* x, Index x_stride, const T* gamma, const T
                              Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var, Index rows,
                              Index cols, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH(batchnorm_train_column_tile<T>, column_tile_grid("batchnorm_forward_train", cols, shape), shape.block,
-              column_tile_shared_bytes<T>(shape), stream, x, x_stride, gamma, beta, y, y_stride, mean, invstd,
-              running_mean, running_var, rows, cols, eps, momentum);
+  SIMT_LAUNCH((batchnorm_train_column_tile<T, Activation::none>),
+              column_tile_grid("batchnorm_forward_train", cols, shape), shape.block, column_tile_shared_bytes<T>(shape),
+              stream, x, x_stride, gamma, beta, y, y_stride, mean, invstd, running_mean, running_var, rows, cols, eps,
+              momentum);
   detail::check_launch("batchnorm_train_column_tile");
 }
 
@@ -23,7 +24,7 @@ template <class T>
 void batchnorm_forward_eval(const T* x, Index x_stride, const T* gamma, const T* beta, const T* running_mean,
                             const T* running_var, T eps, T* y, Index y_stride, Index rows, Index cols,
                             cudaStream_t stream, const LaunchShape& shape) {
-  const BatchNormEval<T> op{x, x_stride, gamma, beta, running_mean, running_var, eps, y, y_stride};
+  const BatchNormEval<T, Activation::none> op{x, x_stride, gamma, beta, running_mean, running_var, eps, y, y_stride};
   for_each_element(rows, cols, op, stream, shape);
 }
 
@@ -32,9 +33,10 @@ void batchnorm_backward(const T* x, Index x_stride, const T* mean, const T* invs
                         Index dy_stride, T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols,
                         cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH(batchnorm_backward_column_tile<T>, column_tile_grid("batchnorm_backward", cols, shape), shape.block,
-              column_tile_shared_bytes<T>(shape), stream, x, x_stride, mean, invstd, gamma, dy, dy_stride, dx,
-              dx_stride, dgamma, dbeta, rows, cols);
+  SIMT_LAUNCH((batchnorm_backward_column_tile<T, Activation::none>),
+              column_tile_grid("batchnorm_backward", cols, shape), shape.block, column_tile_shared_bytes<T>(shape),
+              stream, x, x_stride, mean, invstd, gamma, nullptr, 0, dy, dy_stride, nullptr, 0, dx, dx_stride, dgamma,
+              dbeta, rows, cols);
   detail::check_launch("batchnorm_backward_column_tile");
 }
 

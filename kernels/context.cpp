@@ -14,6 +14,10 @@ class Context {
     check(cudaStreamCreate(&stream_), "cudaStreamCreate");
     check(cublasCreate(&blas_), "cublasCreate");
     check(cublasSetStream(blas_, stream_), "cublasSetStream");
+    // A workspace of cuBLAS's own would be allocated inside the first GEMM of a recorded step,
+    // which a recording (a CUDA graph) cannot hold; 32 MiB is what cuBLAS asks for on sm_90.
+    check(cudaMalloc(&blas_workspace_, kBlasWorkspaceBytes), "cudaMalloc (cuBLAS workspace)");
+    check(cublasSetWorkspace(blas_, blas_workspace_, kBlasWorkspaceBytes), "cublasSetWorkspace");
   }
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
@@ -21,6 +25,7 @@ class Context {
   ~Context() {
     cudaFree(scratch_);
     cublasDestroy(blas_);
+    cudaFree(blas_workspace_);
     cudaStreamDestroy(stream_);
   }
 
@@ -47,7 +52,9 @@ class Context {
   }
 
  private:
+  static constexpr std::size_t kBlasWorkspaceBytes = std::size_t(32) << 20;
   cudaStream_t stream_ = nullptr;
+  void* blas_workspace_ = nullptr;
   cublasHandle_t blas_ = nullptr;
   GemmMath math_ = GemmMath::fp32;
   void* scratch_ = nullptr;

@@ -1,49 +1,16 @@
 // The Linear layer on the GPU: GEMMs through cuBLAS, the bias by our kernels.
-#include <climits>
-#include <type_traits>
-
-#include "check.h"
 #include "context.h"
 #include "cuda_backend.h"
 #include "elementwise.cuh"
+#include "gemm_row_major.h"
 #include "linear.cuh"
 #include "linear.h"
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 namespace launch {
-namespace {
 
-cublasStatus_t gemm(cublasHandle_t blas, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                    const float* alpha, const float* a, int lda, const float* b, int ldb, const float* beta, float* c,
-                    int ldc) {
-  return cublasSgemm(blas, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-cublasStatus_t gemm(cublasHandle_t blas, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                    const double* alpha, const double* a, int lda, const double* b, int ldb, const double* beta,
-                    double* c, int ldc) {
-  return cublasDgemm(blas, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-enum class Transpose { no, yes };
-
-int to_int(Index v) {
-  if (v > INT_MAX) throw Error(str("linear: size or stride ", v, " exceeds cuBLAS's int range"));
-  return int(v);
-}
-
-// C (m, n) = alpha op(A) op(B) + beta C for ROW-major A, B, C, as the CPU backend's CBLAS call.
-// cuBLAS is column-major, where a row-major matrix reads as its transpose; so this computes
-// C^T = op(B)^T op(A)^T: the operands swap, m and n swap, and each keeps its own transpose flag.
-template <class T>
-void gemm_row_major(cublasHandle_t blas, Transpose ta, Transpose tb, Index m, Index n, Index k, T alpha, const T* a,
-                    Index lda, const T* b, Index ldb, T beta, T* c, Index ldc) {
-  const auto op = [](Transpose t) { return t == Transpose::yes ? CUBLAS_OP_T : CUBLAS_OP_N; };
-  detail::check(gemm(blas, op(tb), op(ta), to_int(n), to_int(m), to_int(k), &alpha, b, to_int(ldb), a, to_int(lda),
-                     &beta, c, to_int(ldc)),
-                std::is_same_v<T, float> ? "cublasSgemm" : "cublasDgemm");
-}
-
-}  // namespace
+using detail::gemm_row_major;
+using detail::Transpose;
 
 template <class T>
 void linear_forward(const T* x, Index x_stride, const T* w, Index w_stride, const T* b, T* y, Index y_stride,
@@ -51,8 +18,7 @@ void linear_forward(const T* x, Index x_stride, const T* w, Index w_stride, cons
                     const LaunchShape& shape) {
   if (rows == 0 || out == 0) return;
   for_each_element(rows, out, BroadcastRow<T>{b, y, y_stride}, stream, shape);
-  gemm_row_major(blas, Transpose::no, Transpose::yes, rows, out, in, T(1), x, x_stride, w, w_stride, T(1), y,
-                 y_stride);
+  detail::add_x_wt(blas, x, x_stride, w, w_stride, y, y_stride, rows, in, out);
 }
 
 template <class T>

@@ -1,7 +1,7 @@
 // The losses on the GPU: the uncertainty-weighted L1 and BCE with logits.
+#include "check.h"
 #include "context.h"
 #include "cuda_backend.h"
-#include "elementwise.cuh"
 #include "loss.cuh"
 #include "loss.h"
 
@@ -31,12 +31,12 @@ void weighted_l1_backward(const T* yhat, Index yhat_stride, const T* y, Index y_
 }
 
 template <class T>
-void bce_sums(const T* z, Index z_stride, const T* target, Index target_stride, double* sums, Index rows, Index cols,
-              cudaStream_t stream, const LaunchShape& shape) {
+void bce_terms(const T* z, Index z_stride, const T* target, Index target_stride, double* terms, Index rows,
+               Index cols, cudaStream_t stream, const LaunchShape& shape) {
   if (cols == 0) return;
-  SIMT_LAUNCH(bce_sums_column_tile<T>, column_tile_grid("bce_with_logits_loss", cols, shape), shape.block,
-              column_tile_shared_bytes<double>(shape), stream, z, z_stride, target, target_stride, sums, rows, cols);
-  detail::check_launch("bce_sums_column_tile");
+  SIMT_LAUNCH(bce_terms_column_tile<T>, column_tile_grid("bce_with_logits_loss", cols, shape), shape.block,
+              column_tile_shared_bytes<double>(shape), stream, z, z_stride, target, target_stride, terms, rows, cols);
+  detail::check_launch("bce_terms_column_tile");
 }
 
 void sum_in_order(const double* values, Index count, double* out, cudaStream_t stream) {
@@ -48,8 +48,11 @@ template <class T>
 void bce_with_logits_backward(const T* z, Index z_stride, const T* target, Index target_stride, T* dz,
                               Index dz_stride, Index rows, Index cols, cudaStream_t stream,
                               const LaunchShape& shape) {
-  const BceBackward<T> op{z, z_stride, target, target_stride, dz, dz_stride, T(1) / T(rows)};
-  for_each_element(rows, cols, op, stream, shape);
+  if (rows == 0 || cols == 0) return;
+  SIMT_LAUNCH(bce_backward_column_tile<T>, column_tile_grid("bce_with_logits_backward", cols, shape), shape.block,
+              column_tile_shared_bytes<double>(shape), stream, z, z_stride, target, target_stride, dz, dz_stride,
+              rows, cols);
+  detail::check_launch("bce_backward_column_tile");
 }
 
 }  // namespace launch
@@ -86,9 +89,9 @@ void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, Con
 template <class T>
 double bce_with_logits_loss(ConstView<T> z, ConstView<T> t) {
   detail::expect_on_device("bce_with_logits_loss", z, t);
-  auto* sums = static_cast<double*>(detail::scratch(sizeof(double) * std::size_t(z.cols + 1)));
-  launch::bce_sums(z.data, z.stride, t.data, t.stride, sums, z.rows, z.cols, detail::stream());
-  return total(sums, z.cols) / double(z.rows);
+  auto* terms = static_cast<double*>(detail::scratch(sizeof(double) * std::size_t(z.cols + 1)));
+  launch::bce_terms(z.data, z.stride, t.data, t.stride, terms, z.rows, z.cols, detail::stream());
+  return total(terms, z.cols);
 }
 
 template <class T>
@@ -103,8 +106,8 @@ void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
                                              const T*, double*, Index, Index, cudaStream_t, const LaunchShape&);    \
   template void launch::weighted_l1_backward<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index, \
                                                 const T*, T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
-  template void launch::bce_sums<T>(const T*, Index, const T*, Index, double*, Index, Index, cudaStream_t,          \
-                                    const LaunchShape&);                                                           \
+  template void launch::bce_terms<T>(const T*, Index, const T*, Index, double*, Index, Index, cudaStream_t,         \
+                                     const LaunchShape&);                                                          \
   template void launch::bce_with_logits_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index,     \
                                                     cudaStream_t, const LaunchShape&);                             \
   template double weighted_l1_loss<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>);        \

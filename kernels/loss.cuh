@@ -64,23 +64,27 @@ __global__ void weighted_l1_backward_column_tile(const T* __restrict__ yhat, Ind
   }
 }
 
-// sums[j] = sum_i max(z, 0) - z t + log1p(exp(-|z|)): the BCE with logits of every row, finite
-// for any z (no exp of a large positive number).
+// terms[j] = mean over the labelled rows of column j (label not NaN) of max(z, 0) - z t +
+// log1p(exp(-|z|)), the BCE with logits, finite for any z (no exp of a large positive number);
+// 0 for a column without labels in the batch.
 template <class T>
-__global__ void bce_sums_column_tile(const T* __restrict__ z, Index z_stride, const T* __restrict__ target,
-                                     Index target_stride, double* __restrict__ sums, Index rows, Index cols) {
-  // z, target are (rows, cols); sums is (1, cols).
+__global__ void bce_terms_column_tile(const T* __restrict__ z, Index z_stride, const T* __restrict__ target,
+                                      Index target_stride, double* __restrict__ terms, Index rows, Index cols) {
+  // z, target are (rows, cols); terms is (1, cols).
   SIMT_DYNAMIC_SHARED(double, buffer);
   for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
     const Index j = first + threadIdx.x;
-    double sum = 0;
+    double sum = 0, count = 0;
     if (j < cols)
       for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
         const double zi = z[i * z_stride + j], ti = target[i * target_stride + j];
+        if (std::isnan(ti)) continue;
+        count += 1;
         sum += (zi < 0.0 ? 0.0 : zi) - zi * ti + std::log1p(std::exp(-std::abs(zi)));
       }
     sum = column_tile_sum(sum, buffer);
-    if (j < cols && threadIdx.y == 0) sums[j] = sum;
+    count = column_tile_sum(count, buffer);
+    if (j < cols && threadIdx.y == 0) terms[j] = count > 0 ? sum / count : 0.0;
   }
 }
 
@@ -93,23 +97,29 @@ __global__ void sum_in_order_single_thread(const double* __restrict__ values, In
   *out = sum;
 }
 
-// dz = (sigmoid(z) - t) / rows, the sigmoid written so exp never overflows.
+// dz = (sigmoid(z) - t) / (labelled rows of the column), the sigmoid written so exp never
+// overflows; 0 where the label is NaN (masked). Counts the labelled rows first, as the CPU.
 template <class T>
-struct BceBackward {
-  static constexpr const char* name = "bce_with_logits_backward";
-  const T* z;  // z, target, dz are (rows, cols)
-  Index z_stride;
-  const T* target;
-  Index target_stride;
-  T* dz;
-  Index dz_stride;
-  T inv_rows;
-  __device__ void operator()(Index i, Index j) const {
-    const T zi = z[i * z_stride + j];
-    const T e = std::exp(-std::abs(zi));
-    const T sigmoid = zi >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
-    dz[i * dz_stride + j] = (sigmoid - target[i * target_stride + j]) * inv_rows;
+__global__ void bce_backward_column_tile(const T* __restrict__ z, Index z_stride, const T* __restrict__ target,
+                                         Index target_stride, T* __restrict__ dz, Index dz_stride, Index rows,
+                                         Index cols) {
+  // z, target, dz are (rows, cols).
+  SIMT_DYNAMIC_SHARED(double, buffer);
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index j = first + threadIdx.x;
+    double count = 0;
+    if (j < cols)
+      for (Index i = threadIdx.y; i < rows; i += blockDim.y) count += !std::isnan(target[i * target_stride + j]);
+    count = column_tile_sum(count, buffer);
+    if (j >= cols) continue;
+    const T inv_count = count > 0 ? T(1) / T(count) : T(0);
+    for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
+      const T zi = z[i * z_stride + j], ti = target[i * target_stride + j];
+      const T e = std::exp(-std::abs(zi));
+      const T sigmoid = zi >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+      dz[i * dz_stride + j] = std::isnan(ti) ? T(0) : (sigmoid - ti) * inv_count;
+    }
   }
-};
+}
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -1,6 +1,6 @@
 #pragma once
 // Launchers of the loss ops (kernels in loss.cuh). Matrices are (rows, targets) with row
-// strides, w is (1, targets); `terms` and `sums` are device buffers of one double per target.
+// strides, w is (1, targets); `terms` are device buffers of one double per target.
 #include "launch.h"
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
@@ -21,10 +21,11 @@ template <class T>
 void weighted_l1_backward(const T* yhat, Index yhat_stride, const T* y, Index y_stride, const T* s, Index s_stride,
                           const T* mask, Index mask_stride, const T* w, T* dyhat, Index dyhat_stride, Index rows,
                           Index cols, cudaStream_t stream, const LaunchShape& shape = kLossShape);
-// sums[j] = the BCE with logits summed over the rows of column j.
+// terms[j] = the BCE with logits averaged over the labelled rows (label not NaN) of column j, 0
+// without labels.
 template <class T>
-void bce_sums(const T* z, Index z_stride, const T* target, Index target_stride, double* sums, Index rows, Index cols,
-              cudaStream_t stream, const LaunchShape& shape = kLossShape);
+void bce_terms(const T* z, Index z_stride, const T* target, Index target_stride, double* terms, Index rows,
+               Index cols, cudaStream_t stream, const LaunchShape& shape = kLossShape);
 // *out = values[0] + ... + values[count - 1], in that order.
 void sum_in_order(const double* values, Index count, double* out, cudaStream_t stream);
 template <class T>

@@ -1,4 +1,6 @@
 // Device memory and transfers, on the backend's stream.
+#include <cmath>
+
 #include "check.h"
 #include "context.h"
 #include "cuda_backend.h"
@@ -12,6 +14,16 @@ int device_count() {
     return 0;
   }
   return count;
+}
+
+std::string device_description() {
+  int device = 0;
+  detail::check(cudaGetDevice(&device), "cudaGetDevice");
+  cudaDeviceProp p{};
+  detail::check(cudaGetDeviceProperties(&p, device), "cudaGetDeviceProperties");
+  const double gib = double(p.totalGlobalMem) / double(1ull << 30);
+  return str(p.name, " (device ", device, ", sm_", p.major, p.minor, ", ", p.multiProcessorCount, " SMs, ",
+             std::lround(gib * 10) / 10.0, " GiB)");
 }
 
 void* allocate(std::size_t bytes) {
@@ -33,6 +45,10 @@ void copy_to_device(void* device, const void* host, std::size_t bytes) {
 void copy_to_host(void* host, const void* device, std::size_t bytes) {
   detail::check(cudaMemcpyAsync(host, device, bytes, cudaMemcpyDeviceToHost, detail::stream()), "copy to host");
   synchronize();
+}
+
+void copy_on_device(void* dst, const void* src, std::size_t bytes) {
+  detail::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, detail::stream()), "copy on device");
 }
 
 void fill_bytes(void* device, unsigned char value, std::size_t bytes) {

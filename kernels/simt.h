@@ -69,6 +69,8 @@ enum cudaError_t {
   cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidConfiguration = 9,
   cudaErrorLaunchFailure = 719,
+  cudaErrorStreamCaptureUnsupported = 900,
+  cudaErrorStreamCaptureInvalidated = 901,
 };
 
 inline thread_local uint3 threadIdx{0, 0, 0};
@@ -107,6 +109,21 @@ struct Launch {
   }
   unsigned warp_lanes_of(unsigned warp) const { return std::min(32u, threads - 32u * warp); }
 };
+
+// An open stream capture (cudaStreamBeginCapture): work queued on the stream is recorded here
+// instead of run, and runs when the graph made of it is launched. Emulation has one stream.
+struct Capture {
+  std::vector<std::function<void()>> work;
+  bool invalidated = false;  // the host waited for the stream, which a capture cannot record
+};
+inline Capture* capture = nullptr;
+// Queues work: recorded while a capture is open, run at once otherwise.
+inline void enqueue(std::function<void()> work) {
+  if (capture != nullptr)
+    capture->work.push_back(std::move(work));
+  else
+    work();
+}
 
 inline std::mutex launch_lock;  // one launch at a time: __shared__ statics are shared
 inline thread_local Launch* current = nullptr;
@@ -202,15 +219,11 @@ inline bool valid(dim3 grid, dim3 block, std::size_t shared_bytes) {
 
 }  // namespace detail
 
-// Runs kernel over grid x block. A bad configuration launches nothing and leaves
-// cudaErrorInvalidConfiguration for cudaGetLastError, as the runtime does.
-template <class... Params, class... Args>
-void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t,
-            Args&&... args) {
-  if (!detail::valid(grid, block, shared_bytes)) {
-    detail::last_error = cudaErrorInvalidConfiguration;
-    return;
-  }
+namespace detail {
+
+template <class... Params>
+void run(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes,
+         const std::tuple<std::decay_t<Params>...>& params) {
   std::lock_guard<std::mutex> hold(detail::launch_lock);
   detail::Launch launch;
   launch.threads = block.x * block.y * block.z;
@@ -218,8 +231,6 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared
   for (auto& slots : launch.lane_slots) slots.assign(launch.threads, 0);
   launch.dynamic_shared.assign(shared_bytes, 0);
   launch.start_block();
-  // Arguments convert to the parameter types once, as cudaLaunchKernel copies them.
-  const std::tuple<std::decay_t<Params>...> params(std::forward<Args>(args)...);
   auto next_block = [&launch]() noexcept { launch.start_block(); };
   std::barrier block_end(static_cast<std::ptrdiff_t>(launch.threads), next_block);
   const unsigned blocks = grid.x * grid.y * grid.z;
@@ -241,6 +252,23 @@ void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared
     }
   });
   if (launch.faulted) detail::last_error = cudaErrorLaunchFailure;
+}
+
+}  // namespace detail
+
+// Runs kernel over grid x block, or records it in an open capture. A bad configuration
+// launches nothing and leaves cudaErrorInvalidConfiguration for cudaGetLastError, as the
+// runtime does.
+template <class... Params, class... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t,
+            Args&&... args) {
+  if (!detail::valid(grid, block, shared_bytes)) {
+    detail::last_error = cudaErrorInvalidConfiguration;
+    return;
+  }
+  // Arguments convert to the parameter types once, as cudaLaunchKernel copies them.
+  std::tuple<std::decay_t<Params>...> params(std::forward<Args>(args)...);
+  detail::enqueue([=] { detail::run(kernel, grid, block, shared_bytes, params); });
 }
 
 }  // namespace simt

@@ -32,25 +32,29 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOpera
       ldc < std::max(1, m) || alpha == nullptr || beta == nullptr)
     return CUBLAS_STATUS_INVALID_VALUE;
   const bool tf32 = std::is_same_v<T, float> && handle->math == CUBLAS_TF32_TENSOR_OP_MATH;
-  auto input = [tf32](T v) {
-    if constexpr (std::is_same_v<T, float>) return tf32 ? to_tf32(v) : v;
-    return v;
-  };
-  // op(A)(i, l) and op(B)(l, j) of the column-major operands.
-  auto a = [&](int i, int l) { return input(ta ? A[l + std::int64_t(i) * lda] : A[i + std::int64_t(l) * lda]); };
-  auto b = [&](int l, int j) { return input(tb ? B[j + std::int64_t(l) * ldb] : B[l + std::int64_t(j) * ldb]); };
-  for (int j = 0; j < n; ++j)
-    for (int i = 0; i < m; ++i) {
-      // As cuBLAS: with alpha = 0, A and B are not read; with beta = 0, C is not read.
-      T product = 0;
-      if (*alpha != T(0)) {
-        T sum = 0;
-        for (int l = 0; l < k; ++l) sum += a(i, l) * b(l, j);
-        product = *alpha * sum;
+  // Host alpha and beta are read when the call is made, so a captured GEMM keeps their values.
+  const T alpha_value = *alpha, beta_value = *beta;
+  simt::detail::enqueue([=] {
+    auto input = [tf32](T v) {
+      if constexpr (std::is_same_v<T, float>) return tf32 ? to_tf32(v) : v;
+      return v;
+    };
+    // op(A)(i, l) and op(B)(l, j) of the column-major operands.
+    auto a = [&](int i, int l) { return input(ta ? A[l + std::int64_t(i) * lda] : A[i + std::int64_t(l) * lda]); };
+    auto b = [&](int l, int j) { return input(tb ? B[j + std::int64_t(l) * ldb] : B[l + std::int64_t(j) * ldb]); };
+    for (int j = 0; j < n; ++j)
+      for (int i = 0; i < m; ++i) {
+        // As cuBLAS: with alpha = 0, A and B are not read; with beta = 0, C is not read.
+        T product = 0;
+        if (alpha_value != T(0)) {
+          T sum = 0;
+          for (int l = 0; l < k; ++l) sum += a(i, l) * b(l, j);
+          product = alpha_value * sum;
+        }
+        T& c = C[i + std::int64_t(j) * ldc];
+        c = beta_value == T(0) ? product : product + beta_value * c;
       }
-      T& c = C[i + std::int64_t(j) * ldc];
-      c = *beta == T(0) ? product : product + *beta * c;
-    }
+  });
   return CUBLAS_STATUS_SUCCESS;
 }
 
@@ -68,6 +72,12 @@ cublasStatus_t cublasDestroy(cublasHandle_t handle) {
 
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t) {
   return handle == nullptr ? CUBLAS_STATUS_NOT_INITIALIZED : CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t cublasSetWorkspace(cublasHandle_t handle, void* workspace, std::size_t bytes) {
+  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (workspace == nullptr && bytes > 0) return CUBLAS_STATUS_INVALID_VALUE;
+  return CUBLAS_STATUS_SUCCESS;
 }
 
 cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode) {

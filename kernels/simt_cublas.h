@@ -32,6 +32,8 @@ cublasStatus_t cublasCreate(cublasHandle_t* handle);
 cublasStatus_t cublasDestroy(cublasHandle_t handle);
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream);
 cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode);
+// The shim needs no workspace; it checks the arguments as cuBLAS does.
+cublasStatus_t cublasSetWorkspace(cublasHandle_t handle, void* workspace, std::size_t bytes);
 const char* cublasGetStatusString(cublasStatus_t status);
 
 // C (m, n) = alpha op(A) op(B) + beta C, with op(A) (m, k) and op(B) (k, n).
@@ -49,5 +51,6 @@ using simt::blas::cublasDestroy;
 using simt::blas::cublasDgemm;
 using simt::blas::cublasGetStatusString;
 using simt::blas::cublasSetMathMode;
+using simt::blas::cublasSetWorkspace;
 using simt::blas::cublasSetStream;
 using simt::blas::cublasSgemm;

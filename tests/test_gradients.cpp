@@ -1,5 +1,7 @@
 // Finite-difference checks, in double, of every hand-derived backward pass: each layer, each
 // block, backbones with every head kind, and the losses. Each test prints its worst error.
+#include <limits>
+
 #include "harness.h"
 #include "nn/loss.h"
 #include "nn/net.h"
@@ -93,6 +95,22 @@ TEST(GradientCheck, AttentionBackboneWithLinearHeadAndClassifier) {
   expect_gradients("backbone (AResDense, U-Net skips) + linear head + classifier", net, 12, 10);
 }
 
+// The auto-encoder: 2 labels from the encoder (causal heads and a classifier), the band from a
+// decoder on concat(x, labels). dx sums both paths; the labels' gradient comes from the output
+// and from the decoder.
+NetSpec small_auto_encoder() {
+  NetSpec spec = small_net(BlockType::resdense, Skips::additive, HeadType::causal, Classifier::binary);
+  spec.heads.n_targets = 2;
+  spec.decoder = BackboneSpec{8, 16, 2, BlockType::aresdense, Skips::additive, 0.0};
+  return spec;
+}
+
+TEST(GradientCheck, AutoEncoderWithBandDecoder) {
+  Net<double> net(small_auto_encoder());
+  ASSERT_EQ(net.out_features(), 4);  // 2 labels, the band, the logit
+  expect_gradients("auto-encoder (encoder + causal heads + classifier, AResDense band decoder)", net, 12, 16);
+}
+
 TEST(GradientCheck, BackboneWithDropout) {
   NetSpec spec = small_net(BlockType::resdense, Skips::additive, HeadType::causal, Classifier::none);
   spec.backbone.dropout = 0.2;
@@ -136,30 +154,30 @@ TEST(GradientCheck, WeightedL1WithMissingLabels) {
   EXPECT_LT(e, kMaxGradientError);
 }
 
-TEST(GradientCheck, BceWithLogits) {
+TEST(GradientCheck, BceWithLogitsWithMissingLabels) {
   Rng rng(14);
   Tensor<double> z = random_tensor(10, 1, rng, 4.0), t(10, 1);
   for (Index i = 0; i < 10; ++i) t(i, 0) = rng.uniform() < 0.5 ? 0.0 : 1.0;
+  t(3, 0) = t(7, 0) = std::numeric_limits<double>::quiet_NaN();  // masked
   const double e = loss_gradient_error(
       z, [&] { return ops::bce_with_logits_loss<double>(z.view(), t.view()); },
       [&](View<double> g) { ops::bce_with_logits_backward<double>(z.view(), t.view(), g); });
-  std::cout << "[gradient check] BCE with logits: worst error " << e << "\n";
+  std::cout << "[gradient check] BCE with logits, 2 labels masked: worst error " << e << "\n";
   EXPECT_LT(e, kMaxGradientError);
 }
 
-TEST(GradientCheck, RegressionAndClassifierLossThroughTheNet) {
-  // The whole training objective, alpha L1 + (1 - alpha) BCE, differentiated down to the
-  // parameters of the net.
-  Net<double> net(small_net(BlockType::aresdense, Skips::additive, HeadType::causal, Classifier::binary));
-  Rng rng(15);
-  const Index batch = 12;
-  Tensor<double> x = random_tensor(batch, 5, rng), y = random_tensor(batch, 3, rng);
-  Tensor<double> s(batch, 3), mask(batch, 3), label(batch, 1);
+// The whole training objective, alpha L1 + (1 - alpha) BCE, differentiated down to the
+// parameters of the net; a tenth of the regression labels and two class labels are missing.
+double loss_through_net_error(Net<double>& net, std::uint64_t seed) {
+  Rng rng(seed);
+  const Index batch = 12, n_targets = 3;  // 3 labels, or 2 labels and the band
+  Tensor<double> x = random_tensor(batch, 5, rng), y = random_tensor(batch, n_targets, rng);
+  Tensor<double> s(batch, n_targets), mask(batch, n_targets), label(batch, 1);
   for (Index k = 0; k < s.size(); ++k) {
     s.data()[k] = 0.5 + rng.uniform();
     mask.data()[k] = rng.uniform() < 0.9 ? 1.0 : 0.0;
   }
-  for (Index i = 0; i < batch; ++i) label(i, 0) = i % 2;
+  for (Index i = 0; i < batch; ++i) label(i, 0) = i % 5 == 2 ? std::numeric_limits<double>::quiet_NaN() : i % 2;
   NetLoss<double> loss({{10.0, 3.0, 1.0}, 0.7}, true);
   const Targets<double> targets{y.view(), s.view(), mask.view(), label.view()};
 
@@ -184,7 +202,21 @@ TEST(GradientCheck, RegressionAndClassifierLossThroughTheNet) {
     }
     worst = std::max(worst, gradient_error(a, n));
   }
+  return worst;
+}
+
+TEST(GradientCheck, RegressionAndClassifierLossThroughTheNet) {
+  Net<double> net(small_net(BlockType::aresdense, Skips::additive, HeadType::causal, Classifier::binary));
+  const double worst = loss_through_net_error(net, 15);
   std::cout << "[gradient check] net + weighted L1 + BCE (alpha 0.7), all parameters: worst error " << worst << "\n";
+  EXPECT_LT(worst, kMaxGradientError);
+}
+
+TEST(GradientCheck, RegressionAndClassifierLossThroughTheAutoEncoder) {
+  Net<double> net(small_auto_encoder());
+  const double worst = loss_through_net_error(net, 17);
+  std::cout << "[gradient check] auto-encoder + weighted L1 (band included) + BCE, all parameters: worst error "
+            << worst << "\n";
   EXPECT_LT(worst, kMaxGradientError);
 }
 

@@ -94,6 +94,25 @@ TEST(KnownValues, BceFiniteAtHundred) {
   EXPECT_NEAR(ops::bce_with_logits_loss<float>(zf.view(), tf.view()), 100.0, 1e-4);
 }
 
+TEST(KnownValues, BceLeavesOutMaskedLabels) {
+  // Row 2 has no class label (NaN): the mean is over rows 0 and 1, as if row 2 were not there.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor<double> z(3, 1), t(3, 1), dz(3, 1);
+  z(0, 0) = -100, t(0, 0) = 1;
+  z(1, 0) = 100, t(1, 0) = 1;
+  z(2, 0) = 3, t(2, 0) = nan;
+  EXPECT_NEAR(ops::bce_with_logits_loss<double>(z.view(), t.view()), (100.0 + 0.0) / 2, 1e-12);
+  ops::bce_with_logits_backward<double>(z.view(), t.view(), dz.view());
+  EXPECT_NEAR(dz(0, 0), -1.0 / 2, 1e-15);
+  EXPECT_NEAR(dz(1, 0), 0.0, 1e-15);
+  EXPECT_EQ(dz(2, 0), 0.0);
+  // A batch without any label adds nothing and trains nothing.
+  for (Index i = 0; i < 3; ++i) t(i, 0) = nan;
+  EXPECT_EQ(ops::bce_with_logits_loss<double>(z.view(), t.view()), 0.0);
+  ops::bce_with_logits_backward<double>(z.view(), t.view(), dz.view());
+  for (Index i = 0; i < 3; ++i) EXPECT_EQ(dz(i, 0), 0.0);
+}
+
 TEST(KnownValues, WeightedL1LeavesOutMaskedLabels) {
   // Target 0 has labels in rows 0 and 2 only; row 1's label is NaN and masked. Target 1 has
   // no label at all in this batch and adds nothing.

@@ -30,16 +30,27 @@ Catalog synthetic_catalog() {
   return c;
 }
 
-NetworkFile synthetic_file() {
+// The network file over the synthetic catalogue, with the given data and model sections'
+// varying parts.
+NetworkFile synthetic_file(const std::string& data = R"("inputs": ["a", "a-b"],
+             "targets": [{"type": "target", "column": "t", "error": "t_err"}])",
+                           const std::string& model = R"("heads": {"type": "linear"})") {
   return parse_network_file(R"({"format": "starnn-net/1",
-    "data": {"type": "catalog", "catalog": "synthetic", "inputs": ["a", "a-b"],
-             "targets": [{"type": "target", "column": "t", "error": "t_err"}],
+    "data": {"type": "catalog", "catalog": "synthetic", )" + data + R"(,
              "split": {"type": "random", "validation": 0.2, "test": 0.1, "seed": 5}},
     "model": {"type": "regressor", "backbone": {"type": "sandwich", "block": "aresdense", "n_init": 8, "n_max": 16,
-              "depth": 2, "dropout": 0.1}, "heads": {"type": "linear"}},
+              "depth": 2, "dropout": 0.1}, )" + model + R"(},
     "loss": {"type": "weighted_l1", "s_min": 0.5}, "optimizer": {"type": "adam"},
     "schedule": {"type": "constant", "lr": 0.001}, "training": {"type": "minibatch", "epochs": 1}})",
                             "synthetic.json");
+}
+
+// An auto-encoder over the synthetic catalogue: t from a alone, and the band b it does without.
+NetworkFile synthetic_auto_encoder() {
+  return synthetic_file(R"("inputs": ["a"],
+             "targets": [{"type": "target", "column": "t"}, {"type": "target", "column": "b", "weight": 2}])",
+                        R"("heads": {"type": "linear"},
+              "decoder": {"type": "sandwich", "n_init": 8, "n_max": 16, "depth": 2, "band": "b"})");
 }
 
 TEST(TrainingData, DropsMasksSplitsAndNormalisesWithTheTrainingSplit) {
@@ -80,6 +91,51 @@ TEST(TrainingData, DropsMasksSplitsAndNormalisesWithTheTrainingSplit) {
   const DataRows again = select_rows(catalog, synthetic_file().data, &d.stats);
   EXPECT_EQ(again.train, d.rows.train);
   EXPECT_EQ(again.test, d.rows.test);
+}
+
+TEST(TrainingData, RowsWithoutTheClassLabelTrainTheRegression) {
+  // Every 7th star has no class label: it stays in the splits, its regression labels train as
+  // any other's, and its label is NaN, which masks the classifier's loss there.
+  Catalog catalog = synthetic_catalog();
+  std::vector<double> c(200);
+  for (int i = 0; i < 200; ++i) c[i] = i % 7 == 3 ? NAN : double(catalog.column("a")[i] > 16.5);
+  catalog.add_column("c", c);
+  const PreparedData d = prepare_training_data(
+      catalog, synthetic_file(R"("inputs": ["a", "a-b"], "label": "c",
+             "targets": [{"type": "target", "column": "t", "error": "t_err"}])",
+                              R"("heads": {"type": "linear", "classifier": "binary"})"));
+  EXPECT_EQ(d.rows.missing_label, 29);  // rows 3, 10, ..., 199
+  EXPECT_EQ(d.train.rows() + d.validation.rows() + d.test.rows(), 198);
+  Index unlabelled = 0;
+  for (std::size_t k = 0; k < d.rows.train.size(); ++k) {
+    const Index row = d.rows.train[k];
+    EXPECT_EQ(std::isnan(d.train.label(Index(k), 0)), std::isnan(c[row])) << row;
+    if (std::isnan(c[row])) {
+      ++unlabelled;
+      EXPECT_EQ(d.train.mask(Index(k), 0), std::isnan(catalog.column("t")[row]) ? 0.0f : 1.0f);
+    } else {
+      EXPECT_EQ(d.train.label(Index(k), 0), float(c[row]));
+    }
+  }
+  EXPECT_GT(unlabelled, 10);
+}
+
+TEST(TrainingData, AutoEncoderKeepsRowsWithoutTheBand) {
+  // Row 7 misses b, the band: not an input of the auto-encoder, so the row trains t and is
+  // masked for b.
+  const PreparedData d = prepare_training_data(synthetic_catalog(), synthetic_auto_encoder());
+  EXPECT_EQ(d.rows.missing_input, 0);
+  EXPECT_EQ(d.train.y.cols(), 2);
+  bool found = false;
+  for (const auto& [rows, data] : {std::pair{&d.rows.train, &d.train}, {&d.rows.validation, &d.validation},
+                                   {&d.rows.test, &d.test}})
+    for (std::size_t k = 0; k < rows->size(); ++k)
+      if ((*rows)[k] == 7) {
+        found = true;
+        EXPECT_EQ(data->mask(Index(k), 0), 1.0f);
+        EXPECT_EQ(data->mask(Index(k), 1), 0.0f);
+      }
+  EXPECT_TRUE(found);
 }
 
 TEST(TrainingData, NamesTheCatalogueAndColumnOfBadValues) {
@@ -127,6 +183,33 @@ TEST(ModelFile, RoundTripGivesIdenticalPredictionsAndState) {
   EXPECT_EQ(raw.tensor("enc.0.bn1.running_var").shape, (std::vector<std::int64_t>{8}));
   EXPECT_EQ(raw.tensor("dec.0.att.lin.bias").shape, (std::vector<std::int64_t>{8}));
   EXPECT_EQ(raw.metadata_value("format"), "starnn-model/1");
+  std::filesystem::remove(path);
+}
+
+TEST(ModelFile, AutoEncoderFillsInTheBandAndRoundTrips) {
+  const Catalog catalog = synthetic_catalog();
+  const NetworkFile file = synthetic_auto_encoder();
+  Model model(file, prepare_training_data(catalog, file).stats);
+  EXPECT_EQ(model.output_names(), (std::vector<std::string>{"t_pred", "b_pred"}));
+  const auto path = std::filesystem::temp_directory_path() / "starnn_auto_encoder.safetensors";
+  model.save(path, OptimizerState::leave_out);
+  Model loaded = Model::load(path);
+  EXPECT_EQ(to_json(loaded.file()), to_json(file));
+  const auto before = model.predict(catalog), after = loaded.predict(catalog);
+  ASSERT_EQ(after.size(), 2u);
+  // Row 7 lacks the band and still gets both the label and the band; row 11 is an outlier.
+  EXPECT_TRUE(std::isfinite(after[0][7]) && std::isfinite(after[1][7]));
+  EXPECT_TRUE(std::isnan(after[0][11]) && std::isnan(after[1][11]));
+  for (std::size_t k = 0; k < 2; ++k)
+    for (Index r = 0; r < catalog.rows(); ++r)
+      if (r != 11) EXPECT_EQ(before[k][r], after[k][r]) << k << " " << r;
+  // The decoder's parameters sit under decoder., its sandwich reading a and the label t (a
+  // matrix of one row is stored as a vector, see torch_shape).
+  const SafetensorsFile raw = read_safetensors(path);
+  EXPECT_EQ(raw.tensor("stem.weight").shape, (std::vector<std::int64_t>{8, 1}));
+  EXPECT_EQ(raw.tensor("decoder.stem.weight").shape, (std::vector<std::int64_t>{8, 2}));
+  EXPECT_EQ(raw.tensor("decoder.dec.0.bn2.running_mean").shape, (std::vector<std::int64_t>{8}));
+  EXPECT_EQ(raw.tensor("decoder.head.weight").shape, (std::vector<std::int64_t>{8}));
   std::filesystem::remove(path);
 }
 

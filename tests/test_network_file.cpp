@@ -83,6 +83,11 @@ TEST(NetworkFile, ShippedNetsParseAndPrintBack) {
   ASSERT_EQ(m.data.targets.size(), 3u);
   EXPECT_EQ(m.data.targets[0].column, "TEFFA");  // the causal order: Teff -> [Fe/H] -> log g
   EXPECT_EQ(to_json(parse_network_file(to_json(m), "printed")), to_json(m));
+  // The auto-encoder fills in the bluest band of that catalogue, F395.
+  const NetworkFile a = read_network_file(std::string(STARNN_SOURCE_DIR) + "/data/nets/autoencoder.json");
+  ASSERT_TRUE(a.decoder);
+  EXPECT_EQ(a.decoder->band, "F395_cor-r_cor");
+  EXPECT_EQ(to_json(parse_network_file(to_json(a), "printed")), to_json(a));
 }
 
 TEST(NetworkFile, ErrorsNameThePathAndWhatWasExpected) {
@@ -109,6 +114,69 @@ TEST(NetworkFile, ErrorsNameThePathAndWhatWasExpected) {
   EXPECT_EQ(error_of(with(R"("type": "causal")", R"("type": "causal", "classifier": "binary")")),
             "net.json: $.data.label: expected the 0/1 label column, since $.model.heads.classifier is \"binary\"");
   EXPECT_NE(error_of("{\"format\": ").find("net.json: not valid JSON"), std::string::npos);
+}
+
+// The auto-encoder: labels from g-r and r-i, and the u-g colour they do without.
+const std::string kAutoEncoder = R"({
+  "format": "starnn-net/1",
+  "data": {"type": "catalog", "catalog": "stars.fits", "inputs": ["g-r", "r-i"],
+           "targets": [{"type": "target", "column": "feh"},
+                       {"type": "target", "column": "u-g", "error": "u_err", "weight": 2}]},
+  "model": {"type": "regressor", "backbone": {"type": "sandwich", "n_init": 16, "n_max": 64, "depth": 3},
+            "heads": {"type": "linear"},
+            "decoder": {"type": "sandwich", "block": "aresdense", "n_init": 8, "n_max": 32, "depth": 2, "band": "u-g"}},
+  "loss": {"type": "weighted_l1"},
+  "optimizer": {"type": "adam"},
+  "schedule": {"type": "one_cycle", "max_lr": 0.003},
+  "training": {"type": "minibatch", "epochs": 7}
+})";
+
+std::string auto_encoder_with(const std::string& from, const std::string& to) {
+  std::string s = kAutoEncoder;
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return s.replace(at, from.size(), to);
+}
+
+TEST(NetworkFile, DecoderPredictsTheLastTarget) {
+  const NetworkFile f = parse_network_file(kAutoEncoder, "net.json");
+  ASSERT_TRUE(f.decoder);
+  EXPECT_EQ(f.decoder->band, "u-g");
+  EXPECT_EQ(f.decoder->backbone.block, BlockType::aresdense);
+  EXPECT_EQ(f.decoder->backbone.depth, 2);
+  EXPECT_EQ(f.decoder->backbone.skips, Skips::additive);  // default
+  // The encoder's heads predict the labels only; the decoder the band.
+  const NetSpec spec = f.net_spec();
+  EXPECT_EQ(spec.heads.n_targets, 1);
+  ASSERT_TRUE(spec.decoder);
+  EXPECT_EQ(spec.decoder->n_max, 32);
+  EXPECT_FALSE(parse_network_file(kMinimal, "net.json").net_spec().decoder);
+  const std::string once = to_json(f);
+  EXPECT_EQ(to_json(parse_network_file(once, "printed")), once);
+  EXPECT_NE(once.find("\"band\": \"u-g\""), std::string::npos) << once;
+}
+
+TEST(NetworkFile, DecoderErrorsNameThePath) {
+  EXPECT_EQ(error_of(auto_encoder_with(R"("band": "u-g")", R"("band": "feh")")),
+            "net.json: $.model.decoder.band: expected the last of $.data.targets (\"u-g\"), got \"feh\"");
+  EXPECT_EQ(error_of(auto_encoder_with(R"(["g-r", "r-i"])", R"(["g-r", "r-i", "u-g"])")),
+            "net.json: $.model.decoder.band: expected a band that is not one of $.data.inputs (the encoder must do "
+            "without it), got \"u-g\"");
+  EXPECT_EQ(error_of(auto_encoder_with(R"({"type": "target", "column": "feh"},)", "")),
+            "net.json: $.model.decoder.band: expected the last of two or more $.data.targets (the labels, then the "
+            "band), got \"u-g\"");
+  EXPECT_EQ(error_of(auto_encoder_with(R"(, "band": "u-g")", "")),
+            "net.json: $.model.decoder.band: expected a value (the key is required), got nothing");
+  EXPECT_EQ(error_of(auto_encoder_with(R"("depth": 2)", R"("depth": 0)")),
+            "net.json: $.model.decoder.depth: expected an integer in [1, 64], got 0");
+  EXPECT_EQ(error_of(auto_encoder_with(R"("n_max": 32)", R"("n_max": 4)")),
+            "net.json: $.model.decoder.n_max: expected an integer in [8, 65536], got 4");
+  EXPECT_EQ(error_of(auto_encoder_with(R"("band": "u-g")", R"("band": "u-g", "weight": 10)")),
+            "net.json: $.model.decoder.weight: unknown key");
+  EXPECT_EQ(error_of(auto_encoder_with(R"({"type": "sandwich", "block")", R"({"type": "mlp", "block")")),
+            "net.json: $.model.decoder.type: expected one of \"sandwich\", got \"mlp\"");
+  EXPECT_EQ(error_of(auto_encoder_with(R"("band": "u-g")", R"("band": 3)")),
+            "net.json: $.model.decoder.band: expected a string, got 3");
 }
 
 TEST(NetworkFile, MissingFileIsNamed) {

@@ -32,7 +32,14 @@ void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
     const T* yi = y.row(i);
     const T* dyi = dy.row(i);
     T* dxi = dx.row(i);
-    for (Index j = 0; j < y.cols; ++j) dxi[j] = yi[j] > T(0) ? dyi[j] : T(0);
+    // dy is loaded whatever the sign of y (a load under the condition would not vectorise
+    // without masked loads), and `omp simd` because dx may be dy, which the compiler's overlap
+    // check would send down the scalar path.
+#pragma omp simd
+    for (Index j = 0; j < y.cols; ++j) {
+      const T d = dyi[j];
+      dxi[j] = yi[j] > T(0) ? d : T(0);
+    }
   });
 }
 

@@ -1,22 +1,8 @@
 // Linear layer ops on the CPU: the GEMMs go to CBLAS (OpenBLAS).
-#include <cblas.h>
-
+#include "gemm.h"
 #include "nn/ops.h"
 
 namespace nn::cpu {
-namespace {
-
-// C (m, n) = alpha op(A) op(B) + beta C, row-major, one call per precision.
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, Index m, Index n, Index k, float alpha, const float* a,
-          Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
-  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, Index m, Index n, Index k, double alpha, const double* a,
-          Index lda, const double* b, Index ldb, double beta, double* c, Index ldc) {
-  cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-
-}  // namespace
 
 template <class T>
 void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
@@ -26,8 +12,7 @@ void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
     T* yi = y.row(i);
     for (Index j = 0; j < y.cols; ++j) yi[j] = b.data[j];
   }
-  gemm(CblasNoTrans, CblasTrans, x.rows, w.rows, x.cols, T(1), x.data, x.stride, w.data, w.stride, T(1), y.data,
-       y.stride);
+  add_x_wt(x, w, y);
 }
 
 template <class T>

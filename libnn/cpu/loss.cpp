@@ -14,6 +14,15 @@ double labelled_rows(ConstView<T> mask, Index t) {
   return count;
 }
 
+// Rows whose class label is known: a NaN label is masked (a star without the label's column
+// still trains the regression targets), as a missing regression label is.
+template <class T>
+Index labelled_classes(ConstView<T> t) {
+  Index count = 0;
+  for (Index i = 0; i < t.rows; ++i) count += !std::isnan(t(i, 0));
+  return count;
+}
+
 }  // namespace
 
 template <class T>
@@ -49,23 +58,28 @@ void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, Con
 template <class T>
 double bce_with_logits_loss(ConstView<T> z, ConstView<T> t) {
   // max(z, 0) - z t + log1p(exp(-|z|)): no exp of a large positive number, finite for any z.
+  // The mean over labelled rows; 0 for a batch without labels.
+  const Index count = labelled_classes(t);
+  if (count == 0) return 0.0;
   double sum = 0.0;
   for (Index i = 0; i < z.rows; ++i) {
     const double zi = z(i, 0), ti = t(i, 0);
-    sum += std::max(zi, 0.0) - zi * ti + std::log1p(std::exp(-std::abs(zi)));
+    if (!std::isnan(ti)) sum += std::max(zi, 0.0) - zi * ti + std::log1p(std::exp(-std::abs(zi)));
   }
-  return sum / double(z.rows);
+  return sum / double(count);
 }
 
 template <class T>
 void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
-  // d/dz = (sigmoid(z) - t) / B, with the sigmoid written so exp never overflows.
-  const T inv_rows = T(1) / T(z.rows);
+  // d/dz = (sigmoid(z) - t) / (labelled rows), with the sigmoid written so exp never overflows;
+  // masked rows get no gradient.
+  const Index count = labelled_classes(t);
+  const T inv_count = count > 0 ? T(1) / T(count) : T(0);
   for (Index i = 0; i < z.rows; ++i) {
     const T zi = z(i, 0);
     const T e = std::exp(-std::abs(zi));
     const T sigmoid = zi >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
-    dz(i, 0) = (sigmoid - t(i, 0)) * inv_rows;
+    dz(i, 0) = std::isnan(t(i, 0)) ? T(0) : (sigmoid - t(i, 0)) * inv_count;
   }
 }
 

@@ -5,14 +5,14 @@ namespace nn {
 
 template <class T>
 ConstView<T> ReLU<T>::forward(ConstView<T> x, Mode) {
-  y_.resize(x.rows, x.cols);
+  y_.resize(x.rows, x.cols, x.device);
   ops::relu_forward<T>(x, y_);
   return y_;
 }
 
 template <class T>
 ConstView<T> ReLU<T>::backward(ConstView<T> dy) {
-  dx_.resize(y_.rows(), y_.cols());
+  dx_.resize(y_.rows(), y_.cols(), y_.device());
   ops::relu_backward<T>(y_, dy, dx_);
   return dx_;
 }
@@ -26,8 +26,8 @@ template <class T>
 ConstView<T> Dropout<T>::forward(ConstView<T> x, Mode mode) {
   identity_ = mode == Mode::eval || p_ == 0.0;
   if (identity_) return x;
-  mask_.resize(x.rows, x.cols);
-  y_.resize(x.rows, x.cols);
+  mask_.resize(x.rows, x.cols, x.device);
+  y_.resize(x.rows, x.cols, x.device);
   ops::dropout_forward<T>(x, p_, seed_ + 0x9E3779B97F4A7C15ull * ++draws_, mask_, y_);
   return y_;
 }
@@ -35,7 +35,7 @@ ConstView<T> Dropout<T>::forward(ConstView<T> x, Mode mode) {
 template <class T>
 ConstView<T> Dropout<T>::backward(ConstView<T> dy) {
   if (identity_) return dy;
-  dx_.resize(dy.rows, dy.cols);
+  dx_.resize(dy.rows, dy.cols, dy.device);
   ops::multiply<T>(dy, mask_, dx_);
   return dx_;
 }

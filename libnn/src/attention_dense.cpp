@@ -19,8 +19,8 @@ template <class T>
 ConstView<T> AttentionDense<T>::forward(ConstView<T> h, Mode mode) {
   h_ = h;
   ConstView<T> z = lin.forward(h, mode);
-  a_.resize(h.rows, h.cols);
-  y_.resize(h.rows, h.cols);
+  a_.resize(h.rows, h.cols, h.device);
+  y_.resize(h.rows, h.cols, h.device);
   ops::softmax_rows<T>(z, a_);
   ops::attention_forward<T>(h, a_, y_);
   return y_;
@@ -29,8 +29,8 @@ ConstView<T> AttentionDense<T>::forward(ConstView<T> h, Mode mode) {
 template <class T>
 ConstView<T> AttentionDense<T>::backward(ConstView<T> dy) {
   // h reaches y twice: directly, and through the logits z = lin(h).
-  dh_.resize(h_.rows, h_.cols);
-  dz_.resize(h_.rows, h_.cols);
+  dh_.resize(h_.rows, h_.cols, h_.device);
+  dz_.resize(h_.rows, h_.cols, h_.device);
   ops::attention_backward<T>(h_, a_, dy, dh_, dz_);
   lin.backward_accumulate(dz_, dh_);
   return dh_;

@@ -94,7 +94,7 @@ ConstView<T> Backbone<T>::forward(ConstView<T> x, Mode mode) {
   for (Index i = depth - 2; i >= 0; --i) {
     ConstView<T> u = up_[i]->forward(h, mode);
     if (skips_ == Skips::additive) {
-      skip_sum_[i].resize(u.rows, u.cols);
+      skip_sum_[i].resize(u.rows, u.cols, u.device);
       ops::add<T>(u, enc_out_[i], skip_sum_[i]);
       u = skip_sum_[i];
     }
@@ -118,7 +118,7 @@ ConstView<T> Backbone<T>::backward(ConstView<T> dy) {
     if (i + 1 < depth) {
       g = down_[i]->backward(g);
       if (skips_ == Skips::additive) {
-        grad_sum_.resize(g.rows, g.cols);
+        grad_sum_.resize(g.rows, g.cols, g.device);
         ops::add<T>(g, skip_grad_[i], grad_sum_);
         g = grad_sum_;
       }

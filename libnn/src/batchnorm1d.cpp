@@ -9,8 +9,6 @@ BatchNorm1d<T>::BatchNorm1d(Index features, BatchNormOptions options) : options_
   weight.cols = bias.cols = features;
   running_mean.assign(1, features, T(0));
   running_var.assign(1, features, T(1));
-  mean_.resize(1, features);
-  invstd_.resize(1, features);
 }
 
 template <class T>
@@ -34,18 +32,21 @@ void BatchNorm1d<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix)
 template <class T>
 ConstView<T> BatchNorm1d<T>::forward(ConstView<T> x, Mode mode) {
   x_ = x;
-  y_.resize(x.rows, x.cols);
-  if (mode == Mode::train)
+  y_.resize(x.rows, x.cols, x.device);
+  if (mode == Mode::train) {
+    mean_.resize(1, x.cols, x.device);
+    invstd_.resize(1, x.cols, x.device);
     ops::batchnorm_forward_train<T>(x, weight.value, bias.value, options_, y_, mean_, invstd_, running_mean,
                                     running_var);
-  else
+  } else {
     ops::batchnorm_forward_eval<T>(x, weight.value, bias.value, running_mean, running_var, options_, y_);
+  }
   return y_;
 }
 
 template <class T>
 ConstView<T> BatchNorm1d<T>::backward(ConstView<T> dy) {
-  dx_.resize(x_.rows, x_.cols);
+  dx_.resize(x_.rows, x_.cols, x_.device);
   ops::batchnorm_backward<T>(x_, mean_, invstd_, weight.value, dy, dx_, weight.grad, bias.grad);
   return dx_;
 }

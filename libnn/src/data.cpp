@@ -92,14 +92,15 @@ DataRows select_rows(const Catalog& catalog, const DataSpec& data, const DataSta
   for (Index r = 0; r < catalog.rows(); ++r) {
     if (!all_finite(inputs, r)) {
       ++out.missing_input;
-    } else if (!label.empty() && !(label[r] == 0.0 || label[r] == 1.0)) {
+      continue;
+    }
+    if (!label.empty() && !(label[r] == 0.0 || label[r] == 1.0)) {
       if (!std::isnan(label[r]))
         throw Error(str(catalog.source(), ": column ", data.label, " row ", r, ": class label ", label[r],
                         " is neither 0 nor 1"));
-      ++out.missing_label;
-    } else {
-      usable.push_back(r);
+      ++out.missing_label;  // kept: its NaN label masks the classifier's loss only
     }
+    usable.push_back(r);
   }
   const SplitIndices s = split_indices(Index(usable.size()), data.split);
   for (auto [from, to] : {std::pair{&s.train, &out.train}, {&s.validation, &out.validation}, {&s.test, &out.test}})

@@ -34,7 +34,7 @@ ConstView<T> Heads<T>::forward(ConstView<T> h, Mode mode) {
   // concat_ = [h | y_0 .. y_{T-1}]: head k of a causal chain reads its first w_0 + k columns,
   // the classifier reads all of them.
   const Index rows = h.rows, n_targets = spec_.n_targets;
-  concat_.resize(rows, features_ + n_targets);
+  concat_.resize(rows, features_ + n_targets, h.device);
   View<T> concat = concat_.view();
   ops::copy<T>(h, concat.col_range(0, features_));
   if (spec_.type == HeadType::linear) {
@@ -43,7 +43,7 @@ ConstView<T> Heads<T>::forward(ConstView<T> h, Mode mode) {
     for (Index k = 0; k < n_targets; ++k)
       ops::copy<T>(heads_[k]->forward(concat.col_range(0, features_ + k), mode), concat.col_range(features_ + k, 1));
   }
-  out_.resize(rows, out_features());
+  out_.resize(rows, out_features(), h.device);
   ops::copy<T>(concat.col_range(features_, n_targets), out_.view().col_range(0, n_targets));
   if (cls_) ops::copy<T>(cls_->forward(concat, mode), out_.view().col_range(n_targets, 1));
   return out_;
@@ -54,8 +54,8 @@ ConstView<T> Heads<T>::backward(ConstView<T> dy) {
   // Every y_k feeds the output and later consumers (later causal heads, the classifier), so
   // its total gradient is ready once those ran backward: go from the last consumer down.
   const Index rows = dy.rows, n_targets = spec_.n_targets;
-  dconcat_.resize(rows, features_ + n_targets);
-  dy_target_.resize(rows, n_targets);
+  dconcat_.resize(rows, features_ + n_targets, dy.device);
+  dy_target_.resize(rows, n_targets, dy.device);
   View<T> dconcat = dconcat_.view(), dy_target = dy_target_.view();
   ops::fill<T>(dconcat, T(0));
   if (cls_) cls_->backward_accumulate(dy.col_range(n_targets, 1), dconcat);

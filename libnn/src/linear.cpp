@@ -32,14 +32,14 @@ void Linear<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
 template <class T>
 ConstView<T> Linear<T>::forward(ConstView<T> x, Mode) {
   x_ = x;
-  y_.resize(x.rows, out_features());
+  y_.resize(x.rows, out_features(), x.device);
   ops::linear_forward<T>(x, weight.value, bias.value, y_);
   return y_;
 }
 
 template <class T>
 ConstView<T> Linear<T>::backward(ConstView<T> dy) {
-  dx_.resize(x_.rows, in_features());
+  dx_.resize(x_.rows, in_features(), x_.device);
   ops::linear_backward<T>(x_, weight.value, dy, dx_, GradWrite::overwrite, weight.grad, bias.grad);
   return dx_;
 }

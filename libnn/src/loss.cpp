@@ -12,8 +12,15 @@ template <class T>
 NetLoss<T>::NetLoss(const LossSpec& spec, bool with_classifier) : spec_(spec), with_classifier_(with_classifier) {
   if (spec.weights.empty()) throw Error("loss: no target weights");
   if (!(spec.alpha >= 0.0 && spec.alpha <= 1.0)) throw Error(str("loss: alpha ", spec.alpha, " is outside [0, 1]"));
+  // alpha L_reg = L_reg with weights alpha w_t: the weighted L1 is linear in its weights.
+  const double alpha = with_classifier ? spec.alpha : 1.0;
   weights_.resize(1, Index(spec.weights.size()));
-  for (std::size_t t = 0; t < spec.weights.size(); ++t) weights_(0, Index(t)) = T(spec.weights[t]);
+  for (std::size_t t = 0; t < spec.weights.size(); ++t) weights_(0, Index(t)) = T(alpha * spec.weights[t]);
+}
+
+template <class T>
+void NetLoss<T>::place_on(Device device) {
+  weights_.move_to(device);
 }
 
 template <class T>
@@ -28,10 +35,11 @@ void NetLoss<T>::check(ConstView<T> out, const Targets<T>& targets) const {
 template <class T>
 double NetLoss<T>::value(ConstView<T> out, const Targets<T>& targets) {
   check(out, targets);
+  place_on(out.device);
   const Index n_targets = weights_.cols();
   const double alpha = with_classifier_ ? spec_.alpha : 1.0;
-  double loss = alpha * ops::weighted_l1_loss<T>(out.col_range(0, n_targets), targets.y, targets.scale, targets.mask,
-                                                 weights_);
+  double loss =
+      ops::weighted_l1_loss<T>(out.col_range(0, n_targets), targets.y, targets.scale, targets.mask, weights_);
   if (with_classifier_)
     loss += (1.0 - alpha) * ops::bce_with_logits_loss<T>(out.col_range(n_targets, 1), targets.label);
   return loss;
@@ -39,22 +47,28 @@ double NetLoss<T>::value(ConstView<T> out, const Targets<T>& targets) {
 
 template <class T>
 double NetLoss<T>::value_and_gradient(ConstView<T> out, const Targets<T>& targets) {
-  const double loss = value(out, targets);
+  compute_gradient(out, targets);
+  return value(out, targets);
+}
+
+template <class T>
+void NetLoss<T>::compute_gradient(ConstView<T> out, const Targets<T>& targets) {
+  check(out, targets);
+  place_on(out.device);
   const Index n_targets = weights_.cols();
-  const double alpha = with_classifier_ ? spec_.alpha : 1.0;
-  grad_.resize(out.rows, out.cols);
+  grad_.resize(out.rows, out.cols, out.device);
   View<T> grad = grad_.view();
   ops::weighted_l1_backward<T>(out.col_range(0, n_targets), targets.y, targets.scale, targets.mask, weights_,
                                grad.col_range(0, n_targets));
   if (with_classifier_) {
-    ops::bce_with_logits_backward<T>(out.col_range(n_targets, 1), targets.label, grad.col_range(n_targets, 1));
-    // Scale each part by its share of the total.
-    for (Index i = 0; i < out.rows; ++i) {
-      for (Index t = 0; t < n_targets; ++t) grad(i, t) *= T(alpha);
-      grad(i, n_targets) *= T(1.0 - alpha);
+    const View<T> dz = grad.col_range(n_targets, 1);
+    ops::bce_with_logits_backward<T>(out.col_range(n_targets, 1), targets.label, dz);
+    if (cls_share_.rows() != out.rows || cls_share_.device() != out.device) {
+      cls_share_.resize(out.rows, 1, out.device);
+      cls_share_.fill(T(1.0 - spec_.alpha));
     }
+    ops::multiply<T>(dz, cls_share_, dz);
   }
-  return loss;
 }
 
 template class NetLoss<float>;

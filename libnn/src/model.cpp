@@ -17,21 +17,20 @@ ColumnStats stats_from_json(const Json& j) {
           j.at("std").get<std::vector<double>>()};
 }
 
-// Calls f(name, data pointer, shape) for every parameter and buffer of the net.
+// Calls f(name, view) for every parameter and buffer of the net; the views live on the net's
+// device, so readers and writers go through transfer().
 template <class F>
 void for_each_tensor(Net<float>& net, F&& f) {
   struct Visitor : ModuleVisitor<float> {
     F& f;
     explicit Visitor(F& f_) : f(f_) {}
-    void parameter(const std::string& name, Param<float>& p) override {
-      f(name, p.value.data, std::vector<std::int64_t>{p.rows, p.cols}, p.rows * p.cols);
-    }
-    void buffer(const std::string& name, Tensor<float>& b) override {
-      f(name, b.data(), std::vector<std::int64_t>{b.rows(), b.cols()}, b.size());
-    }
+    void parameter(const std::string& name, Param<float>& p) override { f(name, p.value); }
+    void buffer(const std::string& name, Tensor<float>& b) override { f(name, b.view()); }
   } visitor(f);
   net.visit(visitor, "");
 }
+
+std::vector<std::int64_t> shape_of(const View<float>& v) { return {v.rows, v.cols}; }
 
 // PyTorch stores vectors (biases, BatchNorm) as 1-D tensors; so do we, so that a
 // state_dict loads either way.
@@ -69,9 +68,10 @@ std::vector<std::vector<double>> Model::predict(const Catalog& catalog, Index ba
 
 void Model::save(const std::filesystem::path& path, OptimizerState optimizer) const {
   SafetensorsFile f;
-  for_each_tensor(*net_, [&](const std::string& name, const float* data, std::vector<std::int64_t> shape,
-                             Index count) {
-    f.tensors.push_back(make_tensor(name, torch_shape(shape), std::span<const float>(data, std::size_t(count))));
+  for_each_tensor(*net_, [&](const std::string& name, View<float> v) {
+    std::vector<float> host(std::size_t(v.size()));
+    transfer<float>(v, View<float>(host.data(), v.rows, v.cols));
+    f.tensors.push_back(make_tensor(name, torch_shape(shape_of(v)), std::span<const float>(host)));
   });
   if (optimizer == OptimizerState::include) {
     if (adam_m_.size() != net_->parameters().size())
@@ -118,9 +118,9 @@ Model Model::load(const std::filesystem::path& path) {
     throw Error(str(path.string(), ": the normalisation statistics are unreadable (", e.what(), ")"));
   }
   Model model(std::move(file), std::move(stats));
-  for_each_tensor(*model.net_, [&](const std::string& name, float* data, std::vector<std::int64_t> shape, Index) {
-    const std::vector<float> values = f.tensor(name).values<float>(torch_shape(shape));
-    std::copy(values.begin(), values.end(), data);
+  for_each_tensor(*model.net_, [&](const std::string& name, View<float> v) {
+    const std::vector<float> values = f.tensor(name).values<float>(torch_shape(shape_of(v)));
+    transfer<float>(ConstView<float>(values.data(), v.rows, v.cols), v);
   });
   if (const NamedTensor* m = f.find("optimizer.m")) {
     const std::vector<std::int64_t> shape{model.net_->parameters().size()};

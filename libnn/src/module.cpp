@@ -30,11 +30,23 @@ void ParameterStore<T>::bind(Module<T>& root) {
   entries_ = std::move(collector.entries);
   values_.assign(1, collector.total, T(0));
   grads_.assign(1, collector.total, T(0));
+  point_params();
+}
+
+template <class T>
+void ParameterStore<T>::point_params() {
   for (const Entry& e : entries_) {
     Param<T>& p = *e.param;
-    p.value = View<T>(values_.data() + e.offset, p.rows, p.cols);
-    p.grad = View<T>(grads_.data() + e.offset, p.rows, p.cols);
+    p.value = View<T>(values_.data() + e.offset, p.rows, p.cols, values_.device());
+    p.grad = View<T>(grads_.data() + e.offset, p.rows, p.cols, grads_.device());
   }
+}
+
+template <class T>
+void ParameterStore<T>::move_to(Device device) {
+  values_.move_to(device);
+  grads_.move_to(device);
+  point_params();
 }
 
 template <class T>

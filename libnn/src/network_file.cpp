@@ -57,22 +57,44 @@ DataSpec read_data(JsonReader r) {
   return d;
 }
 
-void read_model(JsonReader r, NetworkFile& f) {
-  r.type({"regressor"});
-  JsonReader b = r.object("backbone");
+// The keys of a sandwich (the backbone, the decoder); the caller finishes the reader.
+BackboneSpec read_sandwich(JsonReader& b) {
   b.type({"sandwich"});
-  BackboneSpec& s = f.backbone;
+  BackboneSpec s;
   s.block = BlockType(b.choice_or("block", kBlocks, 0));
   s.n_init = b.integer_or("n_init", s.n_init, 8, 1 << 16);
   s.n_max = b.integer_or("n_max", s.n_max, s.n_init, 1 << 16);
   s.depth = b.integer_or("depth", s.depth, 1, 64);
   s.skips = Skips(b.choice_or("skips", kSkips, 1));
   s.dropout = b.number_or("dropout", 0.0, 0.0, 0.99);
+  features_scale(s.n_init, s.n_max, s.depth);
+  return s;
+}
+
+// The band is the last target, so that the net's outputs keep the order of data.targets; the
+// encoder must not see it.
+DecoderSpec read_decoder(JsonReader d, const DataSpec& data) {
+  DecoderSpec spec{read_sandwich(d), d.string("band")};
+  if (data.targets.size() < 2 || data.targets.back().column != spec.band)
+    d.fail("band", data.targets.size() < 2
+                       ? std::string("the last of two or more $.data.targets (the labels, then the band)")
+                       : str("the last of $.data.targets (\"", data.targets.back().column, "\")"));
+  for (const std::string& input : data.inputs)
+    if (input == spec.band) d.fail("band", "a band that is not one of $.data.inputs (the encoder must do without it)");
+  d.finish();
+  return spec;
+}
+
+void read_model(JsonReader r, NetworkFile& f) {
+  r.type({"regressor"});
+  JsonReader b = r.object("backbone");
+  f.backbone = read_sandwich(b);
   b.finish();
   JsonReader h = r.object("heads");
   f.head = HeadType(h.choice_or("type", kHeads, 0));
   f.classifier = h.choice_or("classifier", {"none", "binary"}, 0) == 1 ? Classifier::binary : Classifier::none;
   h.finish();
+  if (r.has("decoder")) f.decoder = read_decoder(r.object("decoder"), f.data);
   r.finish();
 }
 
@@ -130,6 +152,16 @@ void read_training(JsonReader r, NetworkFile& f) {
   r.finish();
 }
 
+Json sandwich_json(const BackboneSpec& b) {
+  return {{"type", "sandwich"},
+          {"block", kBlocks[std::size_t(b.block)]},
+          {"n_init", b.n_init},
+          {"n_max", b.n_max},
+          {"depth", b.depth},
+          {"skips", kSkips[std::size_t(b.skips)]},
+          {"dropout", b.dropout}};
+}
+
 }  // namespace
 
 const char* to_string(DeviceChoice device) { return kDevices[std::size_t(device)].c_str(); }
@@ -138,8 +170,9 @@ NetSpec NetworkFile::net_spec() const {
   NetSpec spec;
   spec.n_inputs = Index(data.inputs.size());
   spec.backbone = backbone;
-  spec.heads = {head, Index(data.targets.size()), classifier};
+  spec.heads = {head, Index(data.targets.size()) - (decoder ? 1 : 0), classifier};
   spec.seed = training.seed;
+  if (decoder) spec.decoder = decoder->backbone;
   return spec;
 }
 
@@ -171,7 +204,6 @@ NetworkFile parse_network_file(const std::string& json_text, const std::string& 
                             "\"binary\""));
   if (f.classifier == Classifier::none && !f.data.label.empty())
     throw Error(str(source, ": $.data.label: given, but $.model.heads.classifier is \"none\""));
-  features_scale(f.backbone.n_init, f.backbone.n_max, f.backbone.depth);
   return f;
 }
 
@@ -207,19 +239,15 @@ std::string to_json(const NetworkFile& f) {
   if (!f.data.input_errors.empty()) data["input_errors"] = f.data.input_errors;
   if (!f.data.label.empty()) data["label"] = f.data.label;
 
-  const BackboneSpec& b = f.backbone;
   Json model = {{"type", "regressor"},
-                {"backbone",
-                 {{"type", "sandwich"},
-                  {"block", kBlocks[std::size_t(b.block)]},
-                  {"n_init", b.n_init},
-                  {"n_max", b.n_max},
-                  {"depth", b.depth},
-                  {"skips", kSkips[std::size_t(b.skips)]},
-                  {"dropout", b.dropout}}},
+                {"backbone", sandwich_json(f.backbone)},
                 {"heads",
                  {{"type", kHeads[std::size_t(f.head)]},
                   {"classifier", f.classifier == Classifier::binary ? "binary" : "none"}}}};
+  if (f.decoder) {
+    model["decoder"] = sandwich_json(f.decoder->backbone);
+    model["decoder"]["band"] = f.decoder->band;
+  }
 
   const AdamOptions& a = f.optimizer.adam;
   Json optimizer = {{"type", f.optimizer.type == OptimizerType::adam ? "adam" : "adamw"},

@@ -124,6 +124,82 @@ void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
 }
 
 template <class T>
+void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
+                                  const BatchNormOptions& options, View<T> y, View<T> mean, View<T> invstd,
+                                  View<T> running_mean, View<T> running_var) {
+  const char* op = "batchnorm_relu_forward_train";
+  if (x.rows < 2) throw Error(str(op, ": a training batch needs at least 2 rows, got ", x.rows));
+  const Index d = x.cols;
+  for (auto* v : {&gamma, &beta}) expect_shape(*v, 1, d, op, "gamma/beta");
+  for (auto* v : {&mean, &invstd, &running_mean, &running_var}) expect_shape(*v, 1, d, op, "statistics");
+  expect_shape(y, x.rows, d, op, "output");
+  const Device device = common_device(op, x, gamma, beta, y, mean, invstd, running_mean, running_var);
+  NN_DISPATCH(device,
+              batchnorm_relu_forward_train(x, gamma, beta, options, y, mean, invstd, running_mean, running_var));
+}
+
+template <class T>
+void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
+                                 ConstView<T> running_var, const BatchNormOptions& options, View<T> y) {
+  const char* op = "batchnorm_relu_forward_eval";
+  expect_batch(x, op);
+  for (auto* v : {&gamma, &beta, &running_mean, &running_var}) expect_shape(*v, 1, x.cols, op, "per-feature vector");
+  expect_shape(y, x.rows, x.cols, op, "output");
+  const Device device = common_device(op, x, gamma, beta, running_mean, running_var, y);
+  NN_DISPATCH(device, batchnorm_relu_forward_eval(x, gamma, beta, running_mean, running_var, options, y));
+}
+
+template <class T>
+void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
+                             ConstView<T> y, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                             View<T> dbeta) {
+  const char* op = "batchnorm_relu_backward";
+  expect_batch(x, op);
+  const Index d = x.cols;
+  for (auto* v : {&mean, &invstd, &gamma}) expect_shape(*v, 1, d, op, "per-feature vector");
+  expect_shape(dgamma, 1, d, op, "gamma gradient");
+  expect_shape(dbeta, 1, d, op, "beta gradient");
+  expect_shape(y, x.rows, d, op, "forward output");
+  expect_shape(dy, x.rows, d, op, "output gradient");
+  expect_shape(dx, x.rows, d, op, "input gradient");
+  // An empty residual is "none", wherever its default view says it lives.
+  const Device device = common_device(op, x, mean, invstd, gamma, y, dy, dx, dgamma, dbeta);
+  if (!residual.empty()) {
+    expect_shape(residual, x.rows, d, op, "residual gradient");
+    if (residual.device != device) throw Error(str(op, ": arguments live on different devices"));
+  }
+  NN_DISPATCH(device, batchnorm_relu_backward(x, mean, invstd, gamma, y, dy, residual, dx, dgamma, dbeta));
+}
+
+template <class T>
+void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, ConstView<T> residual, View<T> y) {
+  const char* op = "linear_residual_forward";
+  expect_batch(x, op);
+  expect_shape(w, w.rows, x.cols, op, "weight");
+  expect_shape(b, 1, w.rows, op, "bias");
+  expect_shape(residual, x.rows, w.rows, op, "residual");
+  expect_shape(y, x.rows, w.rows, op, "output");
+  const Device device = common_device(op, x, w, b, residual, y);
+  NN_DISPATCH(device, linear_residual_forward(x, w, b, residual, y));
+}
+
+template <class T>
+void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gamma, ConstView<T> beta,
+                                ConstView<T> running_mean, ConstView<T> running_var, const BatchNormOptions& options,
+                                View<T> w_folded, View<T> b_folded) {
+  const char* op = "batchnorm_fold_into_linear";
+  if (w.empty()) throw Error(str(op, ": the weight is empty (", w.rows, ", ", w.cols, ")"));
+  expect_shape(b, 1, w.rows, op, "bias");
+  for (auto* v : {&gamma, &beta, &running_mean, &running_var})
+    expect_shape(*v, 1, w.rows, op, "BatchNorm per-feature vector (one per Linear output)");
+  expect_shape(w_folded, w.rows, w.cols, op, "folded weight");
+  expect_shape(b_folded, 1, w.rows, op, "folded bias");
+  const Device device = common_device(op, w, b, gamma, beta, running_mean, running_var, w_folded, b_folded);
+  NN_DISPATCH(device,
+              batchnorm_fold_into_linear(w, b, gamma, beta, running_mean, running_var, options, w_folded, b_folded));
+}
+
+template <class T>
 void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask, View<T> y) {
   if (!(p >= 0.0 && p < 1.0)) throw Error(str("dropout_forward: probability ", p, " is outside [0, 1)"));
   expect_shape(mask, x.rows, x.cols, "dropout_forward", "mask");
@@ -254,6 +330,16 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
                                       View<T>, View<T>, View<T>);                                               \
   template void relu_forward<T>(ConstView<T>, View<T>);                                                         \
   template void relu_backward<T>(ConstView<T>, ConstView<T>, View<T>);                                          \
+  template void batchnorm_relu_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&, \
+                                                View<T>, View<T>, View<T>, View<T>, View<T>);                      \
+  template void batchnorm_relu_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,             \
+                                               ConstView<T>, const BatchNormOptions&, View<T>);                    \
+  template void batchnorm_relu_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,   \
+                                           ConstView<T>, ConstView<T>, View<T>, View<T>, View<T>);                 \
+  template void linear_residual_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, View<T>);       \
+  template void batchnorm_fold_into_linear<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,              \
+                                              ConstView<T>, ConstView<T>, const BatchNormOptions&, View<T>,        \
+                                              View<T>);                                                            \
   template void dropout_forward<T>(ConstView<T>, double, std::uint64_t, View<T>, View<T>);                      \
   template void multiply<T>(ConstView<T>, ConstView<T>, View<T>);                                               \
   template void softmax_rows<T>(ConstView<T>, View<T>);                                                         \

@@ -50,6 +50,43 @@ void Tensor<T>::resize(Index rows, Index cols) {
 }
 
 template <class T>
+void Tensor<T>::resize(Index rows, Index cols, Device device) {
+  if (device != device_) {
+    storage_.reset();
+    capacity_ = 0;
+    device_ = device;
+  }
+  resize(rows, cols);
+}
+
+template <class T>
+void Tensor<T>::move_to(Device device) {
+  if (device == device_) return;
+  Tensor<T> moved(rows_, cols_, device);
+  transfer<T>(cview(), moved.view());
+  *this = std::move(moved);
+}
+
+template <class T>
+void transfer(ConstView<T> src, View<T> dst) {
+  if (src.rows != dst.rows || src.cols != dst.cols)
+    throw Error(str("transfer: source is (", src.rows, ", ", src.cols, "), destination (", dst.rows, ", ", dst.cols,
+                    ")"));
+  if (!src.contiguous() || !dst.contiguous()) throw Error("transfer: both views must be contiguous");
+  const std::size_t bytes = sizeof(T) * std::size_t(src.size());
+  if (bytes == 0) return;
+#if defined(STARNN_WITH_CUDA)
+  if (src.device == Device::cuda && dst.device == Device::cuda) return cuda::copy_on_device(dst.data, src.data, bytes);
+  if (src.device == Device::cuda) return cuda::copy_to_host(dst.data, src.data, bytes);
+  if (dst.device == Device::cuda) return cuda::copy_to_device(dst.data, src.data, bytes);
+#else
+  if (src.device != Device::cpu || dst.device != Device::cpu)
+    throw Error("transfer: no cuda memory in this build of starnn");
+#endif
+  std::copy(src.data, src.data + src.size(), dst.data);
+}
+
+template <class T>
 void Tensor<T>::fill(T value) {
 #if defined(STARNN_WITH_CUDA)
   if (device_ == Device::cuda) {
@@ -69,6 +106,9 @@ void Tensor<T>::assign(Index rows, Index cols, T value) {
   fill(value);
 }
 
+template void transfer<float>(ConstView<float>, View<float>);
+template void transfer<double>(ConstView<double>, View<double>);
+template void transfer<std::uint8_t>(ConstView<std::uint8_t>, View<std::uint8_t>);
 template class Tensor<float>;
 template class Tensor<double>;
 template class Tensor<std::uint8_t>;

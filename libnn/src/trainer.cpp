@@ -3,7 +3,21 @@
 
 #include "nn/train.h"
 
+#if defined(STARNN_WITH_CUDA)
+#include "cuda_backend.h"
+#endif
+
 namespace nn {
+
+namespace detail {
+#if defined(STARNN_WITH_CUDA)
+struct StepRecording {
+  cuda::RecordedWork work;
+};
+#else
+struct StepRecording {};  // a build without CUDA has no GPU to record for
+#endif
+}  // namespace detail
 
 template <class T>
 Trainer<T>::Trainer(Net<T>& net, NetLoss<T>& loss, Adam<T>& adam, const Schedule& schedule,
@@ -17,38 +31,84 @@ Trainer<T>::Trainer(Net<T>& net, NetLoss<T>& loss, Adam<T>& adam, const Schedule
   if (options.batch_size < 2) throw Error(str("training: batch_size ", options.batch_size, " must be at least 2"));
 }
 
+template <class T>
+Trainer<T>::~Trainer() = default;
+
 Index batches_per_epoch(Index rows, Index batch_size) {
   return rows / batch_size + (rows % batch_size >= 2);
 }
 
 template <class T>
-void Trainer<T>::gather(const Dataset<T>& data, const std::vector<Index>& order, Index first, Index count,
-                        Augment augment, Rng& rng) {
+const typename Trainer<T>::Batch& Trainer<T>::gather(const Dataset<T>& data, const std::vector<Index>& order,
+                                                     Index first, Index count, Augment augment, Rng& rng) {
   const Index n_in = data.x.cols(), n_targets = data.y.cols();
-  x_.resize(count, n_in);
-  y_.resize(count, n_targets);
-  scale_.resize(count, n_targets);
-  mask_.resize(count, n_targets);
-  if (with_label_) label_.resize(count, 1);
+  Batch& b = host_;
+  b.x.resize(count, n_in);
+  b.y.resize(count, n_targets);
+  b.scale.resize(count, n_targets);
+  b.mask.resize(count, n_targets);
+  if (with_label_) b.label.resize(count, 1);
   for (Index r = 0; r < count; ++r) {
     const Index src = order.empty() ? first + r : order[first + r];
     for (Index j = 0; j < n_in; ++j) {
       T value = data.x(src, j);
       if (augment == Augment::from_input_errors) value += T(rng.normal()) * data.x_error(src, j);
-      x_(r, j) = value;
+      b.x(r, j) = value;
     }
     for (Index t = 0; t < n_targets; ++t) {
-      y_(r, t) = data.y(src, t);
-      scale_(r, t) = data.scale(src, t);
-      mask_(r, t) = data.mask(src, t);
+      b.y(r, t) = data.y(src, t);
+      b.scale(r, t) = data.scale(src, t);
+      b.mask(r, t) = data.mask(src, t);
     }
-    if (with_label_) label_(r, 0) = data.label(src, 0);
+    if (with_label_) b.label(r, 0) = data.label(src, 0);
   }
+  const Device device = net_.device();
+  if (device == Device::cpu) return host_;
+  auto stage = [&](const Tensor<T>& from, Tensor<T>& to) {
+    to.resize(from.rows(), from.cols(), device);
+    transfer<T>(from.view(), to.view());
+  };
+  stage(b.x, device_.x);
+  stage(b.y, device_.y);
+  stage(b.scale, device_.scale);
+  stage(b.mask, device_.mask);
+  if (with_label_) stage(b.label, device_.label);
+  return device_;
 }
 
 template <class T>
-Targets<T> Trainer<T>::batch_targets() const {
-  return {y_.view(), scale_.view(), mask_.view(), with_label_ ? label_.view() : ConstView<T>()};
+Targets<T> Trainer<T>::targets(const Batch& batch) const {
+  return {batch.y.view(), batch.scale.view(), batch.mask.view(), with_label_ ? batch.label.view() : ConstView<T>()};
+}
+
+template <class T>
+ConstView<T> Trainer<T>::step_body(const Batch& batch) {
+  net_.parameters().zero_grad();
+  const ConstView<T> out = net_.forward(batch.x.view(), Mode::train);
+  loss_.compute_gradient(out, targets(batch));
+  net_.backward(loss_.gradient());
+  return out;
+}
+
+template <class T>
+ConstView<T> Trainer<T>::run_step_body(const Batch& batch) {
+#if defined(STARNN_WITH_CUDA)
+  // Only full batches replay: the last, shorter batch of an epoch runs as it is. The first full
+  // batch runs as it is too, allocating every workspace, so that recording allocates nothing.
+  const bool replayable = options_.record_steps && net_.device() == Device::cuda && !net_.draws_dropout_masks() &&
+                          batch.x.rows() == options_.batch_size;
+  if (replayable) {
+    if (!recording_) {
+      recording_ = std::make_unique<detail::StepRecording>();
+      return step_body(batch);
+    }
+    if (!recording_->work.recorded()) recording_->work.record([&] { recorded_out_ = step_body(batch); });
+    recording_->work.replay();
+    ++replayed_steps_;
+    return recorded_out_;
+  }
+#endif
+  return step_body(batch);
 }
 
 template <class T>
@@ -70,10 +130,8 @@ std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, 
   for (Index first = 0; first + 2 <= rows; first += options_.batch_size) {
     if (hooks.stop_requested && hooks.stop_requested()) return std::nullopt;
     const Index count = std::min(options_.batch_size, rows - first);
-    gather(data, order_, first, count, options_.augment, noise_rng);
-    net_.parameters().zero_grad();
-    sum += loss_.value_and_gradient(net_.forward(x_.view(), Mode::train), batch_targets());
-    net_.backward(loss_.gradient());
+    const Batch& batch = gather(data, order_, first, count, options_.augment, noise_rng);
+    sum += loss_.value(run_step_body(batch), targets(batch));
     const ScheduleValue s = schedule_.at(adam_.steps());
     adam_.step(s.lr, s.beta1);
     ++batches;
@@ -89,8 +147,8 @@ double Trainer<T>::evaluate(const Dataset<T>& data) {
   Rng unused(0);
   for (Index first = 0; first < rows; first += options_.batch_size) {
     const Index count = std::min(options_.batch_size, rows - first);
-    gather(data, {}, first, count, Augment::none, unused);
-    sum += double(count) * loss_.value(net_.forward(x_.view(), Mode::eval), batch_targets());
+    const Batch& batch = gather(data, {}, first, count, Augment::none, unused);
+    sum += double(count) * loss_.value(net_.forward(batch.x.view(), Mode::eval), targets(batch));
   }
   return rows ? sum / double(rows) : 0.0;
 }

@@ -20,24 +20,30 @@ class ResDense final : public Module<T> {
   ResDense(Index features, BlockType type = BlockType::resdense);
   Index in_features() const override { return l1.in_features(); }
   Index out_features() const override { return l1.in_features(); }
-  // Saves: the input view x; every sublayer saves its own.
+  // Runs the fused ops of nn/ops.h (kernels/README.md, "Fused ResDense") on the sublayers'
+  // parameters. Saves (training): the input view x; h1 = max(BN1(x), 0), z1 = L1(h1),
+  // h2 = max(BN2(z1), 0) and both BatchNorms' mean and invstd (the ReLU masks are the signs of
+  // h1 and h2); the attention saves its own. Evaluation folds BN2 into L1's weights afresh on
+  // every call, so it always sees the current parameters; backward follows a training forward.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
   void reset_parameters(Rng& rng) override;
   BlockType type() const { return att ? BlockType::aresdense : BlockType::resdense; }
 
+  // The parameters and running statistics, under PyTorch's names; F's ReLUs have none.
   BatchNorm1d<T> bn1;
-  ReLU<T> relu1;
   Linear<T> l1;
   BatchNorm1d<T> bn2;
-  ReLU<T> relu2;
   Linear<T> l2;
   std::optional<AttentionDense<T>> att;
 
  private:
   ConstView<T> x_;
-  Tensor<T> out_, dx_;
+  Tensor<T> h1_, z1_, h2_, out_, dh2_, dh1_, dx_;  // (B, d)
+  Tensor<T> z2_;                                   // (B, d): L2's output, the attention's input
+  Tensor<T> mean1_, invstd1_, mean2_, invstd2_;    // (1, d)
+  Tensor<T> w_folded_, b_folded_;                  // L1 with BN2 folded in: (d, d), (1, d)
 };
 
 extern template class NN_API ResDense<float>;

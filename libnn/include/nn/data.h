@@ -6,7 +6,8 @@
 //     sigmas (1.4826 MAD) from the training split's median marks its row as an outlier: left
 //     out of training and evaluation, and not predicted (NaN), since the net never saw such
 //     inputs. The bounds are stored with the model.
-//   - Targets are columns with optional error columns; a missing label is masked per target.
+//   - Targets are columns with optional error columns; a missing label is masked per target,
+//     and so is a missing class label (NaN in Dataset::label) for the classifier.
 //   - Splits are seeded: the same catalogue and seed give the same train/validation/test rows.
 //   - Inputs and targets are z-scored with the TRAINING split's statistics, which are stored
 //     with the model and applied to every split and to every catalogue predicted later.
@@ -42,12 +43,12 @@ struct DataStats {
 struct DataRows {
   std::vector<Index> train, validation, test;
   Index missing_input = 0;
-  Index missing_label = 0;  // classifier nets: rows without a 0/1 label
+  Index missing_label = 0;  // classifier nets: rows without a 0/1 label (kept, the classifier masked)
   Index outliers = 0;
 };
 
-// The usable rows (every input present; a 0/1 label for classifier nets) shuffled with the
-// split's seed and cut into test, validation and train; then, when stats are given, cleared
+// The usable rows (every input present; a classifier's label 0, 1 or missing, NaN, which masks
+// the classifier's loss on that row and nothing else) shuffled with the split's seed and cut into test, validation and train; then, when stats are given, cleared
 // of input outliers. Training and evaluation both select rows this way.
 NN_API DataRows select_rows(const Catalog& catalog, const DataSpec& data, const DataStats* stats);
 

@@ -48,6 +48,7 @@ class BatchNorm1d final : public Module<T> {
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
   void reset_parameters(Rng& rng) override;
+  const BatchNormOptions& options() const { return options_; }
 
   Param<T> weight;  // gamma (1, d)
   Param<T> bias;    // beta (1, d)

@@ -3,7 +3,7 @@
 //   regression  weighted L1 (the thesis's custom_loss):
 //               L_reg = sum_t w_t mean_{i labelled} |yhat_it - y_it| / s_it,
 //               s_it = max(sigma_it / mean_train(sigma_t), s_min), 1 without an error column
-//   classifier  BCE with logits on the last column
+//   classifier  BCE with logits on the last column, mean over rows with a class label
 //   total       alpha L_reg + (1 - alpha) L_cls  (alpha = 1 without a classifier)
 #include <vector>
 
@@ -12,7 +12,8 @@
 namespace nn {
 
 // The labels of one batch. y, scale and mask are (B, n_targets): mask is 1 where label t of
-// row i exists (y is then finite), 0 where it is missing. label is (B, 1) for the classifier.
+// row i exists (y is then finite), 0 where it is missing. label is (B, 1) for the classifier:
+// 0 or 1, NaN where missing (masked).
 template <class T>
 struct Targets {
   ConstView<T> y;
@@ -37,13 +38,18 @@ class NetLoss {
   double value(ConstView<T> out, const Targets<T>& targets);
   // The loss, and its gradient with respect to out (owned, valid until the next call).
   double value_and_gradient(ConstView<T> out, const Targets<T>& targets);
+  // The gradient alone: on a GPU it waits for nothing, so a recorded training step holds it.
+  void compute_gradient(ConstView<T> out, const Targets<T>& targets);
   ConstView<T> gradient() const { return grad_; }
 
  private:
   void check(ConstView<T> out, const Targets<T>& targets) const;
   LossSpec spec_;
   bool with_classifier_;
-  Tensor<T> weights_;  // (1, n_targets)
+  // Where the ops run: the device of the net's output, whichever it is.
+  void place_on(Device device);
+  Tensor<T> weights_;    // (1, n_targets): alpha w_t, the regression's share folded into its weights
+  Tensor<T> cls_share_;  // (B, 1): 1 - alpha, scales the classifier's gradient
   Tensor<T> grad_;
 };
 

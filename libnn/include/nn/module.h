@@ -77,6 +77,9 @@ class ParameterStore {
   // store's buffers. Gradients start at zero.
   void bind(Module<T>& root);
   void zero_grad();
+  // Moves values and gradients to `device` and points the Param slots there.
+  void move_to(Device device);
+  Device device() const { return values_.device(); }
 
   Index size() const { return values_.size(); }
   View<T> values() { return values_.view(); }
@@ -88,6 +91,7 @@ class ParameterStore {
   const Entry& find(const std::string& name) const;
 
  private:
+  void point_params();
   std::vector<Entry> entries_;
   Tensor<T> values_;  // (1, total)
   Tensor<T> grads_;   // (1, total)

@@ -9,9 +9,13 @@
 //     linear   one Linear(w_0 -> n_targets)
 //     causal   head k = Linear(w_0 + k -> 1) on concat(h, y_0 .. y_{k-1})
 //     classifier (optional) Linear(w_0 + n_targets -> 1) on concat(h, all y): one logit
-//   Net output (B, n_targets [+ 1 logit]).
+//   Auto-encoder (optional, thesis §6): the backbone and heads above are the encoder, from the
+//     photometry without one band to the labels; a decoder sandwich on concat(x, labels) and
+//     Linear(w_0 -> 1) predicts that band.
+//   Net output (B, n_targets [+ 1 band] [+ 1 logit]).
 // Parameter names follow PyTorch's state_dict of the same net: stem, enc.i, down.i, up.i,
-// dec.i, head (linear) or heads.k (causal), cls.
+// dec.i, head (linear) or heads.k (causal), cls; the decoder's under decoder. (decoder.stem, ...,
+// decoder.head).
 #include <memory>
 #include <optional>
 #include <vector>
@@ -48,6 +52,7 @@ struct NetSpec {
   BackboneSpec backbone;
   HeadSpec heads;
   std::uint64_t seed = 0;  // initial parameters and dropout masks
+  std::optional<BackboneSpec> decoder;  // the auto-encoder's band decoder; heads.n_targets excludes the band
 };
 
 template <class T>
@@ -104,13 +109,38 @@ class Heads final : public Module<T> {
   Tensor<T> concat_, out_, dconcat_, dy_target_;
 };
 
+// The auto-encoder's decoder: from x (B, n_inputs) and the encoder's output (B, n_labels [+ 1
+// logit]) to the net's output (B, n_labels + 1 band [+ 1 logit]). The band's gradient reaches the
+// encoder through the labels the decoder read, and x through both.
+template <class T>
+class BandDecoder {
+ public:
+  BandDecoder(Index n_inputs, Index n_labels, const BackboneSpec& spec, std::uint64_t dropout_seed);
+  // Saves: concat(x, labels) in in_ (and every sublayer its own).
+  ConstView<T> forward(ConstView<T> x, ConstView<T> encoded, Mode mode);
+  // Returns the gradient of the encoder's output (OVERWRITTEN each call).
+  ConstView<T> backward(ConstView<T> dy);
+  // dx of the encoder plus the gradient that reached x through the decoder's last backward.
+  ConstView<T> add_input_gradient(ConstView<T> dx_encoder);
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix);
+  void reset_parameters(Rng& rng);
+  void set_dropout_draws(std::uint64_t draws) { backbone_.set_dropout_draws(draws); }
+
+ private:
+  Index n_inputs_, n_labels_;
+  Backbone<T> backbone_;
+  Linear<T> head_;
+  Tensor<T> in_, out_, dencoded_, dx_;
+  ConstView<T> din_;  // gradient of in_ (owned by the backbone)
+};
+
 template <class T>
 class Net final : public Module<T> {
  public:
   explicit Net(const NetSpec& spec);
   const NetSpec& spec() const { return spec_; }
   Index in_features() const override { return backbone_.in_features(); }
-  Index out_features() const override { return heads_.out_features(); }
+  Index out_features() const override { return heads_.out_features() + (decoder_ != nullptr); }
   // x (B, n_inputs) must be finite: a NaN or infinity is an nn::Error naming row and column.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
   ConstView<T> backward(ConstView<T> dy) override;
@@ -121,17 +151,31 @@ class Net final : public Module<T> {
   ParameterStore<T>& parameters() { return store_; }
   const ParameterStore<T>& parameters() const { return store_; }
   const std::vector<Index>& widths() const { return backbone_.widths(); }
+  // Moves parameters, gradients and buffers (BatchNorm running statistics) to `device`; the
+  // layers' workspaces follow their inputs, so the net then runs on device inputs. A new net
+  // starts on the CPU, where it draws its initial parameters.
+  void to(Device device);
+  Device device() const { return store_.device(); }
+  // Whether training forwards draw dropout masks (a dropout rate above 0 anywhere).
+  bool draws_dropout_masks() const {
+    return spec_.backbone.dropout > 0.0 || (spec_.decoder && spec_.decoder->dropout > 0.0);
+  }
   // One mask is drawn per training forward, so a run resumed after n optimiser steps sets n.
-  void set_dropout_draws(std::uint64_t draws) { backbone_.set_dropout_draws(draws); }
+  void set_dropout_draws(std::uint64_t draws) {
+    backbone_.set_dropout_draws(draws);
+    if (decoder_) decoder_->set_dropout_draws(draws);
+  }
 
  private:
   NetSpec spec_;
   Backbone<T> backbone_;
   Heads<T> heads_;
+  std::unique_ptr<BandDecoder<T>> decoder_;  // null without one
   ParameterStore<T> store_;
 };
 
 // out (N, net outputs) = net(x) in eval mode, batch_size rows at a time (x may be any length).
+// x and out may live on any device: batches travel to the net's device and back.
 template <class T>
 void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_size);
 
@@ -139,6 +183,8 @@ extern template class NN_API Backbone<float>;
 extern template class NN_API Backbone<double>;
 extern template class NN_API Heads<float>;
 extern template class NN_API Heads<double>;
+extern template class NN_API BandDecoder<float>;
+extern template class NN_API BandDecoder<double>;
 extern template class NN_API Net<float>;
 extern template class NN_API Net<double>;
 

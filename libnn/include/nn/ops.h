@@ -55,11 +55,45 @@ struct AdamStep {
   void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma, \
                           ConstView<T> dy, View<T> dx, View<T> dgamma, View<T> dbeta);              \
                                                                                                     \
-  /* y = max(x, 0); dx = dy where y > 0 (dx may be dy itself) */                                    \
+  /* y = max(x, 0) (y may be x); dx = dy where y > 0 (dx may be dy) */                              \
   template <class T>                                                                                \
   void relu_forward(ConstView<T> x, View<T> y);                                                     \
   template <class T>                                                                                \
   void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx);                                  \
+                                                                                                    \
+  /* The residual blocks' fused ops (kernels/README.md, "Fused ResDense"). BatchNorm1d then         \
+     ReLU in one op that writes y = max(BN(x), 0), the next Linear's input: it saves mean and       \
+     invstd as batchnorm_forward_train does, and backward takes y's sign as the ReLU's mask. */     \
+  template <class T>                                                                                \
+  void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,          \
+                                    const BatchNormOptions& options, View<T> y, View<T> mean,       \
+                                    View<T> invstd, View<T> running_mean, View<T> running_var);     \
+  template <class T>                                                                                \
+  void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,           \
+                                   ConstView<T> running_mean, ConstView<T> running_var,             \
+                                   const BatchNormOptions& options, View<T> y);                     \
+  /* With g = dy where y > 0, else 0:                                                               \
+     dx = residual + gamma invstd / B (B g - sum g - xhat sum(g xhat));                             \
+     dgamma += sum g xhat; dbeta += sum g. An empty residual adds nothing; a block passes its       \
+     own dy, the skip connection's gradient. dx may be dy or residual. */                           \
+  template <class T>                                                                                \
+  void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd,              \
+                               ConstView<T> gamma, ConstView<T> y, ConstView<T> dy,                 \
+                               ConstView<T> residual, View<T> dx, View<T> dgamma, View<T> dbeta);   \
+  /* y (B, out) = residual (B, out) + x (B, in) W^T + b: the skip connection added by the           \
+     GEMM (beta = 1). y may be residual. */                                                         \
+  template <class T>                                                                                \
+  void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b,                      \
+                               ConstView<T> residual, View<T> y);                                   \
+  /* An evaluation-mode BatchNorm1d after a Linear, folded into it: with                            \
+     s = gamma / sqrt(running_var + eps), w_folded = diag(s) w and b_folded = BN_eval(b)            \
+     = b s + beta - running_mean s, so x w_folded^T + b_folded = BN_eval(x w^T + b).                \
+     w, w_folded are (out, in); the rest (1, out). */                                               \
+  template <class T>                                                                                \
+  void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gamma,               \
+                                  ConstView<T> beta, ConstView<T> running_mean,                     \
+                                  ConstView<T> running_var, const BatchNormOptions& options,        \
+                                  View<T> w_folded, View<T> b_folded);                              \
                                                                                                     \
   /* Inverted dropout: mask = 1/(1-p) with probability 1-p, else 0; y = x mask. The mask of         \
      element (i, j) is a hash of (seed, i * cols + j), so every backend draws the same one. */      \
@@ -98,7 +132,8 @@ struct AdamStep {
   template <class T>                                                                                \
   void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask,   \
                             ConstView<T> w, View<T> dyhat);                                         \
-  /* Mean over rows of max(z, 0) - z t + log(1 + exp(-|z|)), finite for any z; z, t are (B, 1) */  \
+  /* Mean over labelled rows (t not NaN) of max(z, 0) - z t + log(1 + exp(-|z|)), finite for any   \
+     z; 0 without labels. z, t are (B, 1); masked rows get dz = 0. */                               \
   template <class T>                                                                                \
   double bce_with_logits_loss(ConstView<T> z, ConstView<T> t);                                      \
   template <class T>                                                                                \

@@ -58,6 +58,11 @@ class Tensor {
   explicit Tensor(Index rows, Index cols, Device device = Device::cpu) : device_(device) { resize(rows, cols); }
 
   void resize(Index rows, Index cols);
+  // Resizes on `device`: a tensor on another device is reallocated there (contents dropped).
+  // Workspaces call it with their input's device, so a module runs wherever its input lives.
+  void resize(Index rows, Index cols, Device device);
+  // Moves the contents to `device` (a copy through the host when needed).
+  void move_to(Device device);
   // Resizes and sets every element to value.
   void assign(Index rows, Index cols, T value);
   void fill(T value);
@@ -89,8 +94,16 @@ class Tensor {
   Device device_ = Device::cpu;
 };
 
+// dst = src between any two devices; both contiguous and of the same shape.
+template <class T>
+void transfer(ConstView<T> src, View<T> dst);
+
 extern template class NN_API Tensor<float>;
 extern template class NN_API Tensor<double>;
 extern template class NN_API Tensor<std::uint8_t>;
+
+extern template NN_API void transfer<float>(ConstView<float>, View<float>);
+extern template NN_API void transfer<double>(ConstView<double>, View<double>);
+extern template NN_API void transfer<std::uint8_t>(ConstView<std::uint8_t>, View<std::uint8_t>);
 
 }  // namespace nn

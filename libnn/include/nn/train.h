@@ -4,6 +4,7 @@
 // Buffers are sized on the first batch and reused: a training step allocates nothing.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "nn/loss.h"
@@ -22,7 +23,7 @@ struct Dataset {
   Tensor<T> y;        // (N, n_targets), 0 where missing
   Tensor<T> scale;    // (N, n_targets), s of the weighted L1
   Tensor<T> mask;     // (N, n_targets), 1 labelled / 0 missing
-  Tensor<T> label;    // (N, 1) or empty
+  Tensor<T> label;    // (N, 1) or empty; 0/1, NaN where missing (masked)
   Index rows() const { return x.rows(); }
 };
 
@@ -31,6 +32,9 @@ enum class Augment { none, from_input_errors };
 struct TrainOptions {
   Index batch_size = 256;
   Augment augment = Augment::none;  // x + eps sigma_x, eps ~ N(0, 1), drawn anew each epoch
+  // On a GPU, record the step of a full batch once as a CUDA graph and replay it (nets without
+  // dropout: a recorded step would repeat one mask). Results are the same either way.
+  bool record_steps = true;
 };
 
 // Optimiser steps in one epoch: full batches, and the last partial one if it has 2 rows or more.
@@ -41,6 +45,10 @@ struct EpochHooks {
   std::function<bool()> stop_requested;                  // checked before every batch
   std::function<void(Index done, Index total)> batch_done;
 };
+
+namespace detail {
+struct StepRecording;
+}
 
 template <class T>
 class Trainer {
@@ -55,11 +63,25 @@ class Trainer {
   // out (N, net outputs) = net(x) in eval mode, in batches.
   void predict(ConstView<T> x, View<T> out);
   std::int64_t steps() const { return adam_.steps(); }
+  // Steps that ran as a replay of a recorded one.
+  Index replayed_steps() const { return replayed_steps_; }
+  ~Trainer();
 
  private:
-  void gather(const Dataset<T>& data, const std::vector<Index>& order, Index first, Index count, Augment augment,
-              Rng& rng);
-  Targets<T> batch_targets() const;
+  // The rows of one batch: gathered on the host, copied to the net's device when it has another.
+  struct Batch {
+    Tensor<T> x, y, scale, mask, label;
+  };
+  // Gathers rows order[first .. first + count) (or first .. first + count without an order) and
+  // returns the batch on the net's device.
+  const Batch& gather(const Dataset<T>& data, const std::vector<Index>& order, Index first, Index count,
+                      Augment augment, Rng& rng);
+  Targets<T> targets(const Batch& batch) const;
+  // zero_grad, forward, loss gradient, backward: everything of a step but the loss value and
+  // Adam, whose arguments change every step. Returns the net's output.
+  ConstView<T> step_body(const Batch& batch);
+  // step_body, run, or recorded and replayed (TrainOptions::record_steps).
+  ConstView<T> run_step_body(const Batch& batch);
 
   Net<T>& net_;
   NetLoss<T>& loss_;
@@ -67,8 +89,11 @@ class Trainer {
   const Schedule& schedule_;
   TrainOptions options_;
   bool with_label_;
-  Tensor<T> x_, y_, scale_, mask_, label_;  // the current batch
+  Batch host_, device_;  // the current batch; device_ only for a net off the CPU
   std::vector<Index> order_;
+  std::unique_ptr<detail::StepRecording> recording_;  // on a GPU with record_steps
+  ConstView<T> recorded_out_;                          // the output the recorded step writes
+  Index replayed_steps_ = 0;
 };
 
 extern template class NN_API Trainer<float>;

@@ -1,0 +1,185 @@
+#pragma once
+// The column loops of BatchNorm1d on the CPU, shared by the plain ops (batchnorm.cpp) and the
+// ops that fuse a ReLU after them (fused_block.cpp): the ReLU is a template argument, so the
+// fused op is the plain one with its last pass clamped, not a second copy of the statistics.
+//
+// Statistics are per column of a row-major batch, so threads take blocks of columns and walk
+// all rows: contiguous inner loops the compiler vectorises, and a fixed summation order
+// (reproducible runs).
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "nn/ops.h"
+#include "parallel.h"
+
+namespace nn::cpu {
+
+enum class Activation { none, relu };
+
+template <Activation act, class T>
+inline T activate(T v) {
+  if constexpr (act == Activation::relu)
+    return std::max(v, T(0));  // as relu_forward: a NaN passes through
+  else
+    return v;
+}
+
+inline constexpr Index kColumnBlock = 64;
+
+// Calls body(first_col, last_col) for blocks of columns, in parallel for big batches.
+template <class Body>
+void for_column_blocks(Index rows, Index cols, Body&& body) {
+  const Index blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(static) if (worth_threads(rows * cols) && blocks > 1)
+  for (Index blk = 0; blk < blocks; ++blk) {
+    const Index first = blk * kColumnBlock;
+    body(first, std::min(cols, first + kColumnBlock));
+  }
+}
+
+// y = act(gamma xhat + beta) with the batch statistics: the mean, then the squares about it (two
+// passes, so the variance does not cancel), the running estimates, then the normalising pass.
+template <Activation act, class T>
+void batchnorm_train_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
+                             View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var) {
+  // x, y are (B, d); gamma, beta, mean, invstd, running_* are (1, d).
+  const Index rows = x.rows;
+  const T eps = T(options.eps), momentum = T(options.momentum);
+  for_column_blocks(rows, x.cols, [&](Index first, Index last) {
+    for (Index j = first; j < last; ++j) mean.data[j] = T(0);
+    for (Index i = 0; i < rows; ++i) {
+      const T* xi = x.row(i);
+      for (Index j = first; j < last; ++j) mean.data[j] += xi[j];
+    }
+    for (Index j = first; j < last; ++j) mean.data[j] /= T(rows);
+    T sq[kColumnBlock] = {};
+    for (Index i = 0; i < rows; ++i) {
+      const T* xi = x.row(i);
+      for (Index j = first; j < last; ++j) {
+        const T c = xi[j] - mean.data[j];
+        sq[j - first] += c * c;
+      }
+    }
+    for (Index j = first; j < last; ++j) {
+      const T biased_var = sq[j - first] / T(rows);
+      invstd.data[j] = T(1) / std::sqrt(biased_var + eps);
+      running_mean.data[j] = (T(1) - momentum) * running_mean.data[j] + momentum * mean.data[j];
+      running_var.data[j] = (T(1) - momentum) * running_var.data[j] + momentum * sq[j - first] / T(rows - 1);
+    }
+    for (Index i = 0; i < rows; ++i) {
+      const T* xi = x.row(i);
+      T* yi = y.row(i);
+      for (Index j = first; j < last; ++j)
+        yi[j] = activate<act>(gamma.data[j] * (xi[j] - mean.data[j]) * invstd.data[j] + beta.data[j]);
+    }
+  });
+}
+
+// Evaluation mode is affine per column: BN_eval(v) = v scale + shift, from the running statistics.
+template <class T>
+struct EvalAffine {
+  T scale, shift;
+};
+template <class T>
+EvalAffine<T> eval_affine(ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean, ConstView<T> running_var,
+                          const BatchNormOptions& options, Index j) {
+  const T scale = gamma.data[j] / std::sqrt(running_var.data[j] + T(options.eps));
+  return {scale, beta.data[j] - running_mean.data[j] * scale};
+}
+
+// y = act(x scale + shift).
+template <Activation act, class T>
+void batchnorm_eval_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
+                            ConstView<T> running_var, const BatchNormOptions& options, View<T> y) {
+  for_column_blocks(x.rows, x.cols, [&](Index first, Index last) {
+    T scale[kColumnBlock], shift[kColumnBlock];
+    for (Index j = first; j < last; ++j) {
+      const EvalAffine<T> bn = eval_affine(gamma, beta, running_mean, running_var, options, j);
+      scale[j - first] = bn.scale;
+      shift[j - first] = bn.shift;
+    }
+    for (Index i = 0; i < x.rows; ++i) {
+      const T* xi = x.row(i);
+      T* yi = y.row(i);
+      for (Index j = first; j < last; ++j) yi[j] = activate<act>(xi[j] * scale[j - first] + shift[j - first]);
+    }
+  });
+}
+
+// The gradient that reaches BN's output in row i: dy, or for the ReLU dy where its output y is
+// positive (y's sign is the mask, so none is stored). dy is loaded whatever y's sign: a load
+// under the condition would not vectorise.
+template <Activation act, class T>
+inline T incoming_gradient(const T* dyi, const T* yi, Index j) {
+  const T d = dyi[j];
+  if constexpr (act == Activation::relu)
+    return yi[j] > T(0) ? d : T(0);
+  else
+    return d;
+}
+
+// The backward of y = act(BN(x)) in two passes over the batch. With g the incoming gradient: sums
+// of g and g xhat per column, the parameter gradients accumulated from them, then
+// dx = residual + gamma invstd (g - mean g - xhat mean(g xhat)), residual left out when empty.
+// xhat is recomputed from x rather than saved: one (B, d) buffer less. dx may be dy or residual:
+// each element is read before it is written (so `omp simd` may ignore the overlap, which would
+// otherwise send the loop down the compiler's scalar path), and all of dy before the second pass.
+template <Activation act, class T>
+void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
+                                ConstView<T> y, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                                View<T> dbeta) {
+  // x, y, dy, residual, dx are (B, d); mean, invstd, gamma, dgamma, dbeta are (1, d). y is only
+  // read for the ReLU.
+  const Index rows = x.rows;
+  const auto y_row = [&](Index i) -> const T* {
+    if constexpr (act == Activation::relu)
+      return y.row(i);
+    else
+      return nullptr;
+  };
+  for_column_blocks(rows, x.cols, [&](Index first, Index last) {
+    T sum_dy[kColumnBlock] = {}, sum_dy_xhat[kColumnBlock] = {};
+    for (Index i = 0; i < rows; ++i) {
+      const T* xi = x.row(i);
+      const T* dyi = dy.row(i);
+      const T* yi = y_row(i);
+      for (Index j = first; j < last; ++j) {
+        const T g = incoming_gradient<act>(dyi, yi, j);
+        sum_dy[j - first] += g;
+        sum_dy_xhat[j - first] += g * (xi[j] - mean.data[j]) * invstd.data[j];
+      }
+    }
+    for (Index j = first; j < last; ++j) {
+      dgamma.data[j] += sum_dy_xhat[j - first];
+      dbeta.data[j] += sum_dy[j - first];
+    }
+    const T inv_rows = T(1) / T(rows);
+    // One loop per case, so that neither tests for the residual inside.
+    const auto input_gradient = [&](auto with_residual) {
+      for (Index i = 0; i < rows; ++i) {
+        const T* xi = x.row(i);
+        const T* dyi = dy.row(i);
+        const T* yi = y_row(i);
+        T* dxi = dx.row(i);
+#pragma omp simd
+        for (Index j = first; j < last; ++j) {
+          const T xhat = (xi[j] - mean.data[j]) * invstd.data[j];
+          const T d = gamma.data[j] * invstd.data[j] *
+                      (incoming_gradient<act>(dyi, yi, j) - inv_rows * sum_dy[j - first] -
+                       xhat * inv_rows * sum_dy_xhat[j - first]);
+          if constexpr (decltype(with_residual)::value)
+            dxi[j] = residual(i, j) + d;
+          else
+            dxi[j] = d;
+        }
+      }
+    };
+    if (residual.empty())
+      input_gradient(std::false_type{});
+    else
+      input_gradient(std::true_type{});
+  });
+}
+
+}  // namespace nn::cpu

@@ -1,0 +1,71 @@
+// The residual blocks' fused ops on the CPU (nn/ops.h; kernels/README.md, "Fused ResDense"): each
+// saves a pass over a (B, d) activation that the unfused ops would make.
+#include "batchnorm_columns.h"
+#include "gemm.h"
+#include "nn/ops.h"
+
+namespace nn::cpu {
+
+template <class T>
+void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
+                                  const BatchNormOptions& options, View<T> y, View<T> mean, View<T> invstd,
+                                  View<T> running_mean, View<T> running_var) {
+  batchnorm_train_columns<Activation::relu>(x, gamma, beta, options, y, mean, invstd, running_mean, running_var);
+}
+
+template <class T>
+void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
+                                 ConstView<T> running_var, const BatchNormOptions& options, View<T> y) {
+  batchnorm_eval_columns<Activation::relu>(x, gamma, beta, running_mean, running_var, options, y);
+}
+
+template <class T>
+void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
+                             ConstView<T> y, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                             View<T> dbeta) {
+  batchnorm_backward_columns<Activation::relu>(x, mean, invstd, gamma, y, dy, residual, dx, dgamma, dbeta);
+}
+
+template <class T>
+void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, ConstView<T> residual, View<T> y) {
+  // x is (B, in), w is (out, in), b is (1, out), residual and y are (B, out). The pass that a
+  // Linear makes anyway to put its bias into y also adds the residual, so the skip connection
+  // costs one more read and no pass of its own.
+  for (Index i = 0; i < y.rows; ++i) {
+    const T* ri = residual.row(i);
+    T* yi = y.row(i);
+    for (Index j = 0; j < y.cols; ++j) yi[j] = ri[j] + b.data[j];
+  }
+  add_x_wt(x, w, y);
+}
+
+template <class T>
+void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gamma, ConstView<T> beta,
+                                ConstView<T> running_mean, ConstView<T> running_var, const BatchNormOptions& options,
+                                View<T> w_folded, View<T> b_folded) {
+  // Output feature o of the Linear is BatchNorm's column o: its scale multiplies row o of w.
+  // The bias goes through the same scale and shift as batchnorm_forward_eval.
+  for (Index o = 0; o < w.rows; ++o) {
+    const EvalAffine<T> bn = eval_affine(gamma, beta, running_mean, running_var, options, o);
+    const T* wo = w.row(o);
+    T* fo = w_folded.row(o);
+    for (Index k = 0; k < w.cols; ++k) fo[k] = wo[k] * bn.scale;
+    b_folded.data[o] = b.data[o] * bn.scale + bn.shift;
+  }
+}
+
+#define NN_INSTANTIATE(T)                                                                                          \
+  template void batchnorm_relu_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&, \
+                                                View<T>, View<T>, View<T>, View<T>, View<T>);                      \
+  template void batchnorm_relu_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,             \
+                                               ConstView<T>, const BatchNormOptions&, View<T>);                    \
+  template void batchnorm_relu_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,   \
+                                           ConstView<T>, ConstView<T>, View<T>, View<T>, View<T>);                 \
+  template void linear_residual_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, View<T>);       \
+  template void batchnorm_fold_into_linear<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,              \
+                                              ConstView<T>, ConstView<T>, const BatchNormOptions&, View<T>,        \
+                                              View<T>);
+NN_INSTANTIATE(float)
+NN_INSTANTIATE(double)
+
+}  // namespace nn::cpu

@@ -1,0 +1,254 @@
+// The residual blocks' fused ops of the CUDA backend against the CPU's, through the entry points
+// and the launchers with several launch shapes. Tolerances (NMSE, float / double):
+//   BatchNorm + ReLU training and backward: column reductions in another summation order than
+//     the CPU's, 1e-10 / 1e-24, as batchnorm_forward_train and batchnorm_backward;
+//   BatchNorm + ReLU evaluation, the fold: elementwise, where only FMA contraction on a GPU can
+//     change a rounding, 1e-13 / 1e-28;
+//   linear with residual: a GEMM in cuBLAS's order, 1e-10 / 1e-24, as linear_forward.
+#include "backend_testing.h"
+#include "context.h"
+#include "fused_block.h"
+#include "nn/ops.h"
+
+namespace nn::test {
+namespace {
+
+template <class T>
+class CudaFusedBlock : public ::testing::Test {
+ protected:
+  void SetUp() override { NN_REQUIRE_CUDA_DEVICE(); }
+};
+TYPED_TEST_SUITE(CudaFusedBlock, Types);
+
+template <class T>
+double reduction_limit() {
+  return limit<T>(1e-10, 1e-24);
+}
+template <class T>
+double elementwise_limit() {
+  return limit<T>(1e-13, 1e-28);
+}
+
+std::string context(const Size& size, const cuda::LaunchShape* shape, const cuda::LaunchShape& default_shape) {
+  return shape == nullptr ? describe(size, default_shape) + " (entry point)" : describe(size, *shape);
+}
+
+// Every size through the entry point (shape null), then through the launcher with each shape.
+template <class Check>
+void for_each_case(const std::vector<cuda::LaunchShape>& shapes, Check&& check) {
+  for (const Size& size : sizes()) {
+    check(size, nullptr);
+    for (const cuda::LaunchShape& shape : shapes) check(size, &shape);
+  }
+}
+
+template <class T>
+struct Features {
+  Tensor<T> gamma, beta, running_mean, running_var;
+  Features(Index d, Rng& rng)
+      : gamma(random_matrix<T>(1, d, rng, 0.3, 1.0)),
+        beta(random_matrix<T>(1, d, rng, 0.5)),
+        running_mean(random_matrix<T>(1, d, rng, 0.5)),
+        running_var(1, d) {
+    for (Index j = 0; j < d; ++j) running_var(0, j) = T(0.5 + rng.uniform());
+  }
+};
+
+TYPED_TEST(CudaFusedBlock, BatchNormReluForwardTrain) {
+  using T = TypeParam;
+  Rng rng(51);
+  const BatchNormOptions options;
+  for_each_case(column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+    if (size.rows < 2) return;  // a training batch needs two rows
+    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
+    Features<T> f(size.cols, rng);
+    Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
+    Tensor<T> running_mean = copy_of<T>(f.running_mean), running_var = copy_of<T>(f.running_var);
+    cpu::batchnorm_relu_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, running_mean, running_var);
+
+    DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), y_d(size.rows, size.cols),
+        mean_d(1, size.cols), invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()),
+        running_var_d(f.running_var.cview());
+    if (shape == nullptr)
+      cuda::batchnorm_relu_forward_train<T>(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(),
+                                            mean_d.view(), invstd_d.view(), running_mean_d.view(),
+                                            running_var_d.view());
+    else
+      cuda::launch::batchnorm_relu_forward_train(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
+                                                 T(options.eps), T(options.momentum), y_d.data(), y_d.stride(),
+                                                 mean_d.data(), invstd_d.data(), running_mean_d.data(),
+                                                 running_var_d.data(), size.rows, size.cols, cuda::detail::stream(),
+                                                 *shape);
+    const std::string where = context(size, shape, cuda::kColumnTileShape);
+    expect_close<T>("batchnorm_relu_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_relu_forward_train (mean)", mean_d.get(), mean, reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_relu_forward_train (invstd)", invstd_d.get(), invstd, reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_relu_forward_train (running mean)", running_mean_d.get(), running_mean,
+                    reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_relu_forward_train (running var)", running_var_d.get(), running_var,
+                    reduction_limit<T>(), where);
+  });
+}
+
+TYPED_TEST(CudaFusedBlock, BatchNormReluForwardEval) {
+  using T = TypeParam;
+  Rng rng(52);
+  const BatchNormOptions options;
+  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 0.5);
+    Features<T> f(size.cols, rng);
+    Tensor<T> y(size.rows, size.cols);
+    cpu::batchnorm_relu_forward_eval<T>(x, f.gamma, f.beta, f.running_mean, f.running_var, options, y);
+
+    DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
+        running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), y_d(size.rows, size.cols);
+    if (shape == nullptr)
+      cuda::batchnorm_relu_forward_eval<T>(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
+                                           running_var_d.view(), options, y_d.view());
+    else
+      cuda::launch::batchnorm_relu_forward_eval(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
+                                                running_mean_d.data(), running_var_d.data(), T(options.eps),
+                                                y_d.data(), y_d.stride(), size.rows, size.cols,
+                                                cuda::detail::stream(), *shape);
+    expect_close<T>("batchnorm_relu_forward_eval", y_d.get(), y, elementwise_limit<T>(),
+                    context(size, shape, cuda::kElementwiseShape));
+  });
+}
+
+enum class Residual { none, added };
+
+template <class T>
+void check_backward(const Size& size, const cuda::LaunchShape* shape, Residual residual, Rng& rng) {
+  const BatchNormOptions options;
+  const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
+  const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng), skip = random_matrix<T>(size.rows, size.cols, rng);
+  Features<T> f(size.cols, rng);
+  // What a training forward saves; a single row has no statistics, so any will do there.
+  Tensor<T> y = random_matrix<T>(size.rows, size.cols, rng), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0),
+            invstd(1, size.cols);
+  for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
+  if (size.rows >= 2)
+    cpu::batchnorm_relu_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
+                                         f.running_var);
+  else
+    cpu::relu_forward<T>(y, y);  // an output of a ReLU: zeros and positives
+  const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
+  Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
+  const bool added = residual == Residual::added;
+  cpu::batchnorm_relu_backward<T>(x, mean, invstd, f.gamma, y, dy, added ? skip.cview() : ConstView<T>(), dx, dgamma,
+                                  dbeta);
+
+  DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(f.gamma.cview()),
+      y_d(y.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dx_d(size.rows, size.cols), dgamma_d(dgamma0.cview()),
+      dbeta_d(dbeta0.cview());
+  if (shape == nullptr)
+    cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), y_d.view(),
+                                     dy_d.view(), added ? skip_d.view() : View<T>(), dx_d.view(), dgamma_d.view(),
+                                     dbeta_d.view());
+  else
+    cuda::launch::batchnorm_relu_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
+                                          y_d.data(), y_d.stride(), dy_d.data(), dy_d.stride(),
+                                          added ? skip_d.data() : nullptr, skip_d.stride(), dx_d.data(),
+                                          dx_d.stride(), dgamma_d.data(), dbeta_d.data(), size.rows, size.cols,
+                                          cuda::detail::stream(), *shape);
+  const std::string where = context(size, shape, cuda::kColumnTileShape) + (added ? " with residual" : "");
+  expect_close<T>("batchnorm_relu_backward (dx)", dx_d.get(), dx, reduction_limit<T>(), where);
+  expect_close<T>("batchnorm_relu_backward (dgamma)", dgamma_d.get(), dgamma, reduction_limit<T>(), where);
+  expect_close<T>("batchnorm_relu_backward (dbeta)", dbeta_d.get(), dbeta, reduction_limit<T>(), where);
+}
+
+TYPED_TEST(CudaFusedBlock, BatchNormReluBackward) {
+  // Every launch shape with a residual; without one (a null pointer, one branch less) at the
+  // default shape, which keeps the emulated run short.
+  Rng rng(53);
+  for_each_case(column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+    if (shape == nullptr) check_backward<TypeParam>(size, shape, Residual::none, rng);
+    check_backward<TypeParam>(size, shape, Residual::added, rng);
+  });
+}
+
+TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardInPlace) {
+  // The block runs BN2's backward with dx = dy.
+  using T = TypeParam;
+  Rng rng(54);
+  const Index rows = 70, cols = 45;
+  const Tensor<T> x = random_matrix<T>(rows, cols, rng), dy = random_matrix<T>(rows, cols, rng);
+  Tensor<T> y = random_matrix<T>(rows, cols, rng);
+  cpu::relu_forward<T>(y, y);
+  const Tensor<T> mean = random_matrix<T>(1, cols, rng), gamma = random_matrix<T>(1, cols, rng, 0.3, 1.0);
+  Tensor<T> invstd(1, cols);
+  for (Index j = 0; j < cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
+  Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
+  dgamma.fill(T(0));
+  dbeta.fill(T(0));
+  cpu::batchnorm_relu_backward<T>(x, mean, invstd, gamma, y, dy, ConstView<T>(), dx, dgamma, dbeta);
+
+  DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
+      y_d(y.cview()), dy_d(dy.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
+  cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), y_d.view(),
+                                   dy_d.view(), View<T>(), dy_d.view(), dgamma_d.view(), dbeta_d.view());
+  expect_close<T>("batchnorm_relu_backward (in place)", dy_d.get(), dx, reduction_limit<T>(), "(70, 45)");
+}
+
+struct LinearSize {
+  Index rows, in, out;
+};
+
+TYPED_TEST(CudaFusedBlock, LinearResidualForward) {
+  using T = TypeParam;
+  Rng rng(55);
+  const std::vector<LinearSize> all = {{1, 1, 1}, {2, 3, 5}, {17, 33, 9}, {64, 96, 70}, {130, 97, 33}, {5, 300, 7}};
+  for (const LinearSize& s : all)
+    for (const cuda::LaunchShape* shape : {static_cast<const cuda::LaunchShape*>(nullptr), &elementwise_shapes()[1],
+                                           &elementwise_shapes()[3]}) {
+      const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
+      const Tensor<T> b = random_matrix<T>(1, s.out, rng), r = random_matrix<T>(s.rows, s.out, rng);
+      Tensor<T> y(s.rows, s.out);
+      cpu::linear_residual_forward<T>(x, w, b, r, y);
+
+      DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), r_d(r.cview()), y_d(s.rows, s.out);
+      if (shape == nullptr)
+        cuda::linear_residual_forward<T>(x_d.view(), w_d.view(), b_d.view(), r_d.view(), y_d.view());
+      else
+        cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(),
+                                              r_d.data(), r_d.stride(), y_d.data(), y_d.stride(), s.rows, s.in,
+                                              s.out, cuda::detail::blas(), cuda::detail::stream(), *shape);
+      expect_close<T>("linear_residual_forward", y_d.get(), y, reduction_limit<T>(),
+                      "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") " +
+                          context(Size{s.rows, s.out}, shape, cuda::kElementwiseShape));
+    }
+}
+
+TYPED_TEST(CudaFusedBlock, FoldIntoLinear) {
+  using T = TypeParam;
+  Rng rng(56);
+  const BatchNormOptions options;
+  // A size is (out, in) here: the weight's shape.
+  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+    const Index out = size.rows, in = size.cols;
+    const Tensor<T> w = random_matrix<T>(out, in, rng, 0.3), b = random_matrix<T>(1, out, rng);
+    Features<T> f(out, rng);
+    Tensor<T> w_folded(out, in), b_folded(1, out);
+    cpu::batchnorm_fold_into_linear<T>(w, b, f.gamma, f.beta, f.running_mean, f.running_var, options, w_folded,
+                                       b_folded);
+
+    DeviceMatrix<T> w_d(w.cview()), b_d(b.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
+        running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), w_folded_d(out, in),
+        b_folded_d(1, out);
+    if (shape == nullptr)
+      cuda::batchnorm_fold_into_linear<T>(w_d.view(), b_d.view(), gamma_d.view(), beta_d.view(),
+                                          running_mean_d.view(), running_var_d.view(), options, w_folded_d.view(),
+                                          b_folded_d.view());
+    else
+      cuda::launch::batchnorm_fold_into_linear(w_d.data(), w_d.stride(), b_d.data(), gamma_d.data(), beta_d.data(),
+                                               running_mean_d.data(), running_var_d.data(), T(options.eps),
+                                               w_folded_d.data(), w_folded_d.stride(), b_folded_d.data(), out, in,
+                                               cuda::detail::stream(), *shape);
+    const std::string where = context(size, shape, cuda::kElementwiseShape);
+    expect_close<T>("batchnorm_fold_into_linear (weight)", w_folded_d.get(), w_folded, elementwise_limit<T>(), where);
+    expect_close<T>("batchnorm_fold_into_linear (bias)", b_folded_d.get(), b_folded, elementwise_limit<T>(), where);
+  });
+}
+
+}  // namespace
+}  // namespace nn::test

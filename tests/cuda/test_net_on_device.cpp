@@ -1,0 +1,262 @@
+// The library's own nets on the CUDA backend: the same Net, NetLoss, Adam and Trainer code,
+// once with the net on the CPU and once moved to the GPU, from the same initial parameters,
+// data and seeds. It builds twice: over the host emulation of kernels/ (so CI runs it) and over
+// libstarnn's GPU backend (skipped where the runtime finds no device).
+//
+// 50 optimiser steps (10 epochs of 5 batches) of a ResDense net with every part the network
+// files use: U-Net skips, dropout, causal heads and a classifier with the alpha-weighted total
+// loss; 10 steps of an auto-encoder with AResDense blocks (one label, the second target as its
+// missing band; emulated launches are slow). In
+// double the epoch losses, the validation loss and the final parameters agree within 1e-9
+// relative. In float within 1e-4, with Adam's eps at 1e-4: with a tiny eps, the rounding
+// noise of the gradient of a bias that feeds a BatchNorm (true gradient 0) becomes full
+// +-lr steps that differ per backend (tests/cuda/test_training.cpp says more).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "cuda_backend.h"
+#include "nn/devices.h"
+#include "nn/model.h"
+#include "nn/train.h"
+
+namespace nn::test {
+namespace {
+
+constexpr Index kInputs = 5, kTargets = 2, kBatch = 32, kBatchesPerEpoch = 5;
+
+template <class T>
+Dataset<T> sample(Index rows, std::uint64_t seed) {
+  Rng rng(seed);
+  Dataset<T> d;
+  d.x.resize(rows, kInputs);
+  d.y.resize(rows, kTargets);
+  d.scale.resize(rows, kTargets);
+  d.mask.resize(rows, kTargets);
+  d.label.resize(rows, 1);
+  for (Index i = 0; i < rows; ++i) {
+    for (Index j = 0; j < kInputs; ++j) d.x(i, j) = T(rng.uniform(-1.5, 1.5));
+    const double a = std::sin(double(d.x(i, 0))) + 0.5 * double(d.x(i, 1) * d.x(i, 2));
+    const double b = 0.3 * double(d.x(i, 3) * d.x(i, 3)) - 0.2 * double(d.x(i, 4));
+    const bool labelled = i % 7 != 3;  // some rows miss target 1: masked, not zero-filled
+    d.y(i, 0) = T(a);
+    d.y(i, 1) = labelled ? T(b) : T(0);
+    d.mask(i, 0) = T(1);
+    d.mask(i, 1) = labelled ? T(1) : T(0);
+    d.scale(i, 0) = T(1);
+    d.scale(i, 1) = T(rng.uniform(0.5, 2.0));
+    d.label(i, 0) = T(a > 0.0);
+  }
+  return d;
+}
+
+template <class T>
+std::vector<double> host_values(ConstView<T> v) {
+  std::vector<T> host(std::size_t(v.size()));
+  transfer<T>(v, View<T>(host.data(), v.rows, v.cols));
+  return {host.begin(), host.end()};
+}
+
+template <class T>
+struct Run {
+  std::vector<double> epoch_losses;
+  double validation_loss = 0.0;
+  std::vector<double> parameters;
+  std::vector<double> predictions;  // eval mode, so the BatchNorm running statistics count too
+  Index replayed_steps = 0;
+};
+
+// The net of a variant: ResDense with two causal targets, or the AResDense auto-encoder whose
+// decoder predicts the second target as the band.
+struct TrainedNet {
+  BlockType block;
+  Index epochs;
+  double dropout = 0.1;
+};
+
+template <class T>
+Run<T> train(Device device, const TrainedNet& variant, bool record_steps = true) {
+  const auto [block, epochs, dropout] = variant;
+  const Dataset<T> data = sample<T>(kBatchesPerEpoch * kBatch, 11), validation = sample<T>(45, 12);
+  NetSpec spec;
+  spec.n_inputs = kInputs;
+  spec.backbone = {8, 16, 2, block, Skips::additive, variant.dropout};
+  spec.heads = {HeadType::causal, kTargets, Classifier::binary};
+  if (block == BlockType::aresdense) {
+    spec.heads.n_targets = kTargets - 1;
+    spec.decoder = BackboneSpec{8, 16, 2, BlockType::resdense, Skips::additive, dropout};
+  }
+  spec.seed = 5;
+  Net<T> net(spec);
+  net.to(device);
+  EXPECT_EQ(net.device(), device);
+  NetLoss<T> loss({{1.0, 3.0}, 0.7}, true);
+  Adam<T> adam(net.parameters(), {0.999, std::is_same_v<T, float> ? 1e-4 : 1e-8, 1e-3});
+  const auto schedule = make_one_cycle({5e-3, epochs * kBatchesPerEpoch, 0.25, 25.0, 1e4, 0.95, 0.85});
+  Trainer<T> trainer(net, loss, adam, *schedule, {kBatch, Augment::none, record_steps});
+  Run<T> run;
+  Rng rng(3);
+  for (Index epoch = 0; epoch < epochs; ++epoch) run.epoch_losses.push_back(*trainer.train_epoch(data, rng));
+  EXPECT_EQ(trainer.steps(), epochs * kBatchesPerEpoch);
+  run.validation_loss = trainer.evaluate(validation);
+  run.parameters = host_values<T>(net.parameters().values());
+  Tensor<T> out(validation.rows(), net.out_features());  // on the host: predict brings it back
+  trainer.predict(validation.x.view(), out.view());
+  run.predictions = host_values<T>(out.view());
+  run.replayed_steps = trainer.replayed_steps();
+  return run;
+}
+
+double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
+
+template <class T>
+double tolerance() {
+  return std::is_same_v<T, float> ? 1e-4 : 1e-9;
+}
+
+template <class T>
+class NetOnDevice : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (cuda_device_count() == 0) GTEST_SKIP() << "no usable CUDA device";
+  }
+};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(NetOnDevice, Types);
+
+TYPED_TEST(NetOnDevice, AutoSelectsTheGpuAndNamesIt) {
+  const DeviceSelection auto_choice = select_device(DeviceChoice::auto_select);
+  EXPECT_EQ(auto_choice.device, Device::cuda);
+  EXPECT_EQ(auto_choice.description.rfind("cuda: ", 0), 0u) << auto_choice.description;
+  EXPECT_GT(auto_choice.description.size(), 6u);
+  EXPECT_EQ(select_device(DeviceChoice::cpu).device, Device::cpu);
+}
+
+TYPED_TEST(NetOnDevice, TrainingStepsMatchTheCpu) {
+  using T = TypeParam;
+  for (const TrainedNet& variant : {TrainedNet{BlockType::resdense, 10}, TrainedNet{BlockType::aresdense, 2}}) {
+    const auto [block, epochs, dropout] = variant;
+    SCOPED_TRACE(to_string(block));
+    const Run<T> cpu = train<T>(Device::cpu, variant), gpu = train<T>(Device::cuda, variant);
+    double worst_loss = 0.0, worst_parameter = 0.0, worst_prediction = 0.0;
+    ASSERT_EQ(cpu.epoch_losses.size(), gpu.epoch_losses.size());
+    for (std::size_t k = 0; k < cpu.epoch_losses.size(); ++k)
+      worst_loss = std::max(worst_loss, relative(gpu.epoch_losses[k], cpu.epoch_losses[k]));
+    worst_loss = std::max(worst_loss, relative(gpu.validation_loss, cpu.validation_loss));
+    // Parameters and predictions relative to the largest of their kind: single ones pass 0.
+    const auto scale = [](const std::vector<double>& v) {
+      double s = 0.0;
+      for (double x : v) s = std::max(s, std::abs(x));
+      return s;
+    };
+    for (std::size_t k = 0; k < cpu.parameters.size(); ++k)
+      worst_parameter = std::max(worst_parameter, std::abs(gpu.parameters[k] - cpu.parameters[k]) / scale(cpu.parameters));
+    for (std::size_t k = 0; k < cpu.predictions.size(); ++k)
+      worst_prediction =
+          std::max(worst_prediction, std::abs(gpu.predictions[k] - cpu.predictions[k]) / scale(cpu.predictions));
+    std::cout << "[net on device] " << (block == BlockType::resdense ? "ResDense" : "AResDense auto-encoder") << (std::is_same_v<T, float> ? " float, " : " double, ")
+              << epochs * kBatchesPerEpoch << " steps: worst relative difference, epoch losses " << worst_loss << ", parameters " << worst_parameter
+              << ", predictions " << worst_prediction << "\n";
+    EXPECT_LT(worst_loss, tolerance<T>());
+    EXPECT_LT(worst_parameter, tolerance<T>());
+    EXPECT_LT(worst_prediction, tolerance<T>());
+    if (epochs >= 10) EXPECT_LT(cpu.epoch_losses.back(), 0.8 * cpu.epoch_losses.front());  // and it did learn
+  }
+}
+
+// Without dropout, every full batch after the first replays a recorded step (a CUDA graph): the
+// very same kernels on the same memory, so the run is the same to the last bit.
+TYPED_TEST(NetOnDevice, RecordedStepsTrainExactlyAsLaunchedOnes) {
+  using T = TypeParam;
+  const TrainedNet net{BlockType::resdense, 2, 0.0};
+  const Run<T> replayed = train<T>(Device::cuda, net, true), launched = train<T>(Device::cuda, net, false);
+  EXPECT_EQ(replayed.replayed_steps, 2 * kBatchesPerEpoch - 1);
+  EXPECT_EQ(launched.replayed_steps, 0);
+  EXPECT_EQ(replayed.epoch_losses, launched.epoch_losses);
+  EXPECT_EQ(replayed.validation_loss, launched.validation_loss);
+  EXPECT_EQ(replayed.parameters, launched.parameters);
+  EXPECT_EQ(replayed.predictions, launched.predictions);
+  // With dropout a recorded step would repeat one mask: those nets launch every step.
+  EXPECT_EQ(train<T>(Device::cuda, TrainedNet{BlockType::resdense, 1, 0.1}).replayed_steps, 0);
+}
+
+TYPED_TEST(NetOnDevice, RecordedWorkRunsOnlyWhenReplayed) {
+  using T = TypeParam;
+  Tensor<T> a(2, 3, Device::cuda), b(2, 3, Device::cuda);
+  a.fill(T(1));
+  b.fill(T(0.5));
+  cuda::RecordedWork work;
+  work.record([&] { ops::add<T>(a.view(), b.view(), a.view()); });
+  EXPECT_EQ(host_values<T>(a.view()), std::vector<double>(6, 1.0));  // recorded, not run
+  work.replay();
+  work.replay();
+  EXPECT_EQ(host_values<T>(a.view()), std::vector<double>(6, 2.0));
+}
+
+TYPED_TEST(NetOnDevice, RecordingRefusesWorkThatWaitsForTheGpu) {
+  using T = TypeParam;
+  Tensor<T> z(4, 1, Device::cuda), t(4, 1, Device::cuda);
+  z.fill(T(0));
+  t.fill(T(1));
+  cuda::RecordedWork work;
+  // A loss value is read back to the host: the recording cannot hold it.
+  EXPECT_THROW(work.record([&] { ops::bce_with_logits_loss<T>(z.view(), t.view()); }), Error);
+  EXPECT_FALSE(work.recorded());
+  // The stream is usable again afterwards: log 2 per row.
+  EXPECT_NEAR(ops::bce_with_logits_loss<T>(z.view(), t.view()), std::log(2.0), 1e-6);
+}
+
+TYPED_TEST(NetOnDevice, MovingThereAndBackKeepsEveryValue) {
+  using T = TypeParam;
+  NetSpec spec;
+  spec.n_inputs = kInputs;
+  spec.backbone = {8, 16, 2, BlockType::resdense, Skips::additive, 0.0};
+  spec.heads = {HeadType::linear, kTargets, Classifier::none};
+  Net<T> net(spec);
+  const std::vector<double> before = host_values<T>(net.parameters().values());
+  net.to(Device::cuda);
+  net.to(Device::cpu);
+  EXPECT_EQ(host_values<T>(net.parameters().values()), before);
+  EXPECT_EQ(net.device(), Device::cpu);
+}
+
+// A model trained on the GPU saves the same file as one on the CPU, and loads onto the CPU.
+TEST(ModelOnDevice, SavesFromTheGpuAndLoadsOnTheCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no usable CUDA device";
+  const NetworkFile file = parse_network_file(R"({
+    "format": "starnn-net/1",
+    "data": {"type": "catalog", "catalog": "stars.fits", "inputs": ["ug", "gr", "ri"],
+             "targets": [{"type": "target", "column": "feh"}]},
+    "model": {"type": "regressor",
+              "backbone": {"type": "sandwich", "block": "resdense", "n_init": 8, "n_max": 16, "depth": 2},
+              "heads": {"type": "linear"}},
+    "loss": {"type": "weighted_l1"},
+    "optimizer": {"type": "adam"},
+    "schedule": {"type": "one_cycle", "max_lr": 0.01},
+    "training": {"type": "minibatch", "epochs": 1, "batch_size": 64, "seed": 3}
+  })", "model.json");
+  const ColumnStats inputs{{"ug", "gr", "ri"}, {1.0, 0.5, 0.2}, {0.3, 0.2, 0.1}};
+  const DataStats stats{inputs, {-5.0, -5.0, -5.0}, {5.0, 5.0, 5.0}, {{"feh"}, {-0.8}, {0.5}}, {1.0}};
+  Model on_gpu(file, stats), on_cpu(file, stats);
+  on_gpu.net().to(Device::cuda);
+  const std::filesystem::path gpu_path = std::filesystem::temp_directory_path() / "starnn_model_from_gpu.safetensors";
+  const std::filesystem::path cpu_path = std::filesystem::temp_directory_path() / "starnn_model_from_cpu.safetensors";
+  on_gpu.save(gpu_path, OptimizerState::leave_out);
+  on_cpu.save(cpu_path, OptimizerState::leave_out);
+  Model loaded = Model::load(gpu_path);
+  EXPECT_EQ(loaded.net().device(), Device::cpu);
+  EXPECT_EQ(host_values<float>(loaded.net().parameters().values()), host_values<float>(on_cpu.net().parameters().values()));
+  std::ifstream a(gpu_path, std::ios::binary), b(cpu_path, std::ios::binary);
+  const std::string bytes_a((std::istreambuf_iterator<char>(a)), {}), bytes_b((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_EQ(bytes_a, bytes_b);
+  std::filesystem::remove(gpu_path);
+  std::filesystem::remove(cpu_path);
+}
+
+}  // namespace
+}  // namespace nn::test
