@@ -109,9 +109,15 @@ int train_command(int argc, char** argv) {
     throw nn::Error(nn::str("the catalogue differs from the one the resumed run trained on (", catalog_path.string(), ")"));
   nn::Net<float>& net = model.net();
   net.to(device.device);
-  progress.line(nn::str("net: ", net.parameters().size(), " parameters; ", nn::to_string(file.backbone.block),
-                        " backbone, widths ", net.widths().front(), "..", net.widths().back(), " over ",
-                        file.backbone.depth, " levels"));
+  std::string backbone;
+  if (file.backbone.type == nn::BackboneType::mlp) {
+    backbone = "mlp backbone, hidden widths";
+    for (nn::Index width : net.widths()) backbone += nn::str(" ", width);
+  } else {
+    backbone = nn::str(nn::to_string(file.backbone.block), " backbone, widths ", net.widths().front(), "..",
+                       net.widths().back(), " over ", file.backbone.depth, " levels");
+  }
+  progress.line(nn::str("net: ", net.parameters().size(), " parameters; ", backbone));
   nn::NetLoss<float> loss({[&] {
                              std::vector<double> w;
                              for (const auto& t : file.data.targets) w.push_back(t.weight);

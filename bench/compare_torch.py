@@ -2,14 +2,14 @@
 """Training and inference throughput of starnn and PyTorch side by side, on the CPU or on CUDA.
 
 usage: /usr/bin/python3 bench/compare_torch.py [--build BUILD] [--seconds S] [--repeats N] [--device cpu|cuda]
-                                             [--json FILE]
+                                             [--only TEXT] [--json FILE]
 
 Needs Debian's PyTorch (`apt-get install -y python3-torch`), which installs for /usr/bin/python3
 only, hence that interpreter. BUILD (default `build`) must hold bench/starnn_time_net.
 
-For five nets (write_nets: a stand-in for the thesis's 3-layer MLP, which starnn cannot express;
-a small sandwich; the thesis's residual net data/nets/regression.json, also with AResDense
-blocks; a wide one, n_max 2048) the script writes a network file, times it with
+For five nets (write_nets: the thesis's first net, the MLP 7-1024-512-1; a small sandwich; the
+thesis's residual net data/nets/regression.json, also with AResDense blocks; a wide one, n_max
+2048; --only TEXT keeps those whose label contains TEXT) the script writes a network file, times it with
 starnn_time_net, builds the same architecture in PyTorch (fp32, default init, the same batch
 size, Adam) with as many threads as starnn uses, times it the same way, and prints one table.
 The two sides take turns, N times each (best run kept), so that load from elsewhere on a shared
@@ -74,6 +74,24 @@ class ResDense(nn.Module):
     def forward(self, x):
         f = self.l2(torch.relu(self.bn2(self.l1(torch.relu(self.bn1(x))))))
         return x + (self.att(f) if self.att is not None else f)
+
+
+class Mlp(nn.Module):
+    """The mlp backbone and linear heads: nn.Sequential(Linear, ReLU[, Dropout], ...), then the head."""
+
+    def __init__(self, n_inputs, n_targets, backbone):
+        super().__init__()
+        layers, width = [], n_inputs
+        for hidden in backbone["widths"]:
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            if backbone["dropout"] > 0:
+                layers.append(nn.Dropout(backbone["dropout"]))
+            width = hidden
+        self.mlp = nn.Sequential(*layers)
+        self.head = nn.Linear(width, n_targets)
+
+    def forward(self, x):
+        return self.head(self.mlp(x))
 
 
 class Sandwich(nn.Module):
@@ -147,7 +165,11 @@ def torch_steps(net_file, device="cpu"):
     model_spec = spec["model"]
     if model_spec["heads"].get("type", "linear") != "linear" or model_spec["heads"].get("classifier", "none") != "none":
         sys.exit(f"{net_file}: only linear heads without a classifier are built in PyTorch here")
-    backbone = {"block": "resdense", "n_init": 64, "n_max": 2048, "depth": 12, "skips": "additive", "dropout": 0.0}
+    if model_spec["backbone"]["type"] == "mlp":
+        backbone_class, backbone = Mlp, {"dropout": 0.0}
+    else:
+        backbone_class = Sandwich
+        backbone = {"block": "resdense", "n_init": 64, "n_max": 2048, "depth": 12, "skips": "additive", "dropout": 0.0}
     backbone.update({k: v for k, v in model_spec["backbone"].items() if k != "type"})
     targets = spec["data"]["targets"]
     n_inputs, n_targets = len(spec["data"]["inputs"]), len(targets)
@@ -156,7 +178,7 @@ def torch_steps(net_file, device="cpu"):
     adam = spec["optimizer"]
 
     torch.manual_seed(0)
-    model = Sandwich(n_inputs, n_targets, backbone).to(device)
+    model = backbone_class(n_inputs, n_targets, backbone).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, adam.get("beta2", 0.999)),
                                  eps=adam.get("eps", 1e-8))
     x, y = torch.randn(batch, n_inputs, device=device), torch.randn(batch, n_targets, device=device)
@@ -208,7 +230,7 @@ def train_batch(net_file):
 
 def time_starnn(binary, net_file, seconds, device):
     """starnn_time_net's JSON line, or on CUDA {"unavailable": why} when starnn cannot run the net
-    there (no GPU, or a backend that does not train a whole net yet): that row is reported, not fatal."""
+    there (no GPU, or a build without the CUDA backend): that row is reported, not fatal."""
     out = subprocess.run([str(binary), str(net_file), str(seconds), "--device", device], capture_output=True, text=True)
     if out.returncode != 0:
         why = (out.stderr.strip().splitlines() or ["exit status %d" % out.returncode])[0]
@@ -218,27 +240,39 @@ def time_starnn(binary, net_file, seconds, device):
     return json.loads(out.stdout)
 
 
-def write_nets(folder):
-    """The nets as network files in folder: (label, path)."""
+def write_nets(folder, only=None):
+    """The nets as network files in folder: (label, path), those whose label contains `only` if given."""
     base = json.loads(REGRESSION.read_text())
     # The catalogue is never read, but a valid path keeps each file a runnable network file.
     base["data"]["catalog"] = str((REGRESSION.parent / base["data"]["catalog"]).resolve())
+    # The thesis's first net (§3, Figure 9): Linear 7 x 1024, 1024 x 512 and 512 x 1 with ReLUs.
+    # Its 7 inputs are not columns of this catalogue; colour differences of the 4 colours make 7
+    # inputs that are, so the file still trains.
+    mlp = {"backbone": {"type": "mlp", "widths": [1024, 512], "dropout": 0.0},
+           "inputs": ["ug", "gr", "ri", "iz", "ug-gr", "gr-ri", "ri-iz"]}
     variants = [
-        # starnn has no plain MLP; the thesis's 3-layer MLP (7-1024-512-1, 0.53 M weights) is
-        # stood in for by the sandwich with the same weight count and widths of its order.
-        ("stand-in for MLP 7-1024-512-1: d1 512", {"n_init": 512, "n_max": 512, "depth": 1}),
-        ("small d1 64", {"n_init": 64, "n_max": 64, "depth": 1}),
-        ("regression.json 64-256 d4", {}),
-        ("regression.json 64-256 d4", {"block": "aresdense"}),
-        ("wide 64-2048 d5", {"n_init": 64, "n_max": 2048, "depth": 5}),
+        ("MLP 7-1024-512-1", mlp),
+        ("small d1 64 resdense", {"backbone": {"n_init": 64, "n_max": 64, "depth": 1}}),
+        ("regression.json 64-256 d4 resdense", {}),
+        ("regression.json 64-256 d4 aresdense", {"backbone": {"block": "aresdense"}}),
+        ("wide 64-2048 d5 resdense", {"backbone": {"n_init": 64, "n_max": 2048, "depth": 5}}),
     ]
     nets = []
     for i, (label, change) in enumerate(variants):
+        if only is not None and only not in label:
+            continue
         spec = json.loads(json.dumps(base))
-        spec["model"]["backbone"].update(change)
+        backbone = change.get("backbone", {})
+        if backbone.get("type", "sandwich") == "sandwich":
+            spec["model"]["backbone"].update(backbone)
+        else:
+            spec["model"]["backbone"] = backbone
+        spec["data"]["inputs"] = change.get("inputs", spec["data"]["inputs"])
         path = folder / f"net{i}.json"
         path.write_text(json.dumps(spec, indent=2))
-        nets.append((f"{label} {spec['model']['backbone'].get('block', 'resdense')}", path))
+        nets.append((label, path))
+    if not nets:
+        sys.exit(f"compare_torch.py: no net's label contains {only!r}")
     return nets
 
 
@@ -276,6 +310,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=1.0, help="timed wall clock per measurement (default: 1)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs per side, the best kept (default: 3)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both sides run (default: cpu)")
+    parser.add_argument("--only", metavar="TEXT", help="time only the nets whose label contains TEXT")
     parser.add_argument("--json", type=pathlib.Path, help="also write the measurements to this JSON file")
     args = parser.parse_args()
     binary = ROOT / args.build / "bench" / "starnn_time_net"  # an absolute --build replaces ROOT
@@ -286,7 +321,7 @@ def main():
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for label, path in write_nets(pathlib.Path(folder)):
+        for label, path in write_nets(pathlib.Path(folder), args.only):
             # starnn and PyTorch take turns, so a burst of load elsewhere hits both sides alike.
             steps, ours_runs, theirs_runs = None, [], []
             for _ in range(args.repeats):

@@ -9,7 +9,8 @@
 #
 # BUILD (default build-cuda) is a build configured with -DSTARNN_CUDA=ON. Without a GPU the
 # script stops at once with a message and exit status 1: an unattended run must not leave a
-# report that looks measured. A comparison row starnn cannot run on CUDA yet is marked n/a.
+# report that looks measured. A comparison row starnn could not run on CUDA is marked n/a with
+# starnn's message.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

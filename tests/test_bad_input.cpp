@@ -85,7 +85,7 @@ TEST(BadInput, ErrorCarriesSourceLocation) {
     features_scale(0, 1, 1);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("backbone.cpp:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sandwich.cpp:"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find(e.message()) + e.message().size(), std::string(e.what()).size());
   }
 }

@@ -119,6 +119,40 @@ TEST(GradientCheck, BackboneWithDropout) {
   expect_gradients("backbone with dropout 0.2", net, 12, 12, [&] { net.set_dropout_draws(0); });
 }
 
+// The thesis's MLP backbone, scaled down: 5 inputs, hidden widths 9 and 7.
+NetSpec small_mlp(HeadType head, Classifier cls, double dropout) {
+  NetSpec spec;
+  spec.n_inputs = 5;
+  spec.backbone.type = BackboneType::mlp;
+  spec.backbone.hidden_widths = {9, 7};
+  spec.backbone.dropout = dropout;
+  spec.heads = {head, 3, cls};
+  spec.seed = 18;
+  return spec;
+}
+
+TEST(GradientCheck, MlpWithLinearHead) {
+  Net<double> net(small_mlp(HeadType::linear, Classifier::none, 0.0));
+  expect_gradients("MLP + linear head", net, 12, 19);
+}
+
+TEST(GradientCheck, MlpWithDropoutCausalHeadsAndClassifier) {
+  Net<double> net(small_mlp(HeadType::causal, Classifier::binary, 0.2));
+  expect_gradients("MLP with dropout 0.2 + causal heads + classifier", net, 12, 20, [&] { net.set_dropout_draws(0); });
+}
+
+// The band decoder on an MLP encoder's labels, itself an MLP.
+TEST(GradientCheck, MlpAutoEncoder) {
+  NetSpec spec = small_mlp(HeadType::causal, Classifier::none, 0.0);
+  spec.heads.n_targets = 2;
+  spec.decoder = BackboneSpec{};
+  spec.decoder->type = BackboneType::mlp;
+  spec.decoder->hidden_widths = {6};
+  Net<double> net(spec);
+  ASSERT_EQ(net.out_features(), 3);  // 2 labels, the band
+  expect_gradients("MLP auto-encoder (MLP encoder + causal heads, MLP band decoder)", net, 12, 21);
+}
+
 // The losses: d loss / d prediction against central differences.
 template <class LossFn, class GradFn>
 double loss_gradient_error(Tensor<double>& pred, LossFn loss, GradFn grad) {

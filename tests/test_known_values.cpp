@@ -1,9 +1,11 @@
 // Known values worked out by hand or from closed forms, independent of any other code.
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "harness.h"
 #include "nn/layers.h"
+#include "nn/net.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
 
@@ -159,6 +161,69 @@ TEST(KnownValues, DropoutKeepsAboutOneMinusP) {
   EXPECT_NEAR(kept / double(y.size()), 0.75, 0.005);      // binomial sd 0.0004
   EXPECT_NEAR(sum / double(y.size()), 1.0, 0.01);         // inverted dropout keeps the mean
   EXPECT_EQ(drop.forward(x.view(), Mode::eval).data, x.data());  // identity in evaluation
+}
+
+NetSpec thesis_mlp(double dropout) {
+  NetSpec spec;
+  spec.n_inputs = 7;
+  spec.backbone.type = BackboneType::mlp;
+  spec.backbone.hidden_widths = {1024, 512};
+  spec.backbone.dropout = dropout;
+  spec.heads = {HeadType::linear, 1, Classifier::none};
+  spec.seed = 4;
+  return spec;
+}
+
+// The thesis's MLP 7 x 1024, 1024 x 512, 512 x 1 computed from its definition with plain loops:
+// y = relu(relu(x W0^T + b0) W2^T + b2) Wh^T + bh, the weights found under the names PyTorch's
+// nn.Sequential(Linear, ReLU, Linear, ReLU) and a Linear head give them.
+TEST(KnownValues, ThesisMlpByItsDefinition) {
+  Net<double> net(thesis_mlp(0.0));
+  std::map<std::string, ConstView<double>> p;
+  for (const auto& entry : net.parameters().entries()) p[entry.name] = entry.param->value;
+  const std::vector<std::string> names = {"mlp.0.weight", "mlp.0.bias", "mlp.2.weight", "mlp.2.bias",
+                                          "head.weight", "head.bias"};
+  ASSERT_EQ(p.size(), names.size());
+  for (const std::string& name : names) ASSERT_TRUE(p.count(name)) << name;
+  EXPECT_EQ(net.parameters().size(), 7 * 1024 + 1024 + 1024 * 512 + 512 + 512 + 1);
+  // PyTorch's default init: weights and biases uniform in +-1/sqrt(fan_in).
+  for (const auto& [name, fan_in] : std::vector<std::pair<std::string, double>>{{"mlp.0", 7}, {"mlp.2", 1024}}) {
+    double largest = 0.0;
+    for (const std::string& part : {".weight", ".bias"}) {
+      const ConstView<double> v = p.at(name + part);
+      for (Index k = 0; k < v.rows * v.cols; ++k) largest = std::max(largest, std::abs(v.data[k]));
+    }
+    EXPECT_LE(largest, 1.0 / std::sqrt(fan_in)) << name;
+    EXPECT_GT(largest, 0.9 / std::sqrt(fan_in)) << name;  // and the whole range is used
+  }
+
+  auto layer = [](const std::vector<double>& in, ConstView<double> w, ConstView<double> b, bool relu) {
+    std::vector<double> out(std::size_t(w.rows));
+    for (Index o = 0; o < w.rows; ++o) {
+      double sum = b.data[o];
+      for (Index i = 0; i < w.cols; ++i) sum += w(o, i) * in[std::size_t(i)];
+      out[std::size_t(o)] = relu ? std::max(sum, 0.0) : sum;
+    }
+    return out;
+  };
+  Rng rng(5);
+  Tensor<double> x = random_tensor(6, 7, rng);
+  const ConstView<double> y = net.forward(x.view(), Mode::eval);
+  ASSERT_EQ(y.cols, 1);
+  for (Index r = 0; r < x.rows(); ++r) {
+    const std::vector<double> in(&x(r, 0), &x(r, 0) + 7);
+    const std::vector<double> h1 = layer(in, p.at("mlp.0.weight"), p.at("mlp.0.bias"), true);
+    const std::vector<double> h2 = layer(h1, p.at("mlp.2.weight"), p.at("mlp.2.bias"), true);
+    EXPECT_NEAR(y(r, 0), layer(h2, p.at("head.weight"), p.at("head.bias"), false)[0], 1e-12) << r;
+  }
+}
+
+TEST(KnownValues, MlpWithDropoutCountsItInTheSequentialNames) {
+  Net<double> net(thesis_mlp(0.1));
+  std::vector<std::string> names;
+  for (const auto& entry : net.parameters().entries()) names.push_back(entry.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"mlp.0.weight", "mlp.0.bias", "mlp.3.weight", "mlp.3.bias",
+                                             "head.weight", "head.bias"}));
 }
 
 }  // namespace

@@ -33,14 +33,16 @@ struct TrainingRun {
 
 // input_error: the standard error given for every input (augmentation draws from it).
 TrainingRun train_smooth_function(std::uint64_t seed, Index epochs, Augment augment = Augment::none,
-                                  float input_error = 0.0f) {
+                                  float input_error = 0.0f,
+                                  const BackboneSpec& backbone = {32, 64, 2, BlockType::resdense, Skips::additive,
+                                                                  0.0}) {
   Rng data_rng(seed);
   Dataset<float> train = sample(4000, data_rng);
   const Dataset<float> test = sample(1000, data_rng);
   if (augment == Augment::from_input_errors) train.x_error.assign(train.rows(), 4, input_error);
   NetSpec spec;
   spec.n_inputs = 4;
-  spec.backbone = {32, 64, 2, BlockType::resdense, Skips::additive, 0.0};
+  spec.backbone = backbone;
   spec.heads = {HeadType::linear, 1, Classifier::none};
   spec.seed = seed;
   Net<float> net(spec);
@@ -65,6 +67,17 @@ TEST(Learning, SmallNetLearnsSmoothFunction) {
   std::cout << "[learning] held-out MAE " << run.held_out_mae << " (first epoch loss " << run.losses.front()
             << ", last " << run.losses.back() << ")\n";
   // A constant predictor has an MAE of ~0.7 on this function.
+  EXPECT_LT(run.held_out_mae, 0.05);
+  EXPECT_LT(run.losses.back(), 0.5 * run.losses.front());
+}
+
+TEST(Learning, MlpLearnsSmoothFunction) {
+  BackboneSpec mlp;
+  mlp.type = BackboneType::mlp;
+  mlp.hidden_widths = {64, 64};
+  const TrainingRun run = train_smooth_function(7, 20, Augment::none, 0.0f, mlp);
+  std::cout << "[learning] MLP 4-64-64-1: held-out MAE " << run.held_out_mae << " (first epoch loss "
+            << run.losses.front() << ", last " << run.losses.back() << ")\n";
   EXPECT_LT(run.held_out_mae, 0.05);
   EXPECT_LT(run.losses.back(), 0.5 * run.losses.front());
 }

@@ -34,12 +34,13 @@ Catalog synthetic_catalog() {
 // varying parts.
 NetworkFile synthetic_file(const std::string& data = R"("inputs": ["a", "a-b"],
              "targets": [{"type": "target", "column": "t", "error": "t_err"}])",
-                           const std::string& model = R"("heads": {"type": "linear"})") {
+                           const std::string& model = R"("heads": {"type": "linear"})",
+                           const std::string& backbone = R"({"type": "sandwich", "block": "aresdense", "n_init": 8,
+              "n_max": 16, "depth": 2, "dropout": 0.1})") {
   return parse_network_file(R"({"format": "starnn-net/1",
     "data": {"type": "catalog", "catalog": "synthetic", )" + data + R"(,
              "split": {"type": "random", "validation": 0.2, "test": 0.1, "seed": 5}},
-    "model": {"type": "regressor", "backbone": {"type": "sandwich", "block": "aresdense", "n_init": 8, "n_max": 16,
-              "depth": 2, "dropout": 0.1}, )" + model + R"(},
+    "model": {"type": "regressor", "backbone": )" + backbone + ", " + model + R"(},
     "loss": {"type": "weighted_l1", "s_min": 0.5}, "optimizer": {"type": "adam"},
     "schedule": {"type": "constant", "lr": 0.001}, "training": {"type": "minibatch", "epochs": 1}})",
                             "synthetic.json");
@@ -210,6 +211,30 @@ TEST(ModelFile, AutoEncoderFillsInTheBandAndRoundTrips) {
   EXPECT_EQ(raw.tensor("decoder.stem.weight").shape, (std::vector<std::int64_t>{8, 2}));
   EXPECT_EQ(raw.tensor("decoder.dec.0.bn2.running_mean").shape, (std::vector<std::int64_t>{8}));
   EXPECT_EQ(raw.tensor("decoder.head.weight").shape, (std::vector<std::int64_t>{8}));
+  std::filesystem::remove(path);
+}
+
+TEST(ModelFile, MlpRoundTrips) {
+  const Catalog catalog = synthetic_catalog();
+  const NetworkFile file = synthetic_file(R"("inputs": ["a", "a-b"], "targets": [{"type": "target", "column": "t"}])",
+                                         R"("heads": {"type": "linear"})",
+                                         R"({"type": "mlp", "widths": [16, 8], "dropout": 0.1})");
+  ASSERT_EQ(file.backbone.type, BackboneType::mlp);
+  Model model(file, prepare_training_data(catalog, file).stats);
+  const auto path = std::filesystem::temp_directory_path() / "starnn_mlp_roundtrip.safetensors";
+  model.save(path, OptimizerState::leave_out);
+  Model loaded = Model::load(path);
+  EXPECT_EQ(to_json(loaded.file()), to_json(file));
+  const auto before = model.predict(catalog), after = loaded.predict(catalog);
+  ASSERT_EQ(after.size(), 1u);
+  for (Index r = 0; r < catalog.rows(); ++r)
+    if (r != 7 && r != 11) EXPECT_EQ(before[0][r], after[0][r]) << r;
+  // nn.Sequential(Linear, ReLU, Dropout, Linear, ReLU, Dropout): the Linears are modules 0 and 3.
+  const SafetensorsFile raw = read_safetensors(path);
+  EXPECT_EQ(raw.tensor("mlp.0.weight").shape, (std::vector<std::int64_t>{16, 2}));
+  EXPECT_EQ(raw.tensor("mlp.3.weight").shape, (std::vector<std::int64_t>{8, 16}));
+  EXPECT_EQ(raw.tensor("mlp.3.bias").shape, (std::vector<std::int64_t>{8}));
+  EXPECT_EQ(raw.tensor("head.weight").shape, (std::vector<std::int64_t>{8}));
   std::filesystem::remove(path);
 }
 

@@ -75,6 +75,10 @@ TEST(NetworkFile, ShippedNetsParseAndPrintBack) {
   const NetworkFile f = read_network_file(std::string(STARNN_SOURCE_DIR) + "/data/nets/regression.json");
   EXPECT_TRUE(std::filesystem::exists(f.catalog_path())) << f.catalog_path();  // shipped with it
   EXPECT_EQ(to_json(parse_network_file(to_json(f), "printed")), to_json(f));
+  const NetworkFile mlp = read_network_file(std::string(STARNN_SOURCE_DIR) + "/data/nets/mlp.json");
+  EXPECT_EQ(mlp.backbone.type, BackboneType::mlp);
+  EXPECT_EQ(mlp.backbone.hidden_widths, (std::vector<Index>{1024, 512}));
+  EXPECT_EQ(to_json(parse_network_file(to_json(mlp), "printed")), to_json(mlp));
   // The multitask net's catalogue is not shipped; the file itself must be valid.
   const NetworkFile m = read_network_file(std::string(STARNN_SOURCE_DIR) + "/data/nets/multitask.json");
   EXPECT_EQ(m.head, HeadType::causal);
@@ -173,10 +177,79 @@ TEST(NetworkFile, DecoderErrorsNameThePath) {
             "net.json: $.model.decoder.n_max: expected an integer in [8, 65536], got 4");
   EXPECT_EQ(error_of(auto_encoder_with(R"("band": "u-g")", R"("band": "u-g", "weight": 10)")),
             "net.json: $.model.decoder.weight: unknown key");
-  EXPECT_EQ(error_of(auto_encoder_with(R"({"type": "sandwich", "block")", R"({"type": "mlp", "block")")),
-            "net.json: $.model.decoder.type: expected one of \"sandwich\", got \"mlp\"");
+  EXPECT_EQ(error_of(auto_encoder_with(R"({"type": "sandwich", "block")", R"({"type": "tree", "block")")),
+            "net.json: $.model.decoder.type: expected one of \"sandwich\", \"mlp\", got \"tree\"");
   EXPECT_EQ(error_of(auto_encoder_with(R"("band": "u-g")", R"("band": 3)")),
             "net.json: $.model.decoder.band: expected a string, got 3");
+}
+
+// kMinimal with another backbone, by default the MLP of the thesis's first nets (§3), here
+// 2 x 1024, 1024 x 512 and the causal head on its 512 outputs.
+std::string mlp_file(const std::string& backbone = R"({"type": "mlp", "widths": [1024, 512]})") {
+  return with(R"({"type": "sandwich", "n_init": 16, "n_max": 64, "depth": 3})", backbone);
+}
+
+TEST(NetworkFile, ReadsAnMlpBackbone) {
+  const NetworkFile f = parse_network_file(mlp_file(), "net.json");
+  EXPECT_EQ(f.backbone.type, BackboneType::mlp);
+  EXPECT_EQ(f.backbone.hidden_widths, (std::vector<Index>{1024, 512}));
+  EXPECT_EQ(f.backbone.dropout, 0.0);  // default
+  EXPECT_EQ(f.head, HeadType::causal);
+  const NetSpec spec = f.net_spec();
+  EXPECT_EQ(spec.backbone.type, BackboneType::mlp);
+  EXPECT_EQ(spec.backbone.hidden_widths, f.backbone.hidden_widths);
+  EXPECT_EQ(parse_network_file(mlp_file(R"({"type": "mlp", "widths": [64, 128, 128, 128], "dropout": 0.001})"),
+                               "net.json")
+                .backbone.dropout,
+            0.001);
+}
+
+TEST(NetworkFile, MlpRoundTripWritesOnlyItsOwnKeys) {
+  const NetworkFile f =
+      parse_network_file(mlp_file(R"({"type": "mlp", "widths": [7, 3], "dropout": 0.25})"), "net.json");
+  const std::string once = to_json(f);
+  const NetworkFile again = parse_network_file(once, "printed");
+  EXPECT_EQ(again.backbone.type, BackboneType::mlp);
+  EXPECT_EQ(again.backbone.hidden_widths, (std::vector<Index>{7, 3}));
+  EXPECT_EQ(again.backbone.dropout, 0.25);
+  EXPECT_EQ(to_json(again), once);
+  EXPECT_NE(once.find(R"("type": "mlp")"), std::string::npos) << once;
+  EXPECT_EQ(once.find("n_init"), std::string::npos) << once;  // the sandwich's keys would be errors
+  EXPECT_EQ(once.find("block"), std::string::npos) << once;
+}
+
+TEST(NetworkFile, MlpErrorsNameThePath) {
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "mlp", "widths": [1024, 0]})")),
+            "net.json: $.model.backbone.widths[1]: expected an integer in [1, 65536], got 0");
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "mlp", "widths": [1.5]})")),
+            "net.json: $.model.backbone.widths[0]: expected an integer in [1, 65536], got 1.5");
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "mlp", "widths": []})")),
+            "net.json: $.model.backbone.widths: expected a non-empty array of integers in [1, 65536], got []");
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "mlp", "widths": 512})")),
+            "net.json: $.model.backbone.widths: expected a non-empty array of integers in [1, 65536], got 512");
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "mlp"})")),
+            "net.json: $.model.backbone.widths: expected a value (the key is required), got nothing");
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "mlp", "widths": [64], "dropout": 1})")),
+            "net.json: $.model.backbone.dropout: expected a number in [0, 0.99], got 1");
+  // A key of the other backbone type is an unknown key, each way.
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "mlp", "widths": [64], "depth": 3})")),
+            "net.json: $.model.backbone.depth: unknown key");
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "sandwich", "widths": [64]})")),
+            "net.json: $.model.backbone.widths: unknown key");
+  EXPECT_EQ(error_of(mlp_file(R"({"type": "perceptron", "widths": [64]})")),
+            "net.json: $.model.backbone.type: expected one of \"sandwich\", \"mlp\", got \"perceptron\"");
+}
+
+TEST(NetworkFile, DecoderMayBeAnMlp) {
+  const NetworkFile f = parse_network_file(
+      auto_encoder_with(R"({"type": "sandwich", "block": "aresdense", "n_init": 8, "n_max": 32, "depth": 2, "band")",
+                        R"({"type": "mlp", "widths": [32, 16], "band")"),
+      "net.json");
+  ASSERT_TRUE(f.decoder);
+  EXPECT_EQ(f.decoder->backbone.type, BackboneType::mlp);
+  EXPECT_EQ(f.decoder->backbone.hidden_widths, (std::vector<Index>{32, 16}));
+  EXPECT_EQ(f.decoder->band, "u-g");
+  EXPECT_EQ(to_json(parse_network_file(to_json(f), "printed")), to_json(f));
 }
 
 TEST(NetworkFile, MissingFileIsNamed) {

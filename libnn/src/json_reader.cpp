@@ -12,8 +12,11 @@ JsonReader::JsonReader(const Json& j, std::string path, std::string source)
 std::string JsonReader::path_of(const std::string& key) const { return path_ + "." + key; }
 
 void JsonReader::fail(const std::string& key, const std::string& expected) const {
-  const std::string got = json_.contains(key) ? json_.at(key).dump() : "nothing";
-  throw Error(str(source_, ": ", path_of(key), ": expected ", expected, ", got ", got));
+  fail_at(path_of(key), expected, json_.contains(key) ? json_.at(key).dump() : "nothing");
+}
+
+void JsonReader::fail_at(const std::string& path, const std::string& expected, const std::string& got) const {
+  throw Error(str(source_, ": ", path, ": expected ", expected, ", got ", got));
 }
 
 const JsonReader::Json& JsonReader::value(const std::string& key) {
@@ -74,6 +77,21 @@ std::vector<std::string> JsonReader::strings_or(const std::string& key, std::vec
   for (const Json& item : v) {
     if (!item.is_string() || item.get<std::string>().empty()) fail(key, "an array of non-empty strings");
     out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::vector<std::int64_t> JsonReader::integers(const std::string& key, std::int64_t low, std::int64_t high) {
+  const Json& v = value(key);
+  const std::string range = str("[", low, ", ", high, "]");
+  if (!v.is_array() || v.empty()) fail(key, "a non-empty array of integers in " + range);
+  std::vector<std::int64_t> out;
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    const Json& item = v[k];
+    // An unsigned value beyond int64 reads as negative, and so fails the range check too.
+    if (!item.is_number_integer() || item.get<std::int64_t>() < low || item.get<std::int64_t>() > high)
+      fail_at(str(path_of(key), "[", k, "]"), "an integer in " + range, item.dump());
+    out.push_back(item.get<std::int64_t>());
   }
   return out;
 }

@@ -31,6 +31,8 @@ class JsonReader {
   double number(const std::string& key, double low, double high);
   std::int64_t integer_or(const std::string& key, std::int64_t fallback, std::int64_t low, std::int64_t high);
   std::vector<std::string> strings_or(const std::string& key, std::vector<std::string> fallback);
+  // A required non-empty array of integers in [low, high]; a bad element is named by its index.
+  std::vector<std::int64_t> integers(const std::string& key, std::int64_t low, std::int64_t high);
   // One of `names`, returned as its index.
   std::size_t choice_or(const std::string& key, const std::vector<std::string>& names, std::size_t fallback);
   JsonReader object(const std::string& key);
@@ -40,6 +42,7 @@ class JsonReader {
   void finish() const;
 
  private:
+  [[noreturn]] void fail_at(const std::string& path, const std::string& expected, const std::string& got) const;
   const Json& value(const std::string& key);
   const Json& json_;
   std::string path_;

@@ -8,8 +8,8 @@ namespace nn {
 template <class T>
 Net<T>::Net(const NetSpec& spec)
     : spec_(spec),
-      backbone_(spec.n_inputs, spec.backbone, Rng::derive(spec.seed, 1).next_u64()),
-      heads_(backbone_.out_features(), spec.heads),
+      backbone_(make_backbone<T>(spec.n_inputs, spec.backbone, Rng::derive(spec.seed, 1).next_u64())),
+      heads_(backbone_->out_features(), spec.heads),
       decoder_(spec.decoder ? std::make_unique<BandDecoder<T>>(spec.n_inputs, spec.heads.n_targets, *spec.decoder,
                                                                Rng::derive(spec.seed, 2).next_u64())
                             : nullptr) {
@@ -20,7 +20,7 @@ Net<T>::Net(const NetSpec& spec)
 
 template <class T>
 void Net<T>::reset_parameters(Rng& rng) {
-  backbone_.reset_parameters(rng);
+  backbone_->reset_parameters(rng);
   heads_.reset_parameters(rng);
   if (decoder_) decoder_->reset_parameters(rng);
 }
@@ -39,7 +39,7 @@ void Net<T>::to(Device device) {
 
 template <class T>
 void Net<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
-  backbone_.visit(visitor, prefix);
+  backbone_->visit(visitor, prefix);
   heads_.visit(visitor, prefix);
   if (decoder_) decoder_->visit(visitor, join_name(prefix, "decoder"));
 }
@@ -55,7 +55,7 @@ ConstView<T> Net<T>::forward(ConstView<T> x, Mode mode) {
       for (Index j = 0; j < x.cols; ++j)
         if (!std::isfinite(x(i, j))) throw Error(str("net forward: input row ", i, ", column ", j, " is ", x(i, j)));
   }
-  const ConstView<T> encoded = heads_.forward(backbone_.forward(x, mode), mode);
+  const ConstView<T> encoded = heads_.forward(backbone_->forward(x, mode), mode);
   return decoder_ ? decoder_->forward(x, encoded, mode) : encoded;
 }
 
@@ -63,7 +63,7 @@ template <class T>
 ConstView<T> Net<T>::backward(ConstView<T> dy) {
   if (dy.cols != out_features())
     throw Error(str("net backward: gradient has ", dy.cols, " columns, the net has ", out_features(), " outputs"));
-  const ConstView<T> dx = backbone_.backward(heads_.backward(decoder_ ? decoder_->backward(dy) : dy));
+  const ConstView<T> dx = backbone_->backward(heads_.backward(decoder_ ? decoder_->backward(dy) : dy));
   return decoder_ ? decoder_->add_input_gradient(dx) : dx;
 }
 

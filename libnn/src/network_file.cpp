@@ -57,24 +57,29 @@ DataSpec read_data(JsonReader r) {
   return d;
 }
 
-// The keys of a sandwich (the backbone, the decoder); the caller finishes the reader.
-BackboneSpec read_sandwich(JsonReader& b) {
-  b.type({"sandwich"});
+// The keys of a backbone (the model's, the decoder's) of either type; the caller finishes the
+// reader, so a key of the other type is an unknown key.
+BackboneSpec read_backbone(JsonReader& b) {
   BackboneSpec s;
-  s.block = BlockType(b.choice_or("block", kBlocks, 0));
-  s.n_init = b.integer_or("n_init", s.n_init, 8, 1 << 16);
-  s.n_max = b.integer_or("n_max", s.n_max, s.n_init, 1 << 16);
-  s.depth = b.integer_or("depth", s.depth, 1, 64);
-  s.skips = Skips(b.choice_or("skips", kSkips, 1));
+  s.type = b.type({"sandwich", "mlp"}) == "mlp" ? BackboneType::mlp : BackboneType::sandwich;
+  if (s.type == BackboneType::mlp) {
+    s.hidden_widths = b.integers("widths", 1, 1 << 16);
+  } else {
+    s.block = BlockType(b.choice_or("block", kBlocks, 0));
+    s.n_init = b.integer_or("n_init", s.n_init, 8, 1 << 16);
+    s.n_max = b.integer_or("n_max", s.n_max, s.n_init, 1 << 16);
+    s.depth = b.integer_or("depth", s.depth, 1, 64);
+    s.skips = Skips(b.choice_or("skips", kSkips, 1));
+    features_scale(s.n_init, s.n_max, s.depth);
+  }
   s.dropout = b.number_or("dropout", 0.0, 0.0, 0.99);
-  features_scale(s.n_init, s.n_max, s.depth);
   return s;
 }
 
 // The band is the last target, so that the net's outputs keep the order of data.targets; the
 // encoder must not see it.
 DecoderSpec read_decoder(JsonReader d, const DataSpec& data) {
-  DecoderSpec spec{read_sandwich(d), d.string("band")};
+  DecoderSpec spec{read_backbone(d), d.string("band")};
   if (data.targets.size() < 2 || data.targets.back().column != spec.band)
     d.fail("band", data.targets.size() < 2
                        ? std::string("the last of two or more $.data.targets (the labels, then the band)")
@@ -88,7 +93,7 @@ DecoderSpec read_decoder(JsonReader d, const DataSpec& data) {
 void read_model(JsonReader r, NetworkFile& f) {
   r.type({"regressor"});
   JsonReader b = r.object("backbone");
-  f.backbone = read_sandwich(b);
+  f.backbone = read_backbone(b);
   b.finish();
   JsonReader h = r.object("heads");
   f.head = HeadType(h.choice_or("type", kHeads, 0));
@@ -152,7 +157,9 @@ void read_training(JsonReader r, NetworkFile& f) {
   r.finish();
 }
 
-Json sandwich_json(const BackboneSpec& b) {
+Json backbone_json(const BackboneSpec& b) {
+  if (b.type == BackboneType::mlp)
+    return {{"type", "mlp"}, {"widths", b.hidden_widths}, {"dropout", b.dropout}};
   return {{"type", "sandwich"},
           {"block", kBlocks[std::size_t(b.block)]},
           {"n_init", b.n_init},
@@ -240,12 +247,12 @@ std::string to_json(const NetworkFile& f) {
   if (!f.data.label.empty()) data["label"] = f.data.label;
 
   Json model = {{"type", "regressor"},
-                {"backbone", sandwich_json(f.backbone)},
+                {"backbone", backbone_json(f.backbone)},
                 {"heads",
                  {{"type", kHeads[std::size_t(f.head)]},
                   {"classifier", f.classifier == Classifier::binary ? "binary" : "none"}}}};
   if (f.decoder) {
-    model["decoder"] = sandwich_json(f.decoder->backbone);
+    model["decoder"] = backbone_json(f.decoder->backbone);
     model["decoder"]["band"] = f.decoder->band;
   }
 

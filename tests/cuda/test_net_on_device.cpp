@@ -5,8 +5,8 @@
 //
 // 50 optimiser steps (10 epochs of 5 batches) of a ResDense net with every part the network
 // files use: U-Net skips, dropout, causal heads and a classifier with the alpha-weighted total
-// loss; 10 steps of an auto-encoder with AResDense blocks (one label, the second target as its
-// missing band; emulated launches are slow). In
+// loss; 10 steps of an auto-encoder with AResDense blocks and an MLP decoder (one label, the
+// second target as its missing band; emulated launches are slow). In
 // double the epoch losses, the validation loss and the final parameters agree within 1e-9
 // relative. In float within 1e-4, with Adam's eps at 1e-4: with a tiny eps, the rounding
 // noise of the gradient of a bias that feeds a BatchNorm (true gradient 0) becomes full
@@ -89,7 +89,8 @@ Run<T> train(Device device, const TrainedNet& variant, bool record_steps = true)
   spec.heads = {HeadType::causal, kTargets, Classifier::binary};
   if (block == BlockType::aresdense) {
     spec.heads.n_targets = kTargets - 1;
-    spec.decoder = BackboneSpec{8, 16, 2, BlockType::resdense, Skips::additive, dropout};
+    // An MLP decoder (12 -> 6, then the band), so the plain layers run on the device too.
+    spec.decoder = BackboneSpec{8, 16, 2, BlockType::resdense, Skips::additive, dropout, BackboneType::mlp, {12, 6}};
   }
   spec.seed = 5;
   Net<T> net(spec);
@@ -159,7 +160,7 @@ TYPED_TEST(NetOnDevice, TrainingStepsMatchTheCpu) {
     for (std::size_t k = 0; k < cpu.predictions.size(); ++k)
       worst_prediction =
           std::max(worst_prediction, std::abs(gpu.predictions[k] - cpu.predictions[k]) / scale(cpu.predictions));
-    std::cout << "[net on device] " << (block == BlockType::resdense ? "ResDense" : "AResDense auto-encoder") << (std::is_same_v<T, float> ? " float, " : " double, ")
+    std::cout << "[net on device] " << (block == BlockType::resdense ? "ResDense" : "AResDense auto-encoder with an MLP decoder") << (std::is_same_v<T, float> ? " float, " : " double, ")
               << epochs * kBatchesPerEpoch << " steps: worst relative difference, epoch losses " << worst_loss << ", parameters " << worst_parameter
               << ", predictions " << worst_prediction << "\n";
     EXPECT_LT(worst_loss, tolerance<T>());

@@ -1,20 +1,27 @@
 #pragma once
-// The thesis's net (§4.3), made precise in DESIGN.md:
-//   Backbone ("sandwich"): widths w = features_scale(n_init, n_max, depth).
-//     stem Linear(n_in -> w_0)
-//     encoder level i = 0..depth-1: block(w_i), then down Linear(w_i -> w_{i+1}) except at the last
-//     decoder level i = depth-2..0: up Linear(w_{i+1} -> w_i) (+ encoder level i output with
-//     U-Net skips), then block(w_i)
-//   Heads on the backbone output h (B, w_0):
-//     linear   one Linear(w_0 -> n_targets)
-//     causal   head k = Linear(w_0 + k -> 1) on concat(h, y_0 .. y_{k-1})
-//     classifier (optional) Linear(w_0 + n_targets -> 1) on concat(h, all y): one logit
+// The thesis's nets (§3, §4.3), made precise in DESIGN.md:
+//   Backbone, one of
+//     "sandwich": widths w = features_scale(n_init, n_max, depth).
+//       stem Linear(n_in -> w_0)
+//       encoder level i = 0..depth-1: block(w_i), then down Linear(w_i -> w_{i+1}) except at the last
+//       decoder level i = depth-2..0: up Linear(w_{i+1} -> w_i) (+ encoder level i output with
+//       U-Net skips), then block(w_i)
+//       output width w_0
+//     "mlp" (the thesis's first nets, §3): widths w given. Linear(n_in -> w_0), ReLU, then
+//       Linear(w_{i-1} -> w_i), ReLU for each further width; Dropout after every ReLU. Output width
+//       the last w.
+//   Heads on the backbone output h (B, w_out):
+//     linear   one Linear(w_out -> n_targets)
+//     causal   head k = Linear(w_out + k -> 1) on concat(h, y_0 .. y_{k-1})
+//     classifier (optional) Linear(w_out + n_targets -> 1) on concat(h, all y): one logit
 //   Auto-encoder (optional, thesis §6): the backbone and heads above are the encoder, from the
-//     photometry without one band to the labels; a decoder sandwich on concat(x, labels) and
-//     Linear(w_0 -> 1) predicts that band.
+//     photometry without one band to the labels; a decoder backbone on concat(x, labels) and
+//     Linear(w_out -> 1) predicts that band.
 //   Net output (B, n_targets [+ 1 band] [+ 1 logit]).
 // Parameter names follow PyTorch's state_dict of the same net: stem, enc.i, down.i, up.i,
-// dec.i, head (linear) or heads.k (causal), cls; the decoder's under decoder. (decoder.stem, ...,
+// dec.i (sandwich) or mlp.k, k the index in nn.Sequential(Linear, ReLU, [Dropout,] Linear, ...)
+// with the Dropout there only when its rate is above 0 (so mlp.0, mlp.2, ... or mlp.0, mlp.3, ...);
+// head (linear) or heads.k (causal), cls; the decoder's under decoder. (decoder.stem, ...,
 // decoder.head).
 #include <memory>
 #include <optional>
@@ -24,6 +31,7 @@
 
 namespace nn {
 
+enum class BackboneType { sandwich, mlp };
 enum class Skips { none, additive };
 enum class HeadType { linear, causal };
 enum class Classifier { none, binary };
@@ -38,7 +46,10 @@ struct BackboneSpec {
   Index depth = 12;
   BlockType block = BlockType::resdense;
   Skips skips = Skips::additive;
-  double dropout = 0.0;  // after every block (identity when 0)
+  double dropout = 0.0;  // after every block (sandwich) or ReLU (mlp); identity when 0
+  // Last, so that a sandwich keeps its brace initialiser {n_init, n_max, depth, block, skips, dropout}.
+  BackboneType type = BackboneType::sandwich;
+  std::vector<Index> hidden_widths;  // mlp: the width of each hidden Linear layer (n_init .. skips unused)
 };
 
 struct HeadSpec {
@@ -55,20 +66,34 @@ struct NetSpec {
   std::optional<BackboneSpec> decoder;  // the auto-encoder's band decoder; heads.n_targets excludes the band
 };
 
+// What the net asks of a backbone, whichever kind: a module from (B, n_inputs) to
+// (B, out_features()) with dropout layers it can restart.
 template <class T>
-class Backbone final : public Module<T> {
+class Backbone : public Module<T> {
  public:
-  Backbone(Index n_inputs, const BackboneSpec& spec, std::uint64_t dropout_seed);
+  // The width of each level (sandwich) or hidden layer (mlp).
+  virtual const std::vector<Index>& widths() const = 0;
+  // Sets every dropout layer's count of masks drawn (see Dropout::set_draws).
+  virtual void set_dropout_draws(std::uint64_t draws) = 0;
+};
+
+// The backbone that spec.type names.
+template <class T>
+std::unique_ptr<Backbone<T>> make_backbone(Index n_inputs, const BackboneSpec& spec, std::uint64_t dropout_seed);
+
+template <class T>
+class Sandwich final : public Backbone<T> {
+ public:
+  Sandwich(Index n_inputs, const BackboneSpec& spec, std::uint64_t dropout_seed);
   Index in_features() const override { return stem_.in_features(); }
   Index out_features() const override { return widths_.front(); }
-  const std::vector<Index>& widths() const { return widths_; }
+  const std::vector<Index>& widths() const override { return widths_; }
   // Saves: every sublayer its own; with skips, the encoder outputs stay in their blocks.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
   void reset_parameters(Rng& rng) override;
-  // Sets every dropout layer's count of masks drawn (see Dropout::set_draws).
-  void set_dropout_draws(std::uint64_t draws);
+  void set_dropout_draws(std::uint64_t draws) override;
 
  private:
   struct Level {
@@ -87,6 +112,31 @@ class Backbone final : public Module<T> {
   std::vector<ConstView<T>> skip_grad_;             // gradients reaching them through the skips
   std::vector<Tensor<T>> skip_sum_;                 // up(h) + e_i per decoder level
   Tensor<T> grad_sum_;                              // gradient meeting at an encoder output
+};
+
+template <class T>
+class Mlp final : public Backbone<T> {
+ public:
+  Mlp(Index n_inputs, const BackboneSpec& spec, std::uint64_t dropout_seed);
+  Index in_features() const override { return layers_.front().linear->in_features(); }
+  Index out_features() const override { return widths_.back(); }
+  const std::vector<Index>& widths() const override { return widths_; }
+  // Saves: every sublayer its own.
+  ConstView<T> forward(ConstView<T> x, Mode mode) override;
+  ConstView<T> backward(ConstView<T> dy) override;
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
+  void reset_parameters(Rng& rng) override;
+  void set_dropout_draws(std::uint64_t draws) override;
+
+ private:
+  struct Layer {
+    std::unique_ptr<Linear<T>> linear;
+    std::unique_ptr<ReLU<T>> relu;
+    std::unique_ptr<Dropout<T>> dropout;
+  };
+  std::vector<Index> widths_;
+  std::vector<Layer> layers_;
+  Index sequential_stride_;  // modules per layer in PyTorch's nn.Sequential: Linear, ReLU[, Dropout]
 };
 
 template <class T>
@@ -124,11 +174,11 @@ class BandDecoder {
   ConstView<T> add_input_gradient(ConstView<T> dx_encoder);
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix);
   void reset_parameters(Rng& rng);
-  void set_dropout_draws(std::uint64_t draws) { backbone_.set_dropout_draws(draws); }
+  void set_dropout_draws(std::uint64_t draws) { backbone_->set_dropout_draws(draws); }
 
  private:
   Index n_inputs_, n_labels_;
-  Backbone<T> backbone_;
+  std::unique_ptr<Backbone<T>> backbone_;
   Linear<T> head_;
   Tensor<T> in_, out_, dencoded_, dx_;
   ConstView<T> din_;  // gradient of in_ (owned by the backbone)
@@ -139,7 +189,7 @@ class Net final : public Module<T> {
  public:
   explicit Net(const NetSpec& spec);
   const NetSpec& spec() const { return spec_; }
-  Index in_features() const override { return backbone_.in_features(); }
+  Index in_features() const override { return backbone_->in_features(); }
   Index out_features() const override { return heads_.out_features() + (decoder_ != nullptr); }
   // x (B, n_inputs) must be finite: a NaN or infinity is an nn::Error naming row and column.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
@@ -150,7 +200,7 @@ class Net final : public Module<T> {
   // The contiguous parameters and gradients of the whole net.
   ParameterStore<T>& parameters() { return store_; }
   const ParameterStore<T>& parameters() const { return store_; }
-  const std::vector<Index>& widths() const { return backbone_.widths(); }
+  const std::vector<Index>& widths() const { return backbone_->widths(); }
   // Moves parameters, gradients and buffers (BatchNorm running statistics) to `device`; the
   // layers' workspaces follow their inputs, so the net then runs on device inputs. A new net
   // starts on the CPU, where it draws its initial parameters.
@@ -162,13 +212,13 @@ class Net final : public Module<T> {
   }
   // One mask is drawn per training forward, so a run resumed after n optimiser steps sets n.
   void set_dropout_draws(std::uint64_t draws) {
-    backbone_.set_dropout_draws(draws);
+    backbone_->set_dropout_draws(draws);
     if (decoder_) decoder_->set_dropout_draws(draws);
   }
 
  private:
   NetSpec spec_;
-  Backbone<T> backbone_;
+  std::unique_ptr<Backbone<T>> backbone_;
   Heads<T> heads_;
   std::unique_ptr<BandDecoder<T>> decoder_;  // null without one
   ParameterStore<T> store_;
@@ -179,8 +229,10 @@ class Net final : public Module<T> {
 template <class T>
 void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_size);
 
-extern template class NN_API Backbone<float>;
-extern template class NN_API Backbone<double>;
+extern template class NN_API Sandwich<float>;
+extern template class NN_API Sandwich<double>;
+extern template class NN_API Mlp<float>;
+extern template class NN_API Mlp<double>;
 extern template class NN_API Heads<float>;
 extern template class NN_API Heads<double>;
 extern template class NN_API BandDecoder<float>;

@@ -83,10 +83,10 @@ struct TrainingSpec {
   DeviceChoice device = DeviceChoice::auto_select;
 };
 
-// The auto-encoder's decoder (thesis §6): a sandwich that predicts the band the encoder does
-// without from the inputs and the predicted labels. The band is the last of data.targets (a
-// regression target with its own weight and error, masked where the band is missing) and not an
-// input, so stars without it are still predicted.
+// The auto-encoder's decoder (thesis §6): a backbone (sandwich or mlp) that predicts the band the
+// encoder does without from the inputs and the predicted labels. The band is the last of
+// data.targets (a regression target with its own weight and error, masked where the band is
+// missing) and not an input, so stars without it are still predicted.
 struct DecoderSpec {
   BackboneSpec backbone;
   std::string band;
