@@ -212,6 +212,33 @@ inline const std::vector<cuda::LaunchShape>& warp_per_row_shapes() {
   return all;
 }
 
+// Every size through the entry point (shape null), then through the launcher with each shape.
+template <class Check>
+void for_each_case(const std::vector<cuda::LaunchShape>& shapes, Check&& check) {
+  for (const Size& size : sizes()) {
+    check(size, nullptr);
+    for (const cuda::LaunchShape& shape : shapes) check(size, &shape);
+  }
+}
+
+// What a failure message says of a case; entry_shape is the shape the entry point launches.
+inline std::string context(const Size& size, const cuda::LaunchShape* shape, const cuda::LaunchShape& entry_shape) {
+  return shape == nullptr ? describe(size, entry_shape) + " (entry point)" : describe(size, *shape);
+}
+
+// Per-feature BatchNorm parameters and running statistics of a layer that has trained a while.
+template <class T>
+struct Features {
+  Tensor<T> gamma, beta, running_mean, running_var;
+  Features(Index d, Rng& rng)
+      : gamma(random_matrix<T>(1, d, rng, 0.3, 1.0)),
+        beta(random_matrix<T>(1, d, rng, 0.3)),
+        running_mean(random_matrix<T>(1, d, rng, 0.5)),
+        running_var(1, d) {
+    for (Index j = 0; j < d; ++j) running_var(0, j) = T(0.5 + rng.uniform());
+  }
+};
+
 using Types = ::testing::Types<float, double>;
 
 }  // namespace nn::test

@@ -22,15 +22,6 @@ double reduction_limit() {
   return limit<T>(1e-10, 1e-24);
 }
 
-template <class Check>
-void for_each_case(const std::vector<cuda::LaunchShape>& shapes, const cuda::LaunchShape& entry_shape,
-                   Check&& check) {
-  for (const Size& size : sizes()) {
-    check(size, nullptr, describe(size, entry_shape) + " (entry point)");
-    for (const cuda::LaunchShape& shape : shapes) check(size, &shape, describe(size, shape));
-  }
-}
-
 template <class T>
 Tensor<T> attention_weights(Index rows, Index cols, Rng& rng) {
   const Tensor<T> z = random_matrix<T>(rows, cols, rng, 2.0);
@@ -42,64 +33,62 @@ Tensor<T> attention_weights(Index rows, Index cols, Rng& rng) {
 TYPED_TEST(CudaAttention, SoftmaxRows) {
   using T = TypeParam;
   Rng rng(21);
-  for_each_case(warp_per_row_shapes(), cuda::kWarpPerRowShape,
-                [&](const Size& size, const cuda::LaunchShape* shape, const std::string& where) {
-                  // Large logits: the shift by the row maximum is what keeps exp finite.
-                  const Tensor<T> z = random_matrix<T>(size.rows, size.cols, rng, 30.0);
-                  Tensor<T> a(size.rows, size.cols);
-                  cpu::softmax_rows<T>(z, a);
-                  DeviceMatrix<T> z_d(z.cview()), a_d(size.rows, size.cols);
-                  if (shape == nullptr)
-                    cuda::softmax_rows<T>(z_d.view(), a_d.view());
-                  else
-                    cuda::launch::softmax_rows(z_d.data(), z_d.stride(), a_d.data(), a_d.stride(), size.rows,
-                                               size.cols, cuda::detail::stream(), *shape);
-                  expect_close<T>("softmax_rows", a_d.get(), a, reduction_limit<T>(), where);
-                });
+  for_each_case(warp_per_row_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+    const std::string where = context(size, shape, cuda::kWarpPerRowShape);
+    // Large logits: the shift by the row maximum is what keeps exp finite.
+    const Tensor<T> z = random_matrix<T>(size.rows, size.cols, rng, 30.0);
+    Tensor<T> a(size.rows, size.cols);
+    cpu::softmax_rows<T>(z, a);
+    DeviceMatrix<T> z_d(z.cview()), a_d(size.rows, size.cols);
+    if (shape == nullptr)
+      cuda::softmax_rows<T>(z_d.view(), a_d.view());
+    else
+      cuda::launch::softmax_rows(z_d.data(), z_d.stride(), a_d.data(), a_d.stride(), size.rows, size.cols,
+                                 cuda::detail::stream(), *shape);
+    expect_close<T>("softmax_rows", a_d.get(), a, reduction_limit<T>(), where);
+  });
 }
 
 TYPED_TEST(CudaAttention, Forward) {
   using T = TypeParam;
   Rng rng(22);
-  for_each_case(elementwise_shapes(), cuda::kElementwiseShape,
-                [&](const Size& size, const cuda::LaunchShape* shape, const std::string& where) {
-                  const Tensor<T> h = random_matrix<T>(size.rows, size.cols, rng);
-                  const Tensor<T> a = attention_weights<T>(size.rows, size.cols, rng);
-                  Tensor<T> y(size.rows, size.cols);
-                  cpu::attention_forward<T>(h, a, y);
-                  DeviceMatrix<T> h_d(h.cview()), a_d(a.cview()), y_d(size.rows, size.cols);
-                  if (shape == nullptr)
-                    cuda::attention_forward<T>(h_d.view(), a_d.view(), y_d.view());
-                  else
-                    cuda::launch::attention_forward(h_d.data(), h_d.stride(), a_d.data(), a_d.stride(), y_d.data(),
-                                                    y_d.stride(), size.rows, size.cols, cuda::detail::stream(),
-                                                    *shape);
-                  expect_close<T>("attention_forward", y_d.get(), y, 0.0, where);
-                });
+  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+    const std::string where = context(size, shape, cuda::kElementwiseShape);
+    const Tensor<T> h = random_matrix<T>(size.rows, size.cols, rng);
+    const Tensor<T> a = attention_weights<T>(size.rows, size.cols, rng);
+    Tensor<T> y(size.rows, size.cols);
+    cpu::attention_forward<T>(h, a, y);
+    DeviceMatrix<T> h_d(h.cview()), a_d(a.cview()), y_d(size.rows, size.cols);
+    if (shape == nullptr)
+      cuda::attention_forward<T>(h_d.view(), a_d.view(), y_d.view());
+    else
+      cuda::launch::attention_forward(h_d.data(), h_d.stride(), a_d.data(), a_d.stride(), y_d.data(), y_d.stride(),
+                                      size.rows, size.cols, cuda::detail::stream(), *shape);
+    expect_close<T>("attention_forward", y_d.get(), y, 0.0, where);
+  });
 }
 
 TYPED_TEST(CudaAttention, Backward) {
   using T = TypeParam;
   Rng rng(23);
-  for_each_case(warp_per_row_shapes(), cuda::kWarpPerRowShape,
-                [&](const Size& size, const cuda::LaunchShape* shape, const std::string& where) {
-                  const Tensor<T> h = random_matrix<T>(size.rows, size.cols, rng);
-                  const Tensor<T> a = attention_weights<T>(size.rows, size.cols, rng);
-                  const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
-                  Tensor<T> dh(size.rows, size.cols), dz(size.rows, size.cols);
-                  cpu::attention_backward<T>(h, a, dy, dh, dz);
-                  DeviceMatrix<T> h_d(h.cview()), a_d(a.cview()), dy_d(dy.cview()), dh_d(size.rows, size.cols),
-                      dz_d(size.rows, size.cols);
-                  if (shape == nullptr)
-                    cuda::attention_backward<T>(h_d.view(), a_d.view(), dy_d.view(), dh_d.view(), dz_d.view());
-                  else
-                    cuda::launch::attention_backward(h_d.data(), h_d.stride(), a_d.data(), a_d.stride(), dy_d.data(),
-                                                     dy_d.stride(), dh_d.data(), dh_d.stride(), dz_d.data(),
-                                                     dz_d.stride(), size.rows, size.cols, cuda::detail::stream(),
-                                                     *shape);
-                  expect_close<T>("attention_backward (dh)", dh_d.get(), dh, 0.0, where);
-                  expect_close<T>("attention_backward (dz)", dz_d.get(), dz, reduction_limit<T>(), where);
-                });
+  for_each_case(warp_per_row_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+    const std::string where = context(size, shape, cuda::kWarpPerRowShape);
+    const Tensor<T> h = random_matrix<T>(size.rows, size.cols, rng);
+    const Tensor<T> a = attention_weights<T>(size.rows, size.cols, rng);
+    const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
+    Tensor<T> dh(size.rows, size.cols), dz(size.rows, size.cols);
+    cpu::attention_backward<T>(h, a, dy, dh, dz);
+    DeviceMatrix<T> h_d(h.cview()), a_d(a.cview()), dy_d(dy.cview()), dh_d(size.rows, size.cols),
+        dz_d(size.rows, size.cols);
+    if (shape == nullptr)
+      cuda::attention_backward<T>(h_d.view(), a_d.view(), dy_d.view(), dh_d.view(), dz_d.view());
+    else
+      cuda::launch::attention_backward(h_d.data(), h_d.stride(), a_d.data(), a_d.stride(), dy_d.data(), dy_d.stride(),
+                                       dh_d.data(), dh_d.stride(), dz_d.data(), dz_d.stride(), size.rows, size.cols,
+                                       cuda::detail::stream(), *shape);
+    expect_close<T>("attention_backward (dh)", dh_d.get(), dh, 0.0, where);
+    expect_close<T>("attention_backward (dz)", dz_d.get(), dz, reduction_limit<T>(), where);
+  });
 }
 
 TYPED_TEST(CudaAttention, SoftmaxInPlace) {

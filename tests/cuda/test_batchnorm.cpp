@@ -22,36 +22,11 @@ double reduction_limit() {
   return limit<T>(1e-10, 1e-24);
 }
 
-template <class Check>
-void for_each_case(Check&& check) {
-  for (const Size& size : sizes()) {
-    check(size, nullptr);
-    for (const cuda::LaunchShape& shape : column_tile_shapes()) check(size, &shape);
-  }
-}
-
-std::string context(const Size& size, const cuda::LaunchShape* shape) {
-  return shape == nullptr ? describe(size, cuda::kColumnTileShape) + " (entry point)" : describe(size, *shape);
-}
-
-// Per-feature parameters and running statistics of a layer that has trained a while.
-template <class T>
-struct Features {
-  Tensor<T> gamma, beta, running_mean, running_var;
-  Features(Index d, Rng& rng)
-      : gamma(random_matrix<T>(1, d, rng, 0.3, 1.0)),
-        beta(random_matrix<T>(1, d, rng, 0.3)),
-        running_mean(random_matrix<T>(1, d, rng, 0.5)),
-        running_var(1, d) {
-    for (Index j = 0; j < d; ++j) running_var(0, j) = T(0.5 + rng.uniform());
-  }
-};
-
 TYPED_TEST(CudaBatchNorm, ForwardTrain) {
   using T = TypeParam;
   Rng rng(11);
   const BatchNormOptions options;
-  for_each_case([&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     if (size.rows < 2) return;  // a training batch needs two rows
     // An offset mean, so a one-pass variance would lose digits to cancellation.
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
@@ -71,7 +46,7 @@ TYPED_TEST(CudaBatchNorm, ForwardTrain) {
                                             T(options.momentum), y_d.data(), y_d.stride(), mean_d.data(),
                                             invstd_d.data(), running_mean_d.data(), running_var_d.data(), size.rows,
                                             size.cols, cuda::detail::stream(), *shape);
-    const std::string where = context(size, shape);
+    const std::string where = context(size, shape, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_forward_train (mean)", mean_d.get(), mean, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_forward_train (invstd)", invstd_d.get(), invstd, reduction_limit<T>(), where);
@@ -111,7 +86,7 @@ TYPED_TEST(CudaBatchNorm, Backward) {
   using T = TypeParam;
   Rng rng(13);
   const BatchNormOptions options;
-  for_each_case([&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
     const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
     Features<T> f(size.cols, rng);
@@ -134,7 +109,7 @@ TYPED_TEST(CudaBatchNorm, Backward) {
       cuda::launch::batchnorm_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
                                        dy_d.data(), dy_d.stride(), dx_d.data(), dx_d.stride(), dgamma_d.data(),
                                        dbeta_d.data(), size.rows, size.cols, cuda::detail::stream(), *shape);
-    const std::string where = context(size, shape);
+    const std::string where = context(size, shape, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_backward (dx)", dx_d.get(), dx, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_backward (dgamma)", dgamma_d.get(), dgamma, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_backward (dbeta)", dbeta_d.get(), dbeta, reduction_limit<T>(), where);

@@ -16,23 +16,10 @@ class CudaElementwise : public ::testing::Test {
 };
 TYPED_TEST_SUITE(CudaElementwise, Types);
 
-// Every size through the entry point (default shape), then every launch shape.
-template <class Check>
-void for_each_case(Check&& check) {
-  for (const Size& size : sizes()) {
-    check(size, nullptr);
-    for (const cuda::LaunchShape& shape : elementwise_shapes()) check(size, &shape);
-  }
-}
-
-std::string context(const Size& size, const cuda::LaunchShape* shape) {
-  return shape == nullptr ? describe(size, cuda::kElementwiseShape) + " (entry point)" : describe(size, *shape);
-}
-
 TYPED_TEST(CudaElementwise, ReluForwardAndBackward) {
   using T = TypeParam;
   Rng rng(1);
-  for_each_case([&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng);
     x.data()[0] = T(0);  // the kink: y = 0 and no gradient, on both backends
     const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
@@ -50,8 +37,8 @@ TYPED_TEST(CudaElementwise, ReluForwardAndBackward) {
       cuda::launch::relu_backward(y_d.data(), y_d.stride(), dy_d.data(), dy_d.stride(), dx_d.data(), dx_d.stride(),
                                   size.rows, size.cols, cuda::detail::stream(), *shape);
     }
-    expect_close<T>("relu_forward", y_d.get(), y, 0.0, context(size, shape));
-    expect_close<T>("relu_backward", dx_d.get(), dx, 0.0, context(size, shape));
+    expect_close<T>("relu_forward", y_d.get(), y, 0.0, context(size, shape, cuda::kElementwiseShape));
+    expect_close<T>("relu_backward", dx_d.get(), dx, 0.0, context(size, shape, cuda::kElementwiseShape));
   });
 }
 
@@ -59,7 +46,7 @@ TYPED_TEST(CudaElementwise, DropoutDrawsTheCpuMask) {
   using T = TypeParam;
   Rng rng(2);
   std::uint64_t seed = 7;
-  for_each_case([&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     const double p = 0.3;
     ++seed;
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng);
@@ -72,15 +59,15 @@ TYPED_TEST(CudaElementwise, DropoutDrawsTheCpuMask) {
     else
       cuda::launch::dropout_forward(x_d.data(), x_d.stride(), p, seed, mask_d.data(), mask_d.stride(), y_d.data(),
                                     y_d.stride(), size.rows, size.cols, cuda::detail::stream(), *shape);
-    expect_close<T>("dropout_forward (mask)", mask_d.get(), mask, 0.0, context(size, shape));
-    expect_close<T>("dropout_forward", y_d.get(), y, 0.0, context(size, shape));
+    expect_close<T>("dropout_forward (mask)", mask_d.get(), mask, 0.0, context(size, shape, cuda::kElementwiseShape));
+    expect_close<T>("dropout_forward", y_d.get(), y, 0.0, context(size, shape, cuda::kElementwiseShape));
   });
 }
 
 TYPED_TEST(CudaElementwise, MultiplyAddCopyFill) {
   using T = TypeParam;
   Rng rng(3);
-  for_each_case([&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     const Tensor<T> a = random_matrix<T>(size.rows, size.cols, rng), b = random_matrix<T>(size.rows, size.cols, rng);
     Tensor<T> product(size.rows, size.cols), sum(size.rows, size.cols), filled(size.rows, size.cols);
     cpu::multiply<T>(a, b, product);
@@ -104,10 +91,10 @@ TYPED_TEST(CudaElementwise, MultiplyAddCopyFill) {
                          *shape);
       cuda::launch::fill(fill_d.data(), fill_d.stride(), T(0.625), size.rows, size.cols, stream, *shape);
     }
-    expect_close<T>("multiply", product_d.get(), product, 0.0, context(size, shape));
-    expect_close<T>("add", sum_d.get(), sum, 0.0, context(size, shape));
-    expect_close<T>("copy", copy_d.get(), a, 0.0, context(size, shape));
-    expect_close<T>("fill", fill_d.get(), filled, 0.0, context(size, shape));
+    expect_close<T>("multiply", product_d.get(), product, 0.0, context(size, shape, cuda::kElementwiseShape));
+    expect_close<T>("add", sum_d.get(), sum, 0.0, context(size, shape, cuda::kElementwiseShape));
+    expect_close<T>("copy", copy_d.get(), a, 0.0, context(size, shape, cuda::kElementwiseShape));
+    expect_close<T>("fill", fill_d.get(), filled, 0.0, context(size, shape, cuda::kElementwiseShape));
   });
 }
 

@@ -29,31 +29,6 @@ double elementwise_limit() {
   return limit<T>(1e-13, 1e-28);
 }
 
-std::string context(const Size& size, const cuda::LaunchShape* shape, const cuda::LaunchShape& default_shape) {
-  return shape == nullptr ? describe(size, default_shape) + " (entry point)" : describe(size, *shape);
-}
-
-// Every size through the entry point (shape null), then through the launcher with each shape.
-template <class Check>
-void for_each_case(const std::vector<cuda::LaunchShape>& shapes, Check&& check) {
-  for (const Size& size : sizes()) {
-    check(size, nullptr);
-    for (const cuda::LaunchShape& shape : shapes) check(size, &shape);
-  }
-}
-
-template <class T>
-struct Features {
-  Tensor<T> gamma, beta, running_mean, running_var;
-  Features(Index d, Rng& rng)
-      : gamma(random_matrix<T>(1, d, rng, 0.3, 1.0)),
-        beta(random_matrix<T>(1, d, rng, 0.5)),
-        running_mean(random_matrix<T>(1, d, rng, 0.5)),
-        running_var(1, d) {
-    for (Index j = 0; j < d; ++j) running_var(0, j) = T(0.5 + rng.uniform());
-  }
-};
-
 TYPED_TEST(CudaFusedBlock, BatchNormReluForwardTrain) {
   using T = TypeParam;
   Rng rng(51);
