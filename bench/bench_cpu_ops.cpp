@@ -128,24 +128,15 @@ void BM_multiply(benchmark::State& state) {
 }
 BENCHMARK(BM_multiply)->Apply(feature_sizes);
 
-void BM_softmax_rows(benchmark::State& state) {
-  const Index rows = state.range(0), d = state.range(1);
-  Rng rng(10);
-  const Tensor<float> z = uniform_tensor(rows, d, rng);
-  Tensor<float> a = zeros(rows, d);
-  for (auto _ : state) ops::softmax_rows<float>(z, a);
-  report_cost(state, elementwise_cost(rows, d, 2));
-}
-BENCHMARK(BM_softmax_rows)->Apply(feature_sizes);
-
 void BM_attention_forward(benchmark::State& state) {
+  // With the residual, as AResDense runs it.
   const Index rows = state.range(0), d = state.range(1);
   Rng rng(11);
-  const Tensor<float> h = uniform_tensor(rows, d, rng);
-  const Tensor<float> a = uniform_tensor(rows, d, rng, 0.0, 2.0 / double(d));
-  Tensor<float> y = zeros(rows, d);
-  for (auto _ : state) ops::attention_forward<float>(h, a, y);
-  report_cost(state, elementwise_cost(rows, d, 3));
+  const Tensor<float> z = uniform_tensor(rows, d, rng), h = uniform_tensor(rows, d, rng);
+  const Tensor<float> residual = uniform_tensor(rows, d, rng);
+  Tensor<float> a = zeros(rows, d), y = zeros(rows, d);
+  for (auto _ : state) ops::attention_forward<float>(z, h, residual, a, y);
+  report_cost(state, elementwise_cost(rows, d, 5));
 }
 BENCHMARK(BM_attention_forward)->Apply(feature_sizes);
 

@@ -147,23 +147,14 @@ void BM_cuda_add(benchmark::State& state) {
 }
 BENCHMARK(BM_cuda_add)->Apply(feature_sizes);
 
-void BM_cuda_softmax_rows(benchmark::State& state) {
-  const Index rows = state.range(0), d = state.range(1);
-  Rng rng(9);
-  const Tensor<float> z = gpu_uniform(rows, d, rng);
-  Tensor<float> a(rows, d, Device::cuda);
-  time_op(state, [&] { ops::softmax_rows<float>(z, a); });
-  report_cost(state, elementwise_cost(rows, d, 2));
-}
-BENCHMARK(BM_cuda_softmax_rows)->Apply(feature_sizes);
-
 void BM_cuda_attention_forward(benchmark::State& state) {
+  // With the residual, as AResDense runs it.
   const Index rows = state.range(0), d = state.range(1);
   Rng rng(10);
-  const Tensor<float> h = gpu_uniform(rows, d, rng), a = gpu_uniform(rows, d, rng, 0.0, 2.0 / double(d));
-  Tensor<float> y(rows, d, Device::cuda);
-  time_op(state, [&] { ops::attention_forward<float>(h, a, y); });
-  report_cost(state, elementwise_cost(rows, d, 3));
+  const Tensor<float> z = gpu_uniform(rows, d, rng), h = gpu_uniform(rows, d, rng), residual = gpu_uniform(rows, d, rng);
+  Tensor<float> a(rows, d, Device::cuda), y(rows, d, Device::cuda);
+  time_op(state, [&] { ops::attention_forward<float>(z, h, residual, a, y); });
+  report_cost(state, elementwise_cost(rows, d, 5));
 }
 BENCHMARK(BM_cuda_attention_forward)->Apply(feature_sizes);
 

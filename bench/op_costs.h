@@ -22,8 +22,9 @@ inline OpCost linear_backward_cost(Index rows, Index in, Index out) {
 inline OpCost batchnorm_forward_train_cost(Index rows, Index d) { return {double(2 * rows * d + 8 * d)}; }
 inline OpCost batchnorm_forward_eval_cost(Index rows, Index d) { return {double(2 * rows * d + 4 * d)}; }
 inline OpCost batchnorm_backward_cost(Index rows, Index d) { return {double(3 * rows * d + 7 * d)}; }
-// `operands` (B, d) matrices read or written once: 2 for relu forward, copy and softmax, 3 for
-// relu backward, dropout, multiply, add and attention forward, 5 for attention backward, 1 for fill.
+// `operands` (B, d) matrices read or written once: 2 for relu forward and copy, 3 for relu
+// backward, dropout, multiply and add, 5 for attention forward (with its residual) and backward,
+// 1 for fill.
 inline OpCost elementwise_cost(Index rows, Index d, int operands) { return {double(operands * rows * d)}; }
 inline OpCost weighted_l1_loss_cost(Index rows, Index targets) { return {double(4 * rows * targets + targets)}; }
 inline OpCost weighted_l1_backward_cost(Index rows, Index targets) { return {double(5 * rows * targets + targets)}; }

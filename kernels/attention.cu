@@ -1,26 +1,22 @@
-// Feature attention on the GPU: the row softmax, its application and the backward pass.
+// Feature attention on the GPU: the forward pass (row softmax and application) and the backward pass.
 #include "attention.cuh"
 #include "attention.h"
+#include "check.h"
 #include "context.h"
 #include "cuda_backend.h"
-#include "elementwise.cuh"
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 namespace launch {
 
 template <class T>
-void softmax_rows(const T* z, Index z_stride, T* a, Index a_stride, Index rows, Index cols, cudaStream_t stream,
-                  const LaunchShape& shape) {
-  const dim3 grid = warp_per_row_grid("softmax_rows", rows, shape);
+void attention_forward(const T* z, Index z_stride, const T* h, Index h_stride, const T* residual,
+                       Index residual_stride, T* a, Index a_stride, T* y, Index y_stride, Index rows, Index cols,
+                       cudaStream_t stream, const LaunchShape& shape) {
+  const dim3 grid = warp_per_row_grid("attention_forward", rows, shape);
   if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH(softmax_rows_warp_per_row<T>, grid, shape.block, 0, stream, z, z_stride, a, a_stride, rows, cols);
-  detail::check_launch("softmax_rows_warp_per_row");
-}
-
-template <class T>
-void attention_forward(const T* h, Index h_stride, const T* a, Index a_stride, T* y, Index y_stride, Index rows,
-                       Index cols, cudaStream_t stream, const LaunchShape& shape) {
-  for_each_element(rows, cols, AttentionForward<T>{h, h_stride, a, a_stride, y, y_stride, T(cols)}, stream, shape);
+  SIMT_LAUNCH(attention_forward_warp_per_row<T>, grid, shape.block, 0, stream, z, z_stride, h, h_stride, residual,
+              residual_stride, a, a_stride, y, y_stride, rows, cols);
+  detail::check_launch("attention_forward_warp_per_row");
 }
 
 template <class T>
@@ -37,15 +33,10 @@ void attention_backward(const T* h, Index h_stride, const T* a, Index a_stride, 
 }  // namespace launch
 
 template <class T>
-void softmax_rows(ConstView<T> z, View<T> a) {
-  detail::expect_on_device("softmax_rows", z, a);
-  launch::softmax_rows(z.data, z.stride, a.data, a.stride, z.rows, z.cols, detail::stream());
-}
-
-template <class T>
-void attention_forward(ConstView<T> h, ConstView<T> a, View<T> y) {
-  detail::expect_on_device("attention_forward", h, a, y);
-  launch::attention_forward(h.data, h.stride, a.data, a.stride, y.data, y.stride, h.rows, h.cols, detail::stream());
+void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y) {
+  detail::expect_on_device("attention_forward", z, h, residual, a, y);
+  launch::attention_forward(z.data, z.stride, h.data, h.stride, residual.empty() ? nullptr : residual.data,
+                            residual.stride, a.data, a.stride, y.data, y.stride, z.rows, z.cols, detail::stream());
 }
 
 template <class T>
@@ -55,14 +46,12 @@ void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T>
                              dz.stride, h.rows, h.cols, detail::stream());
 }
 
-#define NN_INSTANTIATE(T)                                                                                           \
-  template void launch::softmax_rows<T>(const T*, Index, T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
-  template void launch::attention_forward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index,             \
-                                             cudaStream_t, const LaunchShape&);                                     \
-  template void launch::attention_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*,     \
-                                              Index, Index, Index, cudaStream_t, const LaunchShape&);               \
-  template void softmax_rows<T>(ConstView<T>, View<T>);                                                             \
-  template void attention_forward<T>(ConstView<T>, ConstView<T>, View<T>);                                          \
+#define NN_INSTANTIATE(T)                                                                                          \
+  template void launch::attention_forward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*,     \
+                                             Index, Index, Index, cudaStream_t, const LaunchShape&);               \
+  template void launch::attention_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*,    \
+                                              Index, Index, Index, cudaStream_t, const LaunchShape&);              \
+  template void attention_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);                  \
   template void attention_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

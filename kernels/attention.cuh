@@ -1,6 +1,6 @@
 #pragma once
-// Feature-attention kernels: a row softmax and the attention's backward pass, both reductions
-// along a row of (rows, cols). One warp owns a row (blockDim.x = 32 lanes stride its columns,
+// Feature-attention kernels: the forward pass (a row softmax and its application) and the
+// backward pass, both reductions along a row of (rows, cols). One warp owns a row (blockDim.x = 32 lanes stride its columns,
 // blockDim.y warps a block): the row's max and sums stay in registers and meet by shuffles,
 // with no shared memory and no barrier. Rows of a few thousand features make 100 loads per
 // lane, enough to hide latency; much wider rows would want a block per row.
@@ -13,10 +13,17 @@
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 
-// a = softmax of each row of z, shifted by the row maximum so exp never overflows. a may be z.
+// One row per warp: a = softmax of the row of z, shifted by the row maximum so exp never
+// overflows, then y = residual + d a h with d = cols (residual null: nothing added), so uniform
+// attention (a = 1/d) passes h through. Each lane reads back only the a it wrote. y may be
+// residual: each element of residual is read by the lane that then writes y there.
 template <class T>
-__global__ void softmax_rows_warp_per_row(const T* z, Index z_stride, T* a, Index a_stride, Index rows, Index cols) {
-  // z, a are (rows, cols).
+__global__ void attention_forward_warp_per_row(const T* __restrict__ z, Index z_stride, const T* __restrict__ h,
+                                               Index h_stride, const T* residual, Index residual_stride,
+                                               T* __restrict__ a, Index a_stride, T* y, Index y_stride, Index rows,
+                                               Index cols) {
+  // z, h, residual, a, y are (rows, cols).
+  const T d = T(cols);
   for (Index i = Index(blockIdx.x) * blockDim.y + threadIdx.y; i < rows; i += Index(gridDim.x) * blockDim.y) {
     const T* zi = z + i * z_stride;
     T* ai = a + i * a_stride;
@@ -30,7 +37,12 @@ __global__ void softmax_rows_warp_per_row(const T* z, Index z_stride, T* a, Inde
       sum += e;
     }
     const T inv = T(1) / warp_sum(sum);
-    for (Index j = threadIdx.x; j < cols; j += 32) ai[j] *= inv;
+    for (Index j = threadIdx.x; j < cols; j += 32) {
+      const T weight = ai[j] * inv;
+      ai[j] = weight;
+      const T applied = d * weight * h[i * h_stride + j];
+      y[i * y_stride + j] = residual != nullptr ? residual[i * residual_stride + j] + applied : applied;
+    }
   }
 }
 
@@ -56,21 +68,5 @@ __global__ void attention_backward_warp_per_row(const T* __restrict__ h, Index h
     }
   }
 }
-
-// y = d a h with d = cols, so uniform attention (a = 1/d) is the identity.
-template <class T>
-struct AttentionForward {
-  static constexpr const char* name = "attention_forward";
-  const T* h;  // h, a, y are (rows, cols)
-  Index h_stride;
-  const T* a;
-  Index a_stride;
-  T* y;
-  Index y_stride;
-  T d;
-  __device__ void operator()(Index i, Index j) const {
-    y[i * y_stride + j] = d * a[i * a_stride + j] * h[i * h_stride + j];
-  }
-};
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -59,9 +59,7 @@ template <class T>
 void multiply(ConstView<T> a, ConstView<T> b, View<T> out);
 
 template <class T>
-void softmax_rows(ConstView<T> z, View<T> a);
-template <class T>
-void attention_forward(ConstView<T> h, ConstView<T> a, View<T> y);
+void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y);
 template <class T>
 void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T> dh, View<T> dz);
 

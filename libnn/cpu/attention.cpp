@@ -1,4 +1,4 @@
-// Feature attention on the CPU: a row softmax over the features and its application.
+// Feature attention on the CPU: a row softmax over the features, its application, its backward.
 #include <algorithm>
 #include <cmath>
 
@@ -8,12 +8,18 @@
 namespace nn::cpu {
 
 template <class T>
-void softmax_rows(ConstView<T> z, View<T> a) {
-  // z, a are (B, d). Shifted by the row maximum so exp never overflows.
+void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y) {
+  // z, h, residual, a, y are (B, d). One pass per row: the softmax of z, shifted by the row
+  // maximum so exp never overflows, then y = residual + d a h, so uniform attention (a = 1/d)
+  // passes h through unchanged. Each element of residual is read before y's is written.
+  const T d = T(z.cols);
+  const bool add_residual = !residual.empty();
 #pragma omp parallel for schedule(static) if (worth_threads(z.size()))
   for (Index i = 0; i < z.rows; ++i) {
     const T* zi = z.row(i);
+    const T* hi = h.row(i);
     T* ai = a.row(i);
+    T* yi = y.row(i);
     const T top = *std::max_element(zi, zi + z.cols);
     T sum = 0;
     for (Index j = 0; j < z.cols; ++j) {
@@ -22,19 +28,12 @@ void softmax_rows(ConstView<T> z, View<T> a) {
     }
     const T inv = T(1) / sum;
     for (Index j = 0; j < z.cols; ++j) ai[j] *= inv;
-  }
-}
-
-template <class T>
-void attention_forward(ConstView<T> h, ConstView<T> a, View<T> y) {
-  // h, a, y are (B, d); y = d a h, so uniform attention (a = 1/d) is the identity.
-  const T d = T(h.cols);
-#pragma omp parallel for schedule(static) if (worth_threads(h.size()))
-  for (Index i = 0; i < h.rows; ++i) {
-    const T* hi = h.row(i);
-    const T* ai = a.row(i);
-    T* yi = y.row(i);
-    for (Index j = 0; j < h.cols; ++j) yi[j] = d * ai[j] * hi[j];
+    if (add_residual) {
+      const T* ri = residual.row(i);
+      for (Index j = 0; j < z.cols; ++j) yi[j] = ri[j] + d * ai[j] * hi[j];
+    } else {
+      for (Index j = 0; j < z.cols; ++j) yi[j] = d * ai[j] * hi[j];
+    }
   }
 }
 
@@ -60,8 +59,7 @@ void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T>
 }
 
 #define NN_INSTANTIATE(T)                                                                    \
-  template void softmax_rows<T>(ConstView<T>, View<T>);                                      \
-  template void attention_forward<T>(ConstView<T>, ConstView<T>, View<T>);                   \
+  template void attention_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>); \
   template void attention_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

@@ -17,12 +17,16 @@ void AttentionDense<T>::visit(ModuleVisitor<T>& visitor, const std::string& pref
 
 template <class T>
 ConstView<T> AttentionDense<T>::forward(ConstView<T> h, Mode mode) {
+  return forward(h, ConstView<T>(), mode);
+}
+
+template <class T>
+ConstView<T> AttentionDense<T>::forward(ConstView<T> h, ConstView<T> residual, Mode mode) {
   h_ = h;
   ConstView<T> z = lin.forward(h, mode);
   a_.resize(h.rows, h.cols, h.device);
   y_.resize(h.rows, h.cols, h.device);
-  ops::softmax_rows<T>(z, a_);
-  ops::attention_forward<T>(h, a_, y_);
+  ops::attention_forward<T>(z, h, residual, a_, y_);
   return y_;
 }
 

@@ -34,6 +34,15 @@ Device common_device(const char* op, const Views&... views) {
   return first;
 }
 
+// An optional operand (a residual): empty is "none", wherever its default view says it lives;
+// otherwise it has the shape and device of the others.
+template <class T>
+void expect_optional(const View<T>& v, Index rows, Index cols, Device device, const char* op, const char* name) {
+  if (v.empty()) return;
+  expect_shape(v, rows, cols, op, name);
+  if (v.device != device) throw Error(str(op, ": arguments live on different devices"));
+}
+
 // Calls the op of the backend of `device` (an expression, so losses return its value). The
 // CUDA backend also refuses any view, output or empty-or-not, that is not on the GPU.
 #if defined(STARNN_WITH_CUDA)
@@ -162,12 +171,8 @@ void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> inv
   expect_shape(y, x.rows, d, op, "forward output");
   expect_shape(dy, x.rows, d, op, "output gradient");
   expect_shape(dx, x.rows, d, op, "input gradient");
-  // An empty residual is "none", wherever its default view says it lives.
   const Device device = common_device(op, x, mean, invstd, gamma, y, dy, dx, dgamma, dbeta);
-  if (!residual.empty()) {
-    expect_shape(residual, x.rows, d, op, "residual gradient");
-    if (residual.device != device) throw Error(str(op, ": arguments live on different devices"));
-  }
+  expect_optional(residual, x.rows, d, device, op, "residual gradient");
   NN_DISPATCH(device, batchnorm_relu_backward(x, mean, invstd, gamma, y, dy, residual, dx, dgamma, dbeta));
 }
 
@@ -217,18 +222,14 @@ void multiply(ConstView<T> a, ConstView<T> b, View<T> out) {
 }
 
 template <class T>
-void softmax_rows(ConstView<T> z, View<T> a) {
-  expect_shape(a, z.rows, z.cols, "softmax_rows", "output");
-  const Device device = common_device("softmax_rows", z, a);
-  NN_DISPATCH(device, softmax_rows(z, a));
-}
-
-template <class T>
-void attention_forward(ConstView<T> h, ConstView<T> a, View<T> y) {
-  expect_shape(a, h.rows, h.cols, "attention_forward", "attention weights");
-  expect_shape(y, h.rows, h.cols, "attention_forward", "output");
-  const Device device = common_device("attention_forward", h, a, y);
-  NN_DISPATCH(device, attention_forward(h, a, y));
+void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y) {
+  const char* op = "attention_forward";
+  expect_shape(h, z.rows, z.cols, op, "input");
+  expect_shape(a, z.rows, z.cols, op, "attention weights");
+  expect_shape(y, z.rows, z.cols, op, "output");
+  const Device device = common_device(op, z, h, a, y);
+  expect_optional(residual, z.rows, z.cols, device, op, "residual");
+  NN_DISPATCH(device, attention_forward(z, h, residual, a, y));
 }
 
 template <class T>
@@ -342,8 +343,7 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
                                               View<T>);                                                            \
   template void dropout_forward<T>(ConstView<T>, double, std::uint64_t, View<T>, View<T>);                      \
   template void multiply<T>(ConstView<T>, ConstView<T>, View<T>);                                               \
-  template void softmax_rows<T>(ConstView<T>, View<T>);                                                         \
-  template void attention_forward<T>(ConstView<T>, ConstView<T>, View<T>);                                      \
+  template void attention_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);              \
   template void attention_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);              \
   template void copy<T>(ConstView<T>, View<T>);                                                                 \
   template void fill<T>(View<T>, T);                                                                            \

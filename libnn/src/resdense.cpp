@@ -33,7 +33,7 @@ ConstView<T> ResDense<T>::forward(ConstView<T> x, Mode mode) {
   // x, h1, z1, h2, out are (B, d).
   x_ = x;
   const Index rows = x.rows, d = x.cols;
-  for (Tensor<T>* t : {&h1_, &h2_, &out_}) t->resize(rows, d, x.device);
+  for (Tensor<T>* t : {&h1_, &h2_}) t->resize(rows, d, x.device);
   if (mode == Mode::train) {
     z1_.resize(rows, d, x.device);
     for (Tensor<T>* t : {&mean1_, &invstd1_, &mean2_, &invstd2_}) t->resize(1, d, x.device);
@@ -56,14 +56,14 @@ ConstView<T> ResDense<T>::forward(ConstView<T> x, Mode mode) {
     ops::relu_forward<T>(h2_, h2_);
   }
   if (!att) {
+    out_.resize(rows, d, x.device);
     ops::linear_residual_forward<T>(h2_, l2.weight.value, l2.bias.value, x, out_);
     return out_;
   }
-  // The attention comes between L2 and the skip connection, so the sum is a pass of its own.
+  // The attention comes between L2 and the skip connection: its pass over the row adds x.
   z2_.resize(rows, d, x.device);
   ops::linear_forward<T>(h2_, l2.weight.value, l2.bias.value, z2_);
-  ops::add<T>(x, att->forward(z2_, mode), out_);
-  return out_;
+  return att->forward(z2_, x, mode);
 }
 
 template <class T>

@@ -41,17 +41,17 @@ TEST_F(CudaDispatch, OpsRunWhereTheirArgumentsLive) {
   Rng rng(71);
   const Tensor<float> x = random_matrix<float>(33, 20, rng), w = random_matrix<float>(9, 20, rng, 0.3);
   const Tensor<float> b = random_matrix<float>(1, 9, rng);
-  Tensor<float> y(33, 9), a(33, 9);
+  Tensor<float> y(33, 9), a(33, 9), out(33, 9);
   ops::linear_forward<float>(x, w, b, y);
   ops::relu_forward<float>(y, y);
-  ops::softmax_rows<float>(y, a);
+  ops::attention_forward<float>(y, y, ConstView<float>(), a, out);
 
   const Tensor<float> x_d = to_device(x), w_d = to_device(w), b_d = to_device(b);
-  Tensor<float> y_d(33, 9, Device::cuda), a_d(33, 9, Device::cuda);
+  Tensor<float> y_d(33, 9, Device::cuda), a_d(33, 9, Device::cuda), out_d(33, 9, Device::cuda);
   ops::linear_forward<float>(x_d, w_d, b_d, y_d);
   ops::relu_forward<float>(y_d, y_d);
-  ops::softmax_rows<float>(y_d, a_d);
-  expect_close<float>("nn::ops on the GPU", to_host(a_d), a, 1e-10, "(33, 20) -> 9");
+  ops::attention_forward<float>(y_d, y_d, ConstView<float>(), a_d, out_d);
+  expect_close<float>("nn::ops on the GPU", to_host(out_d), out, 1e-10, "(33, 20) -> 9");
 
   Tensor<float> t(33, 1), z = random_matrix<float>(33, 1, rng);
   t.fill(1.0f);

@@ -40,7 +40,7 @@ class ResDense final : public Module<T> {
 
  private:
   ConstView<T> x_;
-  Tensor<T> h1_, z1_, h2_, out_, dh2_, dh1_, dx_;  // (B, d)
+  Tensor<T> h1_, z1_, h2_, out_, dh2_, dh1_, dx_;  // (B, d); out_ without attention only
   Tensor<T> z2_;                                   // (B, d): L2's output, the attention's input
   Tensor<T> mean1_, invstd1_, mean2_, invstd2_;    // (1, d)
   Tensor<T> w_folded_, b_folded_;                  // L1 with BN2 folded in: (d, d), (1, d)

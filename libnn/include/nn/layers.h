@@ -111,6 +111,9 @@ class AttentionDense final : public Module<T> {
   Index out_features() const override { return lin.out_features(); }
   // Saves: the input view h and the attention weights a (the logits are saved by `lin`).
   ConstView<T> forward(ConstView<T> h, Mode mode) override;
+  // residual + the attention's output, in the same pass (AResDense's skip connection). The
+  // backward is the same: the residual's gradient is dy itself, the caller's to route.
+  ConstView<T> forward(ConstView<T> h, ConstView<T> residual, Mode mode);
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
   void reset_parameters(Rng& rng) override;

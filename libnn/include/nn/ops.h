@@ -103,12 +103,12 @@ struct AdamStep {
   template <class T>                                                                                \
   void multiply(ConstView<T> a, ConstView<T> b, View<T> out);                                       \
                                                                                                     \
-  /* a = softmax of each row of z */                                                                \
+  /* Feature attention in one pass over each row: a = softmax of the row of z (saved for the        \
+     backward), y = residual + d a (.) h with d = number of columns. An empty residual adds          \
+     nothing; AResDense passes its skip input, so the block's sum needs no pass of its own.          \
+     y may be residual. */                                                                          \
   template <class T>                                                                                \
-  void softmax_rows(ConstView<T> z, View<T> a);                                                     \
-  /* Feature attention applied: y = d a (.) h with d = number of columns */                         \
-  template <class T>                                                                                \
-  void attention_forward(ConstView<T> h, ConstView<T> a, View<T> y);                                \
+  void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y); \
   /* dh = d a (.) dy (the direct path, overwritten); dz = a (.) (g - sum_j a_j g_j) with g = d h (.) dy, \
      the gradient of the softmax logits */                                                          \
   template <class T>                                                                                \
