@@ -81,8 +81,8 @@ cublasStatus_t check_problem(cublasLtMatmulDesc_t desc, cublasLtMatrixLayout_t a
                              cublasLtMatrixLayout_t c, cublasLtMatrixLayout_t d, Problem& problem) {
   if (desc == nullptr || a == nullptr || b == nullptr || d == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
   if (c == nullptr) c = d;  // "If Cdesc is omitted, this function assumes it to be equal to Ddesc"
-  if (a->type != d->type || b->type != d->type || c->type != d->type) return CUBLAS_STATUS_NOT_SUPPORTED;
-  if (!supported_types(*desc, d->type)) return CUBLAS_STATUS_NOT_SUPPORTED;
+  if (c->type != d->type) return CUBLAS_STATUS_INVALID_VALUE;  // C and D differ only in place and stride
+  if (a->type != d->type || b->type != d->type || !supported_types(*desc, d->type)) return CUBLAS_STATUS_NOT_SUPPORTED;
   const bool ta = desc->transa == CUBLAS_OP_T, tb = desc->transb == CUBLAS_OP_T;
   const std::uint64_t m = d->rows, n = d->cols, k = ta ? a->rows : a->cols;
   if ((ta ? a->cols : a->rows) != m || (tb ? b->rows : b->cols) != n || (tb ? b->cols : b->rows) != k)

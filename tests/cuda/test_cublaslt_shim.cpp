@@ -9,8 +9,9 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <memory>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "nn/random.h"
@@ -325,7 +326,8 @@ TEST(CublasLtShim, RefusesWhatTheLibraryRefuses) {
     EXPECT_EQ(tf32->heuristic(dl, dl, dl, dl, &returned), CUBLAS_STATUS_NOT_SUPPORTED) << "TF32 on doubles";
     auto mixed = make(CUBLAS_COMPUTE_32F, CUDA_R_32F);
     const cublasLtMatrixLayout_t fl = mixed->layout(CUDA_R_32F, 4, 4, 4), dd = mixed->layout(CUDA_R_64F, 4, 4, 4);
-    EXPECT_EQ(mixed->heuristic(fl, fl, fl, dd, &returned), CUBLAS_STATUS_NOT_SUPPORTED) << "a double D";
+    EXPECT_EQ(mixed->heuristic(fl, fl, fl, dd, &returned), CUBLAS_STATUS_INVALID_VALUE) << "C and D of two types";
+    EXPECT_EQ(mixed->heuristic(dd, fl, fl, fl, &returned), CUBLAS_STATUS_NOT_SUPPORTED) << "a double A";
   }
   auto mm = make(CUBLAS_COMPUTE_32F, CUDA_R_32F);
   const cublasLtMatrixLayout_t square = mm->layout(4, 4, 4);
