@@ -49,9 +49,12 @@ struct NetConfig {
   Index inference_batch;
 };
 
-const NetConfig kSmall{{32, 256, 4, BlockType::resdense, Skips::additive, 0.1}, 1024, 4096};
-const NetConfig kMedium{{64, 256, 5, BlockType::aresdense, Skips::additive, 0.1}, 1024, 4096};
-const NetConfig kThesis{{64, 2048, 6, BlockType::aresdense, Skips::additive, 0.1}, 256, 1024};
+const NetConfig kSmall{
+    {32, 256, 4, BlockType::resdense, Skips::additive, 0.1, BackboneType::sandwich, {}}, 1024, 4096};
+const NetConfig kMedium{
+    {64, 256, 5, BlockType::aresdense, Skips::additive, 0.1, BackboneType::sandwich, {}}, 1024, 4096};
+const NetConfig kThesis{
+    {64, 2048, 6, BlockType::aresdense, Skips::additive, 0.1, BackboneType::sandwich, {}}, 256, 1024};
 
 std::unique_ptr<Net<float>> make_net(const NetConfig& config) {
   NetSpec spec;

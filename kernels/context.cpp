@@ -1,6 +1,8 @@
 // The backend's process-wide state (context.h) and the GEMM precision switch.
 #include "context.h"
 
+#include <memory>
+
 #include "check.h"
 #include "cuda_backend.h"
 
@@ -16,26 +18,30 @@ class Context {
     check(cublasSetStream(blas_, stream_), "cublasSetStream");
     // A workspace of cuBLAS's own would be allocated inside the first GEMM of a recorded step,
     // which a recording (a CUDA graph) cannot hold; 32 MiB is what cuBLAS asks for on sm_90.
+    // cuBLASLt is handed the same one with every matmul.
     check(cudaMalloc(&blas_workspace_, kBlasWorkspaceBytes), "cudaMalloc (cuBLAS workspace)");
     check(cublasSetWorkspace(blas_, blas_workspace_, kBlasWorkspaceBytes), "cublasSetWorkspace");
+    lt_ = std::make_unique<LtGemms>(blas_workspace_, kBlasWorkspaceBytes);
   }
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
   // Statuses are ignored: at exit the driver may already be shutting down.
   ~Context() {
     cudaFree(scratch_);
+    lt_.reset();
     cublasDestroy(blas_);
     cudaFree(blas_workspace_);
     cudaStreamDestroy(stream_);
   }
 
   cudaStream_t stream() const { return stream_; }
-  cublasHandle_t blas() const { return blas_; }
+  Blas blas() const { return {blas_, lt_.get()}; }
   GemmMath math() const { return math_; }
 
   void set_math(GemmMath math) {
     check(cublasSetMathMode(blas_, math == GemmMath::tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
           "cublasSetMathMode");
+    lt_->set_math(math);
     math_ = math;
   }
 
@@ -54,8 +60,9 @@ class Context {
  private:
   static constexpr std::size_t kBlasWorkspaceBytes = std::size_t(32) << 20;
   cudaStream_t stream_ = nullptr;
-  void* blas_workspace_ = nullptr;
+  void* blas_workspace_ = nullptr;  // shared by cuBLAS and cuBLASLt, which run one call at a time
   cublasHandle_t blas_ = nullptr;
+  std::unique_ptr<LtGemms> lt_;
   GemmMath math_ = GemmMath::fp32;
   void* scratch_ = nullptr;
   std::size_t scratch_bytes_ = 0;
@@ -69,7 +76,7 @@ Context& context() {
 }  // namespace
 
 cudaStream_t stream() { return context().stream(); }
-cublasHandle_t blas() { return context().blas(); }
+Blas blas() { return context().blas(); }
 void* scratch(std::size_t bytes) { return context().scratch(bytes); }
 
 }  // namespace detail

@@ -1,16 +1,18 @@
 #pragma once
 // The backend's state, one per process and made on first use: the stream every op runs on,
-// the cuBLAS handle bound to it, and a scratch buffer for the small results (loss sums) that
-// the host reads back. Drive the backend from one host thread at a time.
+// the cuBLAS handle bound to it, cuBLASLt with its cached plans, and a scratch buffer for the
+// small results (loss sums) that the host reads back. Drive the backend from one host thread
+// at a time.
 #include <cstddef>
 
 #include "flavour.h"
+#include "gemm_lt.h"
 #include "runtime.h"
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR::detail {
 
 cudaStream_t stream();
-cublasHandle_t blas();
+Blas blas();
 // At least `bytes` of device memory, valid until the next call.
 void* scratch(std::size_t bytes);
 

@@ -1,6 +1,6 @@
 // The residual blocks' fused ops on the GPU (README.md, "Fused ResDense"): BatchNorm + ReLU in
-// the BatchNorm column tiles, the skip connection in a Linear's GEMM, BatchNorm folded into a
-// Linear for evaluation.
+// the BatchNorm column tiles, the skip connection in a Linear's GEMM (as cuBLASLt's C, beside
+// the bias in its epilogue), BatchNorm folded into a Linear for evaluation.
 #include "batchnorm.cuh"
 #include "context.h"
 #include "cuda_backend.h"
@@ -48,10 +48,14 @@ void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T*
 template <class T>
 void linear_residual_forward(const T* x, Index x_stride, const T* w, Index w_stride, const T* b, const T* residual,
                              Index residual_stride, T* y, Index y_stride, Index rows, Index in, Index out,
-                             cublasHandle_t blas, cudaStream_t stream, const LaunchShape& shape) {
+                             const detail::Blas& blas, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || out == 0) return;
+  if (blas.lt != nullptr && blas.lt->linear_forward(x, x_stride, w, w_stride, b, residual, residual_stride, y,
+                                                    y_stride, rows, in, out, stream))
+    return;
+  // The residual and the bias in place first, then the GEMM adds x W^T (beta = 1).
   for_each_element(rows, out, BiasAndResidual<T>{b, residual, residual_stride, y, y_stride}, stream, shape);
-  detail::add_x_wt(blas, x, x_stride, w, w_stride, y, y_stride, rows, in, out);
+  detail::add_x_wt(blas.cublas, x, x_stride, w, w_stride, y, y_stride, rows, in, out);
 }
 
 template <class T>
@@ -126,7 +130,8 @@ void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gam
                                                    const T*, Index, const T*, Index, T*, Index, T*, T*, Index,     \
                                                    Index, cudaStream_t, const LaunchShape&);                       \
   template void launch::linear_residual_forward<T>(const T*, Index, const T*, Index, const T*, const T*, Index,    \
-                                                   T*, Index, Index, Index, Index, cublasHandle_t, cudaStream_t,   \
+                                                   T*, Index, Index, Index, Index, const detail::Blas&,            \
+                                                   cudaStream_t,                                                   \
                                                    const LaunchShape&);                                            \
   template void launch::batchnorm_fold_into_linear<T>(const T*, Index, const T*, const T*, const T*, const T*,     \
                                                       const T*, T, T*, Index, T*, Index, Index, cudaStream_t,      \

@@ -7,8 +7,9 @@
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 
-// y = residual + b in every row, before the GEMM adds x W^T (beta = 1): the skip connection
-// rides on the pass that puts a Linear's bias in place. y may be residual.
+// y = residual + b in every row, before the cuBLAS GEMM adds x W^T (beta = 1): on the cuBLAS
+// path, the skip connection rides on the pass that puts a Linear's bias in place. y may be
+// residual.
 template <class T>
 struct BiasAndResidual {
   static constexpr const char* name = "linear_residual_forward (bias and residual)";

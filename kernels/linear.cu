@@ -1,4 +1,6 @@
-// The Linear layer on the GPU: GEMMs through cuBLAS, the bias by our kernels.
+// The Linear layer on the GPU: GEMMs through cuBLASLt with the bias and its gradient in their
+// epilogues, or, where cuBLASLt has no algorithm for a problem, through cuBLAS with the bias by
+// our kernels.
 #include "context.h"
 #include "cuda_backend.h"
 #include "elementwise.cuh"
@@ -14,27 +16,39 @@ using detail::Transpose;
 
 template <class T>
 void linear_forward(const T* x, Index x_stride, const T* w, Index w_stride, const T* b, T* y, Index y_stride,
-                    Index rows, Index in, Index out, cublasHandle_t blas, cudaStream_t stream,
+                    Index rows, Index in, Index out, const detail::Blas& blas, cudaStream_t stream,
                     const LaunchShape& shape) {
   if (rows == 0 || out == 0) return;
+  if (blas.lt != nullptr &&
+      blas.lt->linear_forward<T>(x, x_stride, w, w_stride, b, nullptr, 0, y, y_stride, rows, in, out, stream))
+    return;
+  // The bias in place first, then the GEMM adds x W^T (beta = 1).
   for_each_element(rows, out, BroadcastRow<T>{b, y, y_stride}, stream, shape);
-  detail::add_x_wt(blas, x, x_stride, w, w_stride, y, y_stride, rows, in, out);
+  detail::add_x_wt(blas.cublas, x, x_stride, w, w_stride, y, y_stride, rows, in, out);
 }
 
 template <class T>
 void linear_backward(const T* x, Index x_stride, const T* w, Index w_stride, const T* dy, Index dy_stride, T* dx,
                      Index dx_stride, GradWrite dx_write, T* dw, Index dw_stride, T* db, Index rows, Index in,
-                     Index out, cublasHandle_t blas, cudaStream_t stream, const LaunchShape& shape) {
+                     Index out, const detail::Blas& blas, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || out == 0 || in == 0) return;
-  gemm_row_major(blas, Transpose::yes, Transpose::no, out, in, rows, T(1), dy, dy_stride, x, x_stride, T(1), dw,
-                 dw_stride);
-  SIMT_LAUNCH(bias_grad_column_tile<T>, column_tile_grid("linear_backward", out, shape), shape.block,
-              column_tile_shared_bytes<T>(shape), stream, dy, dy_stride, db, rows, out);
-  detail::check_launch("bias_grad_column_tile");
+  const T* bias_sums = blas.lt == nullptr ? nullptr
+                                          : blas.lt->weight_gradient_and_bias_sums(x, x_stride, dy, dy_stride, dw,
+                                                                                   dw_stride, rows, in, out, stream);
+  if (bias_sums != nullptr) {
+    // The epilogue wrote the sums; the gradient accumulates.
+    for_each_element(1, out, Add<T>{db, 0, bias_sums, 0, db, 0}, stream, shape);
+  } else {
+    gemm_row_major(blas.cublas, Transpose::yes, Transpose::no, out, in, rows, T(1), dy, dy_stride, x, x_stride, T(1),
+                   dw, dw_stride);
+    SIMT_LAUNCH(bias_grad_column_tile<T>, column_tile_grid("linear_backward", out, shape), shape.block,
+                column_tile_shared_bytes<T>(shape), stream, dy, dy_stride, db, rows, out);
+    detail::check_launch("bias_grad_column_tile");
+  }
   if (dx != nullptr) {
     const T beta = dx_write == GradWrite::accumulate ? T(1) : T(0);
-    gemm_row_major(blas, Transpose::no, Transpose::no, rows, in, out, T(1), dy, dy_stride, w, w_stride, beta, dx,
-                   dx_stride);
+    gemm_row_major(blas.cublas, Transpose::no, Transpose::no, rows, in, out, T(1), dy, dy_stride, w, w_stride, beta,
+                   dx, dx_stride);
   }
 }
 
@@ -58,9 +72,9 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
 
 #define NN_INSTANTIATE(T)                                                                                          \
   template void launch::linear_forward<T>(const T*, Index, const T*, Index, const T*, T*, Index, Index, Index,     \
-                                          Index, cublasHandle_t, cudaStream_t, const LaunchShape&);                \
+                                          Index, const detail::Blas&, cudaStream_t, const LaunchShape&);           \
   template void launch::linear_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, GradWrite, \
-                                           T*, Index, T*, Index, Index, Index, cublasHandle_t, cudaStream_t,       \
+                                           T*, Index, T*, Index, Index, Index, const detail::Blas&, cudaStream_t,  \
                                            const LaunchShape&);                                                    \
   template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                              \
   template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>, View<T>);

@@ -1,5 +1,6 @@
 #pragma once
-// The Linear layer's own kernels; its GEMMs are cuBLAS's (linear.cu).
+// The Linear layer's own kernels, for its cuBLAS path; its GEMMs are cuBLAS's and cuBLASLt's
+// (linear.cu).
 #include "nn/tensor.h"
 #include "reduce.cuh"
 #include "simt.h"
@@ -22,7 +23,7 @@ __global__ void bias_grad_column_tile(const T* __restrict__ dy, Index dy_stride,
   }
 }
 
-// y = b in every row, before the GEMM adds x W^T (beta = 1).
+// y = b in every row, before the cuBLAS GEMM adds x W^T (beta = 1).
 template <class T>
 struct BroadcastRow {
   static constexpr const char* name = "linear_forward (bias)";

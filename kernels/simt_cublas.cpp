@@ -14,14 +14,6 @@ struct cublasContext {
 namespace simt::blas {
 namespace {
 
-// A float rounded to TF32: 10 mantissa bits, to nearest, ties to even.
-float to_tf32(float v) {
-  if (!std::isfinite(v)) return v;
-  std::uint32_t bits = std::bit_cast<std::uint32_t>(v);
-  bits += 0x0FFFu + ((bits >> 13) & 1u);
-  return std::bit_cast<float>(bits & 0xFFFFE000u);
-}
-
 template <class T>
 cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
                     const T* alpha, const T* A, int lda, const T* B, int ldb, const T* beta, T* C, int ldc) {
@@ -35,22 +27,11 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOpera
   // Host alpha and beta are read when the call is made, so a captured GEMM keeps their values.
   const T alpha_value = *alpha, beta_value = *beta;
   simt::detail::enqueue([=] {
-    auto input = [tf32](T v) {
-      if constexpr (std::is_same_v<T, float>) return tf32 ? to_tf32(v) : v;
-      return v;
-    };
-    // op(A)(i, l) and op(B)(l, j) of the column-major operands.
-    auto a = [&](int i, int l) { return input(ta ? A[l + std::int64_t(i) * lda] : A[i + std::int64_t(l) * lda]); };
-    auto b = [&](int l, int j) { return input(tb ? B[j + std::int64_t(l) * ldb] : B[l + std::int64_t(j) * ldb]); };
     for (int j = 0; j < n; ++j)
       for (int i = 0; i < m; ++i) {
         // As cuBLAS: with alpha = 0, A and B are not read; with beta = 0, C is not read.
-        T product = 0;
-        if (alpha_value != T(0)) {
-          T sum = 0;
-          for (int l = 0; l < k; ++l) sum += a(i, l) * b(l, j);
-          product = alpha_value * sum;
-        }
+        const T product =
+            alpha_value == T(0) ? T(0) : alpha_value * detail::product_element(ta, tb, A, lda, B, ldb, k, i, j, tf32);
         T& c = C[i + std::int64_t(j) * ldc];
         c = beta_value == T(0) ? product : product + beta_value * c;
       }
@@ -59,6 +40,17 @@ cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t transa, cublasOpera
 }
 
 }  // namespace
+
+namespace detail {
+
+float to_tf32(float v) {
+  if (!std::isfinite(v)) return v;
+  std::uint32_t bits = std::bit_cast<std::uint32_t>(v);
+  bits += 0x0FFFu + ((bits >> 13) & 1u);
+  return std::bit_cast<float>(bits & 0xFFFFE000u);
+}
+
+}  // namespace detail
 
 cublasStatus_t cublasCreate(cublasHandle_t* handle) {
   *handle = new cublasContext;
@@ -92,6 +84,7 @@ const char* cublasGetStatusString(cublasStatus_t status) {
     case CUBLAS_STATUS_SUCCESS: return "the operation completed successfully";
     case CUBLAS_STATUS_NOT_INITIALIZED: return "the library was not initialized";
     case CUBLAS_STATUS_INVALID_VALUE: return "an invalid numeric value was used as an argument";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "the functionality requested is not supported";
   }
   return "unknown error";
 }

@@ -22,6 +22,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "context.h"
 #include "cuda_backend.h"
 #include "launch.h"
 #include "nn/random.h"
@@ -238,6 +239,22 @@ struct Features {
     for (Index j = 0; j < d; ++j) running_var(0, j) = T(0.5 + rng.uniform());
   }
 };
+
+// The GEMM libraries that launchers with a cuBLASLt path are tried with: cuBLASLt where its
+// heuristic has an algorithm, as the entry points run, and cuBLAS alone, the ops' fallback,
+// which then runs on every problem.
+enum class GemmRoute { cublaslt_where_it_can, cublas_alone };
+inline const std::vector<GemmRoute>& gemm_routes() {
+  static const std::vector<GemmRoute> all = {GemmRoute::cublaslt_where_it_can, GemmRoute::cublas_alone};
+  return all;
+}
+inline cuda::detail::Blas blas_for(GemmRoute route) {
+  const cuda::detail::Blas blas = cuda::detail::blas();
+  return route == GemmRoute::cublas_alone ? cuda::detail::Blas{blas.cublas, nullptr} : blas;
+}
+inline std::string describe(GemmRoute route) {
+  return route == GemmRoute::cublas_alone ? " through cuBLAS alone" : " through cuBLASLt where it can";
+}
 
 using Types = ::testing::Types<float, double>;
 

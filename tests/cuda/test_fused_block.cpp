@@ -4,7 +4,9 @@
 //     the CPU's, 1e-10 / 1e-24, as batchnorm_forward_train and batchnorm_backward;
 //   BatchNorm + ReLU evaluation, the fold: elementwise, where only FMA contraction on a GPU can
 //     change a rounding, 1e-13 / 1e-28;
-//   linear with residual: a GEMM in cuBLAS's order, 1e-10 / 1e-24, as linear_forward.
+//   linear with residual: a GEMM in cuBLAS's or cuBLASLt's order, 1e-10 / 1e-24, as
+//     linear_forward; through cuBLASLt where it has an algorithm (the residual as C, the bias in
+//     the epilogue) and, through the launcher, through cuBLAS alone (the bias-and-residual pass).
 #include "backend_testing.h"
 #include "context.h"
 #include "fused_block.h"
@@ -175,22 +177,56 @@ TYPED_TEST(CudaFusedBlock, LinearResidualForward) {
   const std::vector<LinearSize> all = {{1, 1, 1}, {2, 3, 5}, {17, 33, 9}, {64, 96, 70}, {130, 97, 33}, {5, 300, 7}};
   for (const LinearSize& s : all)
     for (const cuda::LaunchShape* shape : {static_cast<const cuda::LaunchShape*>(nullptr), &elementwise_shapes()[1],
-                                           &elementwise_shapes()[3]}) {
+                                           &elementwise_shapes()[3]})
+      for (const GemmRoute route : gemm_routes()) {
+        if (shape == nullptr && route == GemmRoute::cublas_alone) continue;  // the entry point picks its route
+        const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
+        const Tensor<T> b = random_matrix<T>(1, s.out, rng), r = random_matrix<T>(s.rows, s.out, rng);
+        Tensor<T> y(s.rows, s.out);
+        cpu::linear_residual_forward<T>(x, w, b, r, y);
+
+        DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), r_d(r.cview()), y_d(s.rows, s.out);
+        if (shape == nullptr)
+          cuda::linear_residual_forward<T>(x_d.view(), w_d.view(), b_d.view(), r_d.view(), y_d.view());
+        else
+          cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(),
+                                                r_d.data(), r_d.stride(), y_d.data(), y_d.stride(), s.rows, s.in,
+                                                s.out, blas_for(route), cuda::detail::stream(), *shape);
+        expect_close<T>("linear_residual_forward", y_d.get(), y, reduction_limit<T>(),
+                        "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") " +
+                            context(Size{s.rows, s.out}, shape, cuda::kElementwiseShape) +
+                            (shape == nullptr ? "" : describe(route)));
+      }
+}
+
+TYPED_TEST(CudaFusedBlock, LinearResidualForwardInPlace) {
+  // L2 of a block may write its sum over the skip connection: y is the residual. Through
+  // cuBLASLt C is then D (in place, one layout); through cuBLAS the bias pass reads and writes
+  // each element once. The emulated cuBLASLt has an algorithm for (40, 33) -> 9 (16-byte aligned
+  // strides of 36 and 12) and none for (40, 34) -> 10 (strides of 37 and 13).
+  using T = TypeParam;
+  Rng rng(57);
+  for (const LinearSize& s : {LinearSize{40, 33, 9}, LinearSize{40, 34, 10}})
+    for (const GemmRoute route : gemm_routes()) {
       const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
       const Tensor<T> b = random_matrix<T>(1, s.out, rng), r = random_matrix<T>(s.rows, s.out, rng);
       Tensor<T> y(s.rows, s.out);
       cpu::linear_residual_forward<T>(x, w, b, r, y);
 
-      DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), r_d(r.cview()), y_d(s.rows, s.out);
-      if (shape == nullptr)
-        cuda::linear_residual_forward<T>(x_d.view(), w_d.view(), b_d.view(), r_d.view(), y_d.view());
-      else
-        cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(),
-                                              r_d.data(), r_d.stride(), y_d.data(), y_d.stride(), s.rows, s.in,
-                                              s.out, cuda::detail::blas(), cuda::detail::stream(), *shape);
-      expect_close<T>("linear_residual_forward", y_d.get(), y, reduction_limit<T>(),
-                      "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") " +
-                          context(Size{s.rows, s.out}, shape, cuda::kElementwiseShape));
+      DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), r_d(r.cview());
+#if defined(STARNN_CUDA_EMULATION)
+      const std::int64_t matmuls_before = simt::lt::accepted_matmuls();
+#endif
+      cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(),
+                                            r_d.data(), r_d.stride(), r_d.data(), r_d.stride(), s.rows, s.in, s.out,
+                                            blas_for(route), cuda::detail::stream());
+#if defined(STARNN_CUDA_EMULATION)
+      const bool through_lt = s.in == 33 && route == GemmRoute::cublaslt_where_it_can;
+      EXPECT_EQ(simt::lt::accepted_matmuls() - matmuls_before, through_lt ? 1 : 0) << "in " << s.in << describe(route);
+#endif
+      expect_close<T>("linear_residual_forward (in place)", r_d.get(), y, reduction_limit<T>(),
+                      "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") -> " +
+                          std::to_string(s.out) + describe(route));
     }
 }
 

@@ -1,7 +1,9 @@
-// Linear ops of the CUDA backend against the CPU (OpenBLAS): cuBLAS GEMMs on row-major views
-// with row strides, the bias broadcast and the bias gradient. GEMMs and column sums add in
-// another order: NMSE within 1e-10 (float) and 1e-24 (double). With TF32 on, float GEMMs round
-// their inputs to 10 mantissa bits: NMSE within 1e-5.
+// Linear ops of the CUDA backend against the CPU (OpenBLAS): GEMMs on row-major views with row
+// strides, through cuBLASLt with the bias and the bias gradient in their epilogues, and through
+// cuBLAS with the bias broadcast and the column sums of our kernels (the fallback, run on every
+// problem through the launchers). GEMMs and column sums add in another order: NMSE within 1e-10
+// (float) and 1e-24 (double). With TF32 on, float GEMMs round their inputs to 10 mantissa bits:
+// NMSE within 1e-5.
 #include "backend_testing.h"
 #include "context.h"
 #include "linear.h"
@@ -35,9 +37,16 @@ std::string describe(const LinearSize& s, const cuda::LaunchShape& shape) {
          std::to_string(s.in) + ") " + describe(Size{s.rows, s.out}, shape);
 }
 
+// A case runs through the entry point (shape null) or through the launcher with a shape and a
+// GEMM route.
+std::string where(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute route,
+                  const cuda::LaunchShape& entry_shape) {
+  return shape == nullptr ? describe(s, entry_shape) + " (entry point)" : describe(s, *shape) + describe(route);
+}
+
 template <class T>
-void check_forward(const LinearSize& s, const cuda::LaunchShape* shape, double nmse_limit, const std::string& op,
-                   Rng& rng) {
+void check_forward(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute route, double nmse_limit,
+                   const std::string& op, Rng& rng) {
   const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
   const Tensor<T> b = random_matrix<T>(1, s.out, rng);
   Tensor<T> y(s.rows, s.out);
@@ -48,15 +57,13 @@ void check_forward(const LinearSize& s, const cuda::LaunchShape* shape, double n
     cuda::linear_forward<T>(x_d.view(), w_d.view(), b_d.view(), y_d.view());
   else
     cuda::launch::linear_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), y_d.data(),
-                                 y_d.stride(), s.rows, s.in, s.out, cuda::detail::blas(), cuda::detail::stream(),
-                                 *shape);
-  expect_close<T>(op, y_d.get(), y, nmse_limit,
-                  shape == nullptr ? describe(s, cuda::kElementwiseShape) + " (entry point)" : describe(s, *shape));
+                                 y_d.stride(), s.rows, s.in, s.out, blas_for(route), cuda::detail::stream(), *shape);
+  expect_close<T>(op, y_d.get(), y, nmse_limit, where(s, shape, route, cuda::kElementwiseShape));
 }
 
 template <class T>
-void check_backward(const LinearSize& s, const cuda::LaunchShape* shape, GradWrite dx_write, double nmse_limit,
-                    const std::string& op, Rng& rng) {
+void check_backward(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute route, GradWrite dx_write,
+                    double nmse_limit, const std::string& op, Rng& rng) {
   const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
   const Tensor<T> dy = random_matrix<T>(s.rows, s.out, rng);
   // dw and db accumulate; dx too when asked, and is overwritten (from NaN) otherwise.
@@ -73,22 +80,22 @@ void check_backward(const LinearSize& s, const cuda::LaunchShape* shape, GradWri
   else
     cuda::launch::linear_backward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), dy_d.data(), dy_d.stride(),
                                   dx_d.data(), dx_d.stride(), dx_write, dw_d.data(), dw_d.stride(), db_d.data(),
-                                  s.rows, s.in, s.out, cuda::detail::blas(), cuda::detail::stream(), *shape);
-  const std::string where =
-      shape == nullptr ? describe(s, cuda::kColumnTileShape) + " (entry point)" : describe(s, *shape);
-  expect_close<T>(op + " (dw)", dw_d.get(), dw, nmse_limit, where);
-  expect_close<T>(op + " (db)", db_d.get(), db, nmse_limit, where);
+                                  s.rows, s.in, s.out, blas_for(route), cuda::detail::stream(), *shape);
+  const std::string context = where(s, shape, route, cuda::kColumnTileShape);
+  expect_close<T>(op + " (dw)", dw_d.get(), dw, nmse_limit, context);
+  expect_close<T>(op + " (db)", db_d.get(), db, nmse_limit, context);
   expect_close<T>(op + (dx_write == GradWrite::accumulate ? " (dx, accumulated)" : " (dx)"), dx_d.get(), dx,
-                  nmse_limit, where);
+                  nmse_limit, context);
 }
 
 TYPED_TEST(CudaLinear, Forward) {
   using T = TypeParam;
   Rng rng(31);
   for (const LinearSize& s : linear_sizes()) {
-    check_forward<T>(s, nullptr, limit<T>(1e-10, 1e-24), "linear_forward", rng);
+    check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, limit<T>(1e-10, 1e-24), "linear_forward", rng);
     for (const cuda::LaunchShape& shape : elementwise_shapes())
-      check_forward<T>(s, &shape, limit<T>(1e-10, 1e-24), "linear_forward", rng);
+      for (const GemmRoute route : gemm_routes())
+        check_forward<T>(s, &shape, route, limit<T>(1e-10, 1e-24), "linear_forward", rng);
   }
 }
 
@@ -97,9 +104,11 @@ TYPED_TEST(CudaLinear, Backward) {
   Rng rng(32);
   for (const LinearSize& s : linear_sizes())
     for (const GradWrite write : {GradWrite::overwrite, GradWrite::accumulate}) {
-      check_backward<T>(s, nullptr, write, limit<T>(1e-10, 1e-24), "linear_backward", rng);
+      check_backward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, write, limit<T>(1e-10, 1e-24),
+                        "linear_backward", rng);
       for (const cuda::LaunchShape& shape : column_tile_shapes())
-        check_backward<T>(s, &shape, write, limit<T>(1e-10, 1e-24), "linear_backward", rng);
+        for (const GemmRoute route : gemm_routes())
+          check_backward<T>(s, &shape, route, write, limit<T>(1e-10, 1e-24), "linear_backward", rng);
     }
 }
 
@@ -119,6 +128,51 @@ TYPED_TEST(CudaLinear, BackwardWithoutInputGradient) {
   expect_close<T>("linear_backward (no dx)", db_d.get(), db, limit<T>(1e-10, 1e-24), "(9, 6) -> 4");
 }
 
+#if defined(STARNN_CUDA_EMULATION)
+TYPED_TEST(CudaLinear, AlignedOperandsTakeCublasLtTheRestFallBack) {
+  // Which path runs is the heuristic's to say, and the emulated one has an algorithm only for
+  // operands aligned to 16 bytes (simt_cublaslt.h). Every matrix here has a row stride of
+  // cols + 3: with 33 inputs and 9 outputs, strides of 36 and 12 elements, aligned in float and
+  // double; with 34 inputs, 37, which is not.
+  using T = TypeParam;
+  Rng rng(35);
+  const LinearSize aligned{20, 33, 9}, misaligned{20, 34, 9};
+  const double nmse_limit = limit<T>(1e-10, 1e-24);
+  auto matmuls_of = [](auto&& run) {
+    const std::int64_t before = simt::lt::accepted_matmuls();
+    run();
+    return simt::lt::accepted_matmuls() - before;
+  };
+  EXPECT_EQ(matmuls_of([&] {
+              check_forward<T>(aligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward", rng);
+            }),
+            1)
+      << "the forward's bias in the epilogue";
+  EXPECT_EQ(matmuls_of([&] {
+              check_backward<T>(aligned, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite, nmse_limit,
+                                "linear_backward", rng);
+            }),
+            1)
+      << "the weight gradient's GEMM with the bias gradient in its epilogue";
+  EXPECT_EQ(matmuls_of([&] {
+              check_forward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward",
+                               rng);
+              check_backward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite,
+                                nmse_limit, "linear_backward", rng);
+            }),
+            0)
+      << "no algorithm for misaligned operands: the cuBLAS path";
+  EXPECT_EQ(matmuls_of([&] {
+              check_forward<T>(aligned, &cuda::kElementwiseShape, GemmRoute::cublas_alone, nmse_limit,
+                               "linear_forward", rng);
+              check_backward<T>(aligned, &cuda::kColumnTileShape, GemmRoute::cublas_alone, GradWrite::accumulate,
+                                nmse_limit, "linear_backward", rng);
+            }),
+            0)
+      << "without cuBLASLt, the cuBLAS path";
+}
+#endif
+
 TYPED_TEST(CudaLinear, Tf32IsOptIn) {
   using T = TypeParam;
   Rng rng(34);
@@ -128,8 +182,9 @@ TYPED_TEST(CudaLinear, Tf32IsOptIn) {
   // Double GEMMs ignore TF32 and keep their tolerance.
   const double nmse_limit = limit<T>(1e-5, 1e-24);
   for (const LinearSize& s : linear_sizes()) {
-    check_forward<T>(s, nullptr, nmse_limit, "linear_forward (tf32)", rng);
-    check_backward<T>(s, nullptr, GradWrite::overwrite, nmse_limit, "linear_backward (tf32)", rng);
+    check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward (tf32)", rng);
+    check_backward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite, nmse_limit,
+                      "linear_backward (tf32)", rng);
   }
 }
 
