@@ -2,6 +2,7 @@
 // the BatchNorm column tiles, the skip connection in a Linear's GEMM (as cuBLASLt's C, beside
 // the bias in its epilogue), BatchNorm folded into a Linear for evaluation.
 #include "batchnorm.cuh"
+#include "batchnorm.h"
 #include "context.h"
 #include "cuda_backend.h"
 #include "elementwise.cuh"
@@ -15,13 +16,10 @@ namespace launch {
 template <class T>
 void batchnorm_relu_forward_train(const T* x, Index x_stride, const T* gamma, const T* beta, T eps, T momentum, T* y,
                                   Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var, Index rows,
-                                  Index cols, cudaStream_t stream, const LaunchShape& shape) {
-  if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH((batchnorm_train_column_tile<T, Activation::relu>),
-              column_tile_grid("batchnorm_relu_forward_train", cols, shape), shape.block,
-              column_tile_shared_bytes<T>(shape), stream, x, x_stride, gamma, beta, y, y_stride, mean, invstd,
-              running_mean, running_var, rows, cols, eps, momentum);
-  detail::check_launch("batchnorm_train_column_tile (relu)");
+                                  Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape) {
+  batchnorm_train_columns<T, Activation::relu>("batchnorm_relu_forward_train", x, x_stride, gamma, beta, eps, momentum,
+                                               y, y_stride, mean, invstd, running_mean, running_var, rows, cols,
+                                               partials, stream, shape);
 }
 
 template <class T>
@@ -35,14 +33,11 @@ void batchnorm_relu_forward_eval(const T* x, Index x_stride, const T* gamma, con
 template <class T>
 void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* y,
                              Index y_stride, const T* dy, Index dy_stride, const T* residual, Index residual_stride,
-                             T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, cudaStream_t stream,
-                             const LaunchShape& shape) {
-  if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH((batchnorm_backward_column_tile<T, Activation::relu>),
-              column_tile_grid("batchnorm_relu_backward", cols, shape), shape.block,
-              column_tile_shared_bytes<T>(shape), stream, x, x_stride, mean, invstd, gamma, y, y_stride, dy,
-              dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta, rows, cols);
-  detail::check_launch("batchnorm_backward_column_tile (relu)");
+                             T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, T* partials,
+                             cudaStream_t stream, const LaunchShape& shape) {
+  batchnorm_backward_columns<T, Activation::relu>("batchnorm_relu_backward", x, x_stride, mean, invstd, gamma, y,
+                                                  y_stride, dy, dy_stride, residual, residual_stride, dx, dx_stride,
+                                                  dgamma, dbeta, rows, cols, partials, stream, shape);
 }
 
 template <class T>
@@ -81,7 +76,7 @@ void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<
                            running_var);
   launch::batchnorm_relu_forward_train(x.data, x.stride, gamma.data, beta.data, T(options.eps), T(options.momentum),
                                        y.data, y.stride, mean.data, invstd.data, running_mean.data, running_var.data,
-                                       x.rows, x.cols, detail::stream());
+                                       x.rows, x.cols, detail::batchnorm_partials<T>(), detail::stream());
 }
 
 template <class T>
@@ -99,7 +94,8 @@ void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> inv
   detail::expect_on_device("batchnorm_relu_backward", x, mean, invstd, gamma, y, dy, residual, dx, dgamma, dbeta);
   launch::batchnorm_relu_backward(x.data, x.stride, mean.data, invstd.data, gamma.data, y.data, y.stride, dy.data,
                                   dy.stride, residual.empty() ? nullptr : residual.data, residual.stride, dx.data,
-                                  dx.stride, dgamma.data, dbeta.data, x.rows, x.cols, detail::stream());
+                                  dx.stride, dgamma.data, dbeta.data, x.rows, x.cols, detail::batchnorm_partials<T>(),
+                                  detail::stream());
 }
 
 template <class T>
@@ -122,13 +118,13 @@ void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gam
 
 #define NN_INSTANTIATE(T)                                                                                          \
   template void launch::batchnorm_relu_forward_train<T>(const T*, Index, const T*, const T*, T, T, T*, Index, T*,  \
-                                                        T*, T*, T*, Index, Index, cudaStream_t,                    \
+                                                        T*, T*, T*, Index, Index, T*, cudaStream_t,                \
                                                         const LaunchShape&);                                       \
   template void launch::batchnorm_relu_forward_eval<T>(const T*, Index, const T*, const T*, const T*, const T*, T, \
                                                        T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
   template void launch::batchnorm_relu_backward<T>(const T*, Index, const T*, const T*, const T*, const T*, Index, \
                                                    const T*, Index, const T*, Index, T*, Index, T*, T*, Index,     \
-                                                   Index, cudaStream_t, const LaunchShape&);                       \
+                                                   Index, T*, cudaStream_t, const LaunchShape&);                   \
   template void launch::linear_residual_forward<T>(const T*, Index, const T*, Index, const T*, const T*, Index,    \
                                                    T*, Index, Index, Index, Index, const detail::Blas&,            \
                                                    cudaStream_t,                                                   \

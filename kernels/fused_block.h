@@ -13,7 +13,8 @@ namespace nn::cuda::inline NN_CUDA_FLAVOUR::launch {
 template <class T>
 void batchnorm_relu_forward_train(const T* x, Index x_stride, const T* gamma, const T* beta, T eps, T momentum, T* y,
                                   Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var, Index rows,
-                                  Index cols, cudaStream_t stream, const LaunchShape& shape = kColumnTileShape);
+                                  Index cols, T* partials, cudaStream_t stream,
+                                  const LaunchShape& shape = kColumnTileShape);
 template <class T>
 void batchnorm_relu_forward_eval(const T* x, Index x_stride, const T* gamma, const T* beta, const T* running_mean,
                                  const T* running_var, T eps, T* y, Index y_stride, Index rows, Index cols,
@@ -22,8 +23,8 @@ void batchnorm_relu_forward_eval(const T* x, Index x_stride, const T* gamma, con
 template <class T>
 void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* y,
                              Index y_stride, const T* dy, Index dy_stride, const T* residual, Index residual_stride,
-                             T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, cudaStream_t stream,
-                             const LaunchShape& shape = kColumnTileShape);
+                             T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, T* partials,
+                             cudaStream_t stream, const LaunchShape& shape = kColumnTileShape);
 // y (rows, out) = residual + x (rows, in) W^T + b; y may be residual. One cuBLASLt matmul (C the
 // residual, beta = 1, the bias in the epilogue), or where it has no algorithm (or blas.lt is
 // null) the bias-and-residual pass and a cuBLAS GEMM with beta = 1.

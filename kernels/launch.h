@@ -3,6 +3,7 @@
 // problem size: a grid only has to be large enough to fill the GPU. Emulated launches cost
 // blocks x barriers x threads of host time, so there the cap is small.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 
 #include "flavour.h"
@@ -46,6 +47,40 @@ inline dim3 column_tile_grid(const char* op, Index cols, const LaunchShape& shap
 template <class Acc>
 std::size_t column_tile_shared_bytes(const LaunchShape& shape) {
   return std::size_t(shape.block.x) * shape.block.y * sizeof(Acc);
+}
+
+// Column tiles with the rows split into chunks (BatchNorm training and backward, batchnorm.cuh):
+// a block owns (a column tile, a chunk of rows), so that a batch of few columns still fills the
+// GPU; a first kernel writes per-chunk partial sums, a second one, on the same grid, merges the
+// partials of all chunks of its columns and finishes its own chunk. The chunk count is the
+// smallest of
+//   - the grid cap over the column tiles, so the grid is tiles x chunks and never strides;
+//   - rows / (kMinRowsPerStripe x stripes): each thread walks at least that many rows of a
+//     chunk, or a block's barriers cost more than its loads;
+//   - sqrt(rows): a chunk has at least as many rows as there are chunks, so the partials a block
+//     of the second kernel reads (one a chunk per column for each sum) are never more than the
+//     rows it reads.
+// A chunk is whole stripes of the block (each stripe walks as many rows), the last one shorter.
+// One chunk means whole columns per block: the op's one-kernel column tile.
+inline constexpr Index kMinRowsPerStripe = 4;
+
+struct RowChunks {
+  Index rows;   // of every chunk but the last
+  Index count;
+};
+
+inline RowChunks row_chunks(Index rows, Index cols, const LaunchShape& shape) {
+  const Index stripes = shape.block.y, tiles = (cols + shape.block.x - 1) / shape.block.x;
+  const Index root = Index(std::sqrt(double(rows)));  // exact below 2^52 rows
+  const Index wanted =
+      std::max<Index>(1, std::min({Index(shape.max_blocks) / tiles, rows / (kMinRowsPerStripe * stripes), root}));
+  const Index per_chunk = ((rows + wanted - 1) / wanted + stripes - 1) / stripes * stripes;
+  return {per_chunk, (rows + per_chunk - 1) / per_chunk};
+}
+
+// The grid of the row-chunked kernels: one block per (column tile, row chunk).
+inline dim3 row_chunk_grid(Index cols, const RowChunks& chunks, const LaunchShape& shape) {
+  return dim3(unsigned((cols + shape.block.x - 1) / shape.block.x * chunks.count));
 }
 
 // Warp-per-row kernels: a block of (32 lanes, warps) handles blockDim.y rows at a time.

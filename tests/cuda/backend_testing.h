@@ -189,6 +189,17 @@ inline const std::vector<Size>& sizes() {
   static const std::vector<Size> all = {{1, 1}, {2, 3}, {17, 33}, {64, 96}, {130, 97}, {257, 5}, {3, 300}};
   return all;
 }
+// The BatchNorm column tiles split taller batches into row chunks (launch.h, row_chunks): these
+// add batches of several chunks a column tile, with a shorter last chunk (1000, 40: 7 of 128
+// rows and one of 104 at the default shape) and without (256, 64: 4 of 64 rows).
+inline const std::vector<Size>& batch_sizes() {
+  static const std::vector<Size> all = [] {
+    std::vector<Size> v = sizes();
+    v.insert(v.end(), {{1000, 40}, {256, 64}});
+    return v;
+  }();
+  return all;
+}
 
 inline std::string describe(const Size& size, const cuda::LaunchShape& shape) {
   return "(" + std::to_string(size.rows) + ", " + std::to_string(size.cols) + ") block (" +
@@ -203,8 +214,8 @@ inline const std::vector<cuda::LaunchShape>& elementwise_shapes() {
   return all;
 }
 inline const std::vector<cuda::LaunchShape>& column_tile_shapes() {
-  static const std::vector<cuda::LaunchShape> all = {
-      cuda::kColumnTileShape, {dim3(5, 7), 3}, {dim3(32, 1), 1}, {dim3(1, 64), 2}, {dim3(16, 33), 4}};
+  static const std::vector<cuda::LaunchShape> all = {cuda::kColumnTileShape, {dim3(5, 7), 3},  {dim3(32, 1), 1},
+                                                     {dim3(1, 64), 2},       {dim3(16, 33), 4}, {dim3(8, 3), 16}};
   return all;
 }
 inline const std::vector<cuda::LaunchShape>& warp_per_row_shapes() {
@@ -215,11 +226,15 @@ inline const std::vector<cuda::LaunchShape>& warp_per_row_shapes() {
 
 // Every size through the entry point (shape null), then through the launcher with each shape.
 template <class Check>
-void for_each_case(const std::vector<cuda::LaunchShape>& shapes, Check&& check) {
-  for (const Size& size : sizes()) {
+void for_each_case(const std::vector<Size>& all, const std::vector<cuda::LaunchShape>& shapes, Check&& check) {
+  for (const Size& size : all) {
     check(size, nullptr);
     for (const cuda::LaunchShape& shape : shapes) check(size, &shape);
   }
+}
+template <class Check>
+void for_each_case(const std::vector<cuda::LaunchShape>& shapes, Check&& check) {
+  for_each_case(sizes(), shapes, check);
 }
 
 // What a failure message says of a case; entry_shape is the shape the entry point launches.

@@ -1,10 +1,12 @@
 // BatchNorm1d ops of the CUDA backend against the CPU. Training mode and the backward pass are
-// column reductions over the batch in another summation order than the CPU's: NMSE within 1e-10
-// (float) and 1e-24 (double), a few units of the last place. Evaluation mode is elementwise,
-// where only FMA contraction on a GPU can change a rounding: 1e-13 and 1e-28.
+// column reductions over the batch in another summation order than the CPU's, whole columns a
+// block or row chunks merged by Chan's formula (batch_sizes() and the shapes give both): NMSE
+// within 1e-10 (float) and 1e-24 (double), a few units of the last place. Evaluation mode is
+// elementwise, where only FMA contraction on a GPU can change a rounding: 1e-13 and 1e-28.
 #include "backend_testing.h"
 #include "batchnorm.h"
 #include "context.h"
+#include "launch.h"
 #include "nn/ops.h"
 
 namespace nn::test {
@@ -26,7 +28,7 @@ TYPED_TEST(CudaBatchNorm, ForwardTrain) {
   using T = TypeParam;
   Rng rng(11);
   const BatchNormOptions options;
-  for_each_case(column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(batch_sizes(), column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     if (size.rows < 2) return;  // a training batch needs two rows
     // An offset mean, so a one-pass variance would lose digits to cancellation.
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
@@ -45,7 +47,8 @@ TYPED_TEST(CudaBatchNorm, ForwardTrain) {
       cuda::launch::batchnorm_forward_train(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(), T(options.eps),
                                             T(options.momentum), y_d.data(), y_d.stride(), mean_d.data(),
                                             invstd_d.data(), running_mean_d.data(), running_var_d.data(), size.rows,
-                                            size.cols, cuda::detail::stream(), *shape);
+                                            size.cols, cuda::detail::batchnorm_partials<T>(*shape),
+                                            cuda::detail::stream(), *shape);
     const std::string where = context(size, shape, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_forward_train (mean)", mean_d.get(), mean, reduction_limit<T>(), where);
@@ -86,7 +89,7 @@ TYPED_TEST(CudaBatchNorm, Backward) {
   using T = TypeParam;
   Rng rng(13);
   const BatchNormOptions options;
-  for_each_case(column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(batch_sizes(), column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
     const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
     Features<T> f(size.cols, rng);
@@ -108,7 +111,8 @@ TYPED_TEST(CudaBatchNorm, Backward) {
     else
       cuda::launch::batchnorm_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
                                        dy_d.data(), dy_d.stride(), dx_d.data(), dx_d.stride(), dgamma_d.data(),
-                                       dbeta_d.data(), size.rows, size.cols, cuda::detail::stream(), *shape);
+                                       dbeta_d.data(), size.rows, size.cols,
+                                       cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(), *shape);
     const std::string where = context(size, shape, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_backward (dx)", dx_d.get(), dx, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_backward (dgamma)", dgamma_d.get(), dgamma, reduction_limit<T>(), where);
@@ -116,25 +120,82 @@ TYPED_TEST(CudaBatchNorm, Backward) {
   });
 }
 
+// In place, one row chunk and four at the default shape.
+const std::vector<Size>& in_place_sizes() {
+  static const std::vector<Size> all = {{70, 45}, {300, 45}};
+  return all;
+}
+
+TYPED_TEST(CudaBatchNorm, ForwardTrainInPlace) {
+  // y may be x.
+  using T = TypeParam;
+  Rng rng(15);
+  const BatchNormOptions options;
+  for (const Size& size : in_place_sizes()) {
+    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
+    Features<T> f(size.cols, rng);
+    DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), mean_d(1, size.cols),
+        invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview());
+    Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
+    cpu::batchnorm_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean, f.running_var);
+    cuda::batchnorm_forward_train<T>(x_d.view(), gamma_d.view(), beta_d.view(), options, x_d.view(), mean_d.view(),
+                                     invstd_d.view(), running_mean_d.view(), running_var_d.view());
+    expect_close<T>("batchnorm_forward_train (in place)", x_d.get(), y, reduction_limit<T>(),
+                    describe(size, cuda::kColumnTileShape));
+  }
+}
+
 TYPED_TEST(CudaBatchNorm, BackwardInPlace) {
   // dx may be dy: the layer hands its own gradient buffer back.
   using T = TypeParam;
   Rng rng(14);
-  const Index rows = 70, cols = 45;
-  const Tensor<T> x = random_matrix<T>(rows, cols, rng), dy = random_matrix<T>(rows, cols, rng);
-  const Tensor<T> mean = random_matrix<T>(1, cols, rng), gamma = random_matrix<T>(1, cols, rng, 0.3, 1.0);
-  Tensor<T> invstd(1, cols);
-  for (Index j = 0; j < cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
-  Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
-  dgamma.fill(T(0));
-  dbeta.fill(T(0));
-  cpu::batchnorm_backward<T>(x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
+  for (const Size& size : in_place_sizes()) {
+    const Index rows = size.rows, cols = size.cols;
+    const Tensor<T> x = random_matrix<T>(rows, cols, rng), dy = random_matrix<T>(rows, cols, rng);
+    const Tensor<T> mean = random_matrix<T>(1, cols, rng), gamma = random_matrix<T>(1, cols, rng, 0.3, 1.0);
+    Tensor<T> invstd(1, cols);
+    for (Index j = 0; j < cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
+    Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
+    dgamma.fill(T(0));
+    dbeta.fill(T(0));
+    cpu::batchnorm_backward<T>(x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
 
-  DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
-      dy_d(dy.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
-  cuda::batchnorm_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(), dy_d.view(),
-                              dgamma_d.view(), dbeta_d.view());
-  expect_close<T>("batchnorm_backward (in place)", dy_d.get(), dx, reduction_limit<T>(), "(70, 45)");
+    DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
+        dy_d(dy.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
+    cuda::batchnorm_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(), dy_d.view(),
+                                dgamma_d.view(), dbeta_d.view());
+    expect_close<T>("batchnorm_backward (in place)", dy_d.get(), dx, reduction_limit<T>(),
+                    describe(size, cuda::kColumnTileShape));
+  }
+}
+
+TEST(CudaBatchNormRowChunks, FillAGpuWithinTheBounds) {
+  // The chunk counts of the default block on a GPU's grid cap, for the batches of a training
+  // run: the grid is column tiles x chunks, where it used to be the column tiles alone.
+  const cuda::LaunchShape gpu{cuda::kColumnTileShape.block, 2048};
+  const auto count = [&](Index rows, Index cols) { return cuda::row_chunks(rows, cols, gpu).count; };
+  EXPECT_EQ(count(256, 64), 4);     // 8 blocks instead of 2: 4 rows a stripe
+  EXPECT_EQ(count(4096, 64), 64);   // 128 instead of 2: as many chunks as rows a chunk
+  EXPECT_EQ(count(4096, 256), 64);  // 512 instead of 8
+  EXPECT_EQ(count(256, 2048), 4);   // 256 instead of 64
+  EXPECT_EQ(count(127, 64), 1);     // under two chunks of 4 rows a stripe: whole columns
+  EXPECT_EQ(count(1 << 20, 64), 1024);  // the grid cap
+  // Any problem and shape: whole stripes a chunk, the last one not empty, within the grid cap
+  // (and so within batchnorm_partials_bytes).
+  for (const cuda::LaunchShape& shape : column_tile_shapes())
+    for (Index rows : {1, 2, 63, 64, 127, 128, 257, 1000, 4097, 100000})
+      for (Index cols : {1, 5, 33, 300, 5000}) {
+        const cuda::RowChunks chunks = cuda::row_chunks(rows, cols, shape);
+        const Index tiles = (cols + shape.block.x - 1) / shape.block.x;
+        SCOPED_TRACE(describe({rows, cols}, shape));
+        EXPECT_EQ(chunks.rows % shape.block.y, 0);
+        EXPECT_GT(rows, (chunks.count - 1) * chunks.rows);
+        EXPECT_LE(rows, chunks.count * chunks.rows);
+        if (chunks.count > 1) {
+          EXPECT_LE(tiles * chunks.count, Index(shape.max_blocks));
+          EXPECT_LE(chunks.count, chunks.rows);
+        }
+      }
 }
 
 TYPED_TEST(CudaBatchNorm, RejectsThreeDimensionalBlocks) {
@@ -142,7 +203,7 @@ TYPED_TEST(CudaBatchNorm, RejectsThreeDimensionalBlocks) {
   DeviceMatrix<T> x(4, 4), v(1, 4);
   EXPECT_THROW(cuda::launch::batchnorm_forward_train(x.data(), x.stride(), v.data(), v.data(), T(1e-5), T(0.1),
                                                      x.data(), x.stride(), v.data(), v.data(), v.data(), v.data(), 4,
-                                                     4, cuda::detail::stream(), {dim3(4, 4, 2), 1}),
+                                                     4, v.data(), cuda::detail::stream(), {dim3(4, 4, 2), 1}),
                Error);
 }
 

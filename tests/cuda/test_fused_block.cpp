@@ -1,13 +1,15 @@
 // The residual blocks' fused ops of the CUDA backend against the CPU's, through the entry points
 // and the launchers with several launch shapes. Tolerances (NMSE, float / double):
 //   BatchNorm + ReLU training and backward: column reductions in another summation order than
-//     the CPU's, 1e-10 / 1e-24, as batchnorm_forward_train and batchnorm_backward;
+//     the CPU's, whole columns a block or row chunks, 1e-10 / 1e-24, as batchnorm_forward_train
+//     and batchnorm_backward;
 //   BatchNorm + ReLU evaluation, the fold: elementwise, where only FMA contraction on a GPU can
 //     change a rounding, 1e-13 / 1e-28;
 //   linear with residual: a GEMM in cuBLAS's or cuBLASLt's order, 1e-10 / 1e-24, as
 //     linear_forward; through cuBLASLt where it has an algorithm (the residual as C, the bias in
 //     the epilogue) and, through the launcher, through cuBLAS alone (the bias-and-residual pass).
 #include "backend_testing.h"
+#include "batchnorm.h"
 #include "context.h"
 #include "fused_block.h"
 #include "nn/ops.h"
@@ -35,7 +37,7 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluForwardTrain) {
   using T = TypeParam;
   Rng rng(51);
   const BatchNormOptions options;
-  for_each_case(column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(batch_sizes(), column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     if (size.rows < 2) return;  // a training batch needs two rows
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
     Features<T> f(size.cols, rng);
@@ -54,7 +56,8 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluForwardTrain) {
       cuda::launch::batchnorm_relu_forward_train(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
                                                  T(options.eps), T(options.momentum), y_d.data(), y_d.stride(),
                                                  mean_d.data(), invstd_d.data(), running_mean_d.data(),
-                                                 running_var_d.data(), size.rows, size.cols, cuda::detail::stream(),
+                                                 running_var_d.data(), size.rows, size.cols,
+                                                 cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(),
                                                  *shape);
     const std::string where = context(size, shape, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_relu_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
@@ -127,7 +130,8 @@ void check_backward(const Size& size, const cuda::LaunchShape* shape, Residual r
                                           y_d.data(), y_d.stride(), dy_d.data(), dy_d.stride(),
                                           added ? skip_d.data() : nullptr, skip_d.stride(), dx_d.data(),
                                           dx_d.stride(), dgamma_d.data(), dbeta_d.data(), size.rows, size.cols,
-                                          cuda::detail::stream(), *shape);
+                                          cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(),
+                                          *shape);
   const std::string where = context(size, shape, cuda::kColumnTileShape) + (added ? " with residual" : "");
   expect_close<T>("batchnorm_relu_backward (dx)", dx_d.get(), dx, reduction_limit<T>(), where);
   expect_close<T>("batchnorm_relu_backward (dgamma)", dgamma_d.get(), dgamma, reduction_limit<T>(), where);
@@ -138,33 +142,93 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluBackward) {
   // Every launch shape with a residual; without one (a null pointer, one branch less) at the
   // default shape, which keeps the emulated run short.
   Rng rng(53);
-  for_each_case(column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for_each_case(batch_sizes(), column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     if (shape == nullptr) check_backward<TypeParam>(size, shape, Residual::none, rng);
     check_backward<TypeParam>(size, shape, Residual::added, rng);
   });
 }
 
 TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardInPlace) {
-  // The block runs BN2's backward with dx = dy.
+  // The block runs BN2's backward with dx = dy, and BN1's with its skip connection's gradient as
+  // residual: dx may be either. One row chunk and four at the default shape.
   using T = TypeParam;
   Rng rng(54);
-  const Index rows = 70, cols = 45;
-  const Tensor<T> x = random_matrix<T>(rows, cols, rng), dy = random_matrix<T>(rows, cols, rng);
-  Tensor<T> y = random_matrix<T>(rows, cols, rng);
-  cpu::relu_forward<T>(y, y);
-  const Tensor<T> mean = random_matrix<T>(1, cols, rng), gamma = random_matrix<T>(1, cols, rng, 0.3, 1.0);
-  Tensor<T> invstd(1, cols);
-  for (Index j = 0; j < cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
-  Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
-  dgamma.fill(T(0));
-  dbeta.fill(T(0));
-  cpu::batchnorm_relu_backward<T>(x, mean, invstd, gamma, y, dy, ConstView<T>(), dx, dgamma, dbeta);
+  for (const Size size : {Size{70, 45}, Size{300, 45}})
+    for (const bool into_residual : {false, true}) {
+      const Index rows = size.rows, cols = size.cols;
+      const Tensor<T> x = random_matrix<T>(rows, cols, rng), dy = random_matrix<T>(rows, cols, rng);
+      const Tensor<T> skip = random_matrix<T>(rows, cols, rng);
+      Tensor<T> y = random_matrix<T>(rows, cols, rng);
+      cpu::relu_forward<T>(y, y);
+      const Tensor<T> mean = random_matrix<T>(1, cols, rng), gamma = random_matrix<T>(1, cols, rng, 0.3, 1.0);
+      Tensor<T> invstd(1, cols);
+      for (Index j = 0; j < cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
+      Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
+      dgamma.fill(T(0));
+      dbeta.fill(T(0));
+      cpu::batchnorm_relu_backward<T>(x, mean, invstd, gamma, y, dy, into_residual ? skip.cview() : ConstView<T>(),
+                                      dx, dgamma, dbeta);
 
-  DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
-      y_d(y.cview()), dy_d(dy.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
-  cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), y_d.view(),
-                                   dy_d.view(), View<T>(), dy_d.view(), dgamma_d.view(), dbeta_d.view());
-  expect_close<T>("batchnorm_relu_backward (in place)", dy_d.get(), dx, reduction_limit<T>(), "(70, 45)");
+      DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
+          y_d(y.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
+      DeviceMatrix<T>& out = into_residual ? skip_d : dy_d;
+      cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), y_d.view(),
+                                       dy_d.view(), into_residual ? skip_d.view() : View<T>(), out.view(),
+                                       dgamma_d.view(), dbeta_d.view());
+      expect_close<T>("batchnorm_relu_backward (in place)", out.get(), dx, reduction_limit<T>(),
+                      describe(size, cuda::kColumnTileShape) + (into_residual ? ", dx = residual" : ", dx = dy"));
+    }
+}
+
+// A training step recorded as a CUDA graph must not allocate: the row chunks' partials live in
+// the scratch that the launched step before it allocated. Replayed, the recorded ops give the
+// launched ones' values to the bit.
+TYPED_TEST(CudaFusedBlock, RowChunksReplayAsLaunched) {
+  using T = TypeParam;
+  Rng rng(57);
+  const BatchNormOptions options;
+  const Index rows = 300, cols = 45;  // four row chunks
+  ASSERT_GT(cuda::row_chunks(rows, cols, cuda::kColumnTileShape).count, 1);
+  const Tensor<T> x = random_matrix<T>(rows, cols, rng, 2.0, 3.0), dy = random_matrix<T>(rows, cols, rng);
+  const Tensor<T> skip = random_matrix<T>(rows, cols, rng);
+  const Tensor<T> dgamma0 = random_matrix<T>(1, cols, rng), dbeta0 = random_matrix<T>(1, cols, rng);
+  Features<T> f(cols, rng);
+  struct Step {
+    DeviceMatrix<T> x, gamma, beta, y, mean, invstd, running_mean, running_var, dy, skip, dgamma, dbeta;
+  };
+  const auto make = [&] {
+    return std::make_unique<Step>(Step{DeviceMatrix<T>(x.cview()), DeviceMatrix<T>(f.gamma.cview()),
+                                       DeviceMatrix<T>(f.beta.cview()), DeviceMatrix<T>(rows, cols),
+                                       DeviceMatrix<T>(1, cols), DeviceMatrix<T>(1, cols),
+                                       DeviceMatrix<T>(f.running_mean.cview()), DeviceMatrix<T>(f.running_var.cview()),
+                                       DeviceMatrix<T>(dy.cview()), DeviceMatrix<T>(skip.cview()),
+                                       DeviceMatrix<T>(dgamma0.cview()), DeviceMatrix<T>(dbeta0.cview())});
+  };
+  // Forward, then the backward in place into the residual, as BN1 of a block runs.
+  const auto run = [&](Step& s) {
+    cuda::batchnorm_relu_forward_train<T>(s.x.view(), s.gamma.view(), s.beta.view(), options, s.y.view(),
+                                          s.mean.view(), s.invstd.view(), s.running_mean.view(),
+                                          s.running_var.view());
+    cuda::batchnorm_relu_backward<T>(s.x.view(), s.mean.view(), s.invstd.view(), s.gamma.view(), s.y.view(),
+                                     s.dy.view(), s.skip.view(), s.skip.view(), s.dgamma.view(), s.dbeta.view());
+  };
+  const std::unique_ptr<Step> launched = make(), replayed = make();
+  run(*launched);
+  cuda::RecordedWork work;
+  work.record([&] { run(*replayed); });
+  work.replay();
+  const auto same = [](DeviceMatrix<T>& a, DeviceMatrix<T>& b) {
+    const Tensor<T> ta = a.get(), tb = b.get();
+    return std::equal(ta.data(), ta.data() + ta.size(), tb.data());
+  };
+  EXPECT_TRUE(same(launched->y, replayed->y));
+  EXPECT_TRUE(same(launched->mean, replayed->mean));
+  EXPECT_TRUE(same(launched->invstd, replayed->invstd));
+  EXPECT_TRUE(same(launched->running_mean, replayed->running_mean));
+  EXPECT_TRUE(same(launched->running_var, replayed->running_var));
+  EXPECT_TRUE(same(launched->skip, replayed->skip));
+  EXPECT_TRUE(same(launched->dgamma, replayed->dgamma));
+  EXPECT_TRUE(same(launched->dbeta, replayed->dbeta));
 }
 
 struct LinearSize {
