@@ -38,7 +38,7 @@ void batchnorm_train_columns(const char* op, const T* x, Index x_stride, const T
 
 template <class T, Activation act>
 void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, const T* mean, const T* invstd,
-                                const T* gamma, const T* y, Index y_stride, const T* dy, Index dy_stride,
+                                const T* gamma, const T* beta, const T* dy, Index dy_stride,
                                 const T* residual, Index residual_stride, T* dx, Index dx_stride, T* dgamma,
                                 T* dbeta, Index rows, Index cols, T* partials, cudaStream_t stream,
                                 const LaunchShape& shape) {
@@ -48,8 +48,8 @@ void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, cons
   const RowChunks chunks = row_chunks(rows, cols, shape);
   if (chunks.count == 1) {  // as in batchnorm_train_columns
     SIMT_LAUNCH((batchnorm_backward_column_tile<T, act>), tiles, shape.block, shared, stream, x, x_stride, mean,
-                invstd, gamma, y, y_stride, dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta,
-                rows, cols);
+                invstd, gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta, rows,
+                cols);
     detail::check_launch("batchnorm_backward_column_tile");
     return;
   }
@@ -57,11 +57,11 @@ void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, cons
   T* chunk_g = partials;
   T* chunk_g_xhat = partials + chunks.count * cols;
   SIMT_LAUNCH((batchnorm_backward_sums_row_chunks<T, act>), grid, shape.block, shared, stream, x, x_stride, mean,
-              invstd, y, y_stride, dy, dy_stride, chunk_g, chunk_g_xhat, rows, cols, chunks.rows, chunks.count);
+              invstd, gamma, beta, dy, dy_stride, chunk_g, chunk_g_xhat, rows, cols, chunks.rows, chunks.count);
   detail::check_launch("batchnorm_backward_sums_row_chunks");
   SIMT_LAUNCH((batchnorm_backward_dx_row_chunks<T, act>), grid, shape.block, shared, stream, x, x_stride, mean,
-              invstd, gamma, y, y_stride, dy, dy_stride, residual, residual_stride, dx, dx_stride, chunk_g,
-              chunk_g_xhat, dgamma, dbeta, rows, cols, chunks.rows, chunks.count);
+              invstd, gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, chunk_g, chunk_g_xhat,
+              dgamma, dbeta, rows, cols, chunks.rows, chunks.count);
   detail::check_launch("batchnorm_backward_dx_row_chunks");
 }
 
@@ -86,8 +86,8 @@ template <class T>
 void batchnorm_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* dy,
                         Index dy_stride, T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols,
                         T* partials, cudaStream_t stream, const LaunchShape& shape) {
-  batchnorm_backward_columns<T, Activation::none>("batchnorm_backward", x, x_stride, mean, invstd, gamma, nullptr, 0,
-                                                  dy, dy_stride, nullptr, 0, dx, dx_stride, dgamma, dbeta, rows, cols,
+  batchnorm_backward_columns<T, Activation::none>("batchnorm_backward", x, x_stride, mean, invstd, gamma, nullptr, dy,
+                                                  dy_stride, nullptr, 0, dx, dx_stride, dgamma, dbeta, rows, cols,
                                                   partials, stream, shape);
 }
 
@@ -129,9 +129,9 @@ void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, 
                                                         T*, Index, T*, T*, T*, T*, Index, Index, T*,               \
                                                         cudaStream_t, const LaunchShape&);                         \
   template void launch::batchnorm_backward_columns<T, act>(const char*, const T*, Index, const T*, const T*,       \
-                                                           const T*, const T*, Index, const T*, Index, const T*,   \
-                                                           Index, T*, Index, T*, T*, Index, Index, T*,             \
-                                                           cudaStream_t, const LaunchShape&);
+                                                           const T*, const T*, const T*, Index, const T*, Index,   \
+                                                           T*, Index, T*, T*, Index, Index, T*, cudaStream_t,      \
+                                                           const LaunchShape&);
 #define NN_INSTANTIATE(T)                                                                                          \
   NN_INSTANTIATE_COLUMNS(T, Activation::none)                                                                      \
   NN_INSTANTIATE_COLUMNS(T, Activation::relu)                                                                      \

@@ -19,6 +19,7 @@
 // The activation is a template argument: the fused BatchNorm + ReLU ops of the residual blocks
 // (fused_block.cu) are these kernels with a clamped output and a masked gradient.
 #include <cmath>
+#include <type_traits>
 
 #include "batchnorm.h"
 #include "nn/tensor.h"
@@ -35,14 +36,43 @@ __device__ __forceinline__ T activate(T v) {
     return v;
 }
 
-// The gradient that reaches the BatchNorm's output: dy, or for the ReLU dy where the ReLU's
-// output y is positive (y's sign is the mask, so none is stored).
-template <Activation act, class T>
-__device__ __forceinline__ T incoming_gradient(const T* dy, Index dy_at, const T* y, Index y_at) {
-  if constexpr (act == Activation::relu)
-    return y[y_at] > T(0) ? dy[dy_at] : T(0);
+// gamma xhat + beta, the pre-activation, in one expression for the forward and for the
+// backward's ReLU mask, each operation rounded on its own as on the CPU (libnn/cpu's
+// `normalised`): nvcc may not contract the product into an fma with beta, in one kernel and not
+// in another, so every backend and kernel agrees on its sign.
+template <class T>
+__device__ __forceinline__ T normalised(T x, T mean, T invstd, T gamma, T beta) {
+  const T scaled = gamma * (x - mean);
+  if constexpr (std::is_same_v<T, float>)
+    return __fmul_rn(scaled, invstd) + beta;
   else
-    return dy[dy_at];
+    return __dmul_rn(scaled, invstd) + beta;
+}
+
+// One column's parameters for the backward: the batch statistics, gamma, and beta (read for the
+// ReLU's mask only).
+template <class T>
+struct ColumnParameters {
+  T mean, invstd, gamma, beta;
+};
+
+// The gradient that reaches the BatchNorm's output: dy, or for the ReLU dy where the
+// pre-activation is positive, recomputed from x, which the backward reads anyway, instead of
+// reading the forward's output or a mask.
+template <Activation act, class T>
+__device__ __forceinline__ T incoming_gradient(T dy, T x, const ColumnParameters<T>& p) {
+  if constexpr (act == Activation::relu)
+    return normalised(x, p.mean, p.invstd, p.gamma, p.beta) > T(0) ? dy : T(0);
+  else
+    return dy;
+}
+
+// Column j's parameters (zeros for a column past the end).
+template <Activation act, class T>
+__device__ __forceinline__ ColumnParameters<T> column_parameters(const T* mean, const T* invstd, const T* gamma,
+                                                                 const T* beta, Index j, bool live) {
+  if (!live) return {T(0), T(0), T(0), T(0)};
+  return {mean[j], invstd[j], gamma[j], act == Activation::relu ? beta[j] : T(0)};
 }
 
 // The rows [begin, end) that a block's stripes walk.
@@ -121,7 +151,7 @@ template <Activation act, class T>
 __device__ void normalise_rows(const T* x, Index x_stride, Normalisation<T> s, T g, T b, T* y, Index y_stride,
                                Index j, RowRange r) {
   for (Index i = r.begin + threadIdx.y; i < r.end; i += blockDim.y)
-    y[i * y_stride + j] = activate<act>(g * (x[i * x_stride + j] - s.mean) * s.invstd + b);
+    y[i * y_stride + j] = activate<act>(normalised(x[i * x_stride + j], s.mean, s.invstd, g, b));
 }
 
 // Column tile: the statistics of whole columns, the running estimates, then y = act(gamma xhat +
@@ -215,24 +245,25 @@ __global__ void batchnorm_normalise_row_chunks(const T* x, Index x_stride, const
   }
 }
 
-// With g the incoming gradient (dy, masked by the ReLU's output y for Activation::relu): the sums
-// of g and g xhat of column j over the rows (xhat recomputed from x, one (rows, cols) buffer
-// less). Every thread of the block calls it.
+// With g the incoming gradient (dy, masked by the ReLU for Activation::relu): the sums of g and
+// g xhat of column j over the rows (xhat recomputed from x, one (rows, cols) buffer less). Every
+// thread of the block calls it.
 template <class T>
 struct GradientSums {
   T g, g_xhat;
 };
 
 template <Activation act, class T>
-__device__ GradientSums<T> column_gradient_sums(const T* x, Index x_stride, T m, T inv, const T* y, Index y_stride,
+__device__ GradientSums<T> column_gradient_sums(const T* x, Index x_stride, const ColumnParameters<T>& p,
                                                 const T* dy, Index dy_stride, Index j, bool live, RowRange r,
                                                 T* buffer) {
   T sum_g = 0, sum_g_xhat = 0;
   if (live)
     for (Index i = r.begin + threadIdx.y; i < r.end; i += blockDim.y) {
-      const T g = incoming_gradient<act>(dy, i * dy_stride + j, y, i * y_stride + j);
+      const T xi = x[i * x_stride + j];
+      const T g = incoming_gradient<act>(dy[i * dy_stride + j], xi, p);
       sum_g += g;
-      sum_g_xhat += g * (x[i * x_stride + j] - m) * inv;
+      sum_g_xhat += g * (xi - p.mean) * p.invstd;
     }
   sum_g = column_tile_sum(sum_g, buffer);
   return {sum_g, column_tile_sum(sum_g_xhat, buffer)};
@@ -242,13 +273,14 @@ __device__ GradientSums<T> column_gradient_sums(const T* x, Index x_stride, T m,
 // sums; overwritten (residual null: nothing added). dx may be dy or residual: each dx is written
 // by the thread that has just read its dy and residual, and no other thread reads them.
 template <Activation act, class T>
-__device__ void write_dx(const T* x, Index x_stride, T m, T inv, T gamma_j, const T* y, Index y_stride, const T* dy,
-                         Index dy_stride, const T* residual, Index residual_stride, GradientSums<T> batch, Index rows,
-                         T* dx, Index dx_stride, Index j, RowRange r) {
-  const T inv_rows = T(1) / T(rows), scale = gamma_j * inv;
+__device__ void write_dx(const T* x, Index x_stride, const ColumnParameters<T>& p, const T* dy, Index dy_stride,
+                         const T* residual, Index residual_stride, GradientSums<T> batch, Index rows, T* dx,
+                         Index dx_stride, Index j, RowRange r) {
+  const T inv_rows = T(1) / T(rows), scale = p.gamma * p.invstd;
   for (Index i = r.begin + threadIdx.y; i < r.end; i += blockDim.y) {
-    const T xhat = (x[i * x_stride + j] - m) * inv;
-    const T d = scale * (incoming_gradient<act>(dy, i * dy_stride + j, y, i * y_stride + j) - inv_rows * batch.g -
+    const T xi = x[i * x_stride + j];
+    const T xhat = (xi - p.mean) * p.invstd;
+    const T d = scale * (incoming_gradient<act>(dy[i * dy_stride + j], xi, p) - inv_rows * batch.g -
                          xhat * inv_rows * batch.g_xhat);
     dx[i * dx_stride + j] = residual != nullptr ? residual[i * residual_stride + j] + d : d;
   }
@@ -260,44 +292,43 @@ __device__ void write_dx(const T* x, Index x_stride, T m, T inv, T gamma_j, cons
 template <class T, Activation act>
 __global__ void batchnorm_backward_column_tile(const T* x, Index x_stride, const T* __restrict__ mean,
                                                const T* __restrict__ invstd, const T* __restrict__ gamma,
-                                               const T* __restrict__ y, Index y_stride, const T* dy, Index dy_stride,
+                                               const T* __restrict__ beta, const T* dy, Index dy_stride,
                                                const T* residual, Index residual_stride, T* dx, Index dx_stride,
                                                T* __restrict__ dgamma, T* __restrict__ dbeta, Index rows,
                                                Index cols) {
-  // x, y, dy, residual, dx are (rows, cols); mean, invstd, gamma, dgamma, dbeta are (1, cols).
+  // x, dy, residual, dx are (rows, cols); mean, invstd, gamma, beta, dgamma, dbeta are (1, cols).
   SIMT_DYNAMIC_SHARED(T, buffer);
   const RowRange all{0, rows};
   for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
     const Index j = first + threadIdx.x;
     const bool live = j < cols;
-    const T m = live ? mean[j] : T(0), inv = live ? invstd[j] : T(0);
-    const GradientSums<T> column =
-        column_gradient_sums<act>(x, x_stride, m, inv, y, y_stride, dy, dy_stride, j, live, all, buffer);
+    const ColumnParameters<T> p = column_parameters<act>(mean, invstd, gamma, beta, j, live);
+    const GradientSums<T> column = column_gradient_sums<act>(x, x_stride, p, dy, dy_stride, j, live, all, buffer);
     if (!live) continue;
     if (threadIdx.y == 0) {
       dgamma[j] += column.g_xhat;
       dbeta[j] += column.g;
     }
-    write_dx<act>(x, x_stride, m, inv, gamma[j], y, y_stride, dy, dy_stride, residual, residual_stride, column, rows,
-                  dx, dx_stride, j, all);
+    write_dx<act>(x, x_stride, p, dy, dy_stride, residual, residual_stride, column, rows, dx, dx_stride, j, all);
   }
 }
 
 // Row chunks, first kernel: per chunk and column, the sums of g and g xhat over the chunk's rows.
 template <class T, Activation act>
 __global__ void batchnorm_backward_sums_row_chunks(const T* x, Index x_stride, const T* __restrict__ mean,
-                                                   const T* __restrict__ invstd, const T* __restrict__ y,
-                                                   Index y_stride, const T* dy, Index dy_stride,
+                                                   const T* __restrict__ invstd, const T* __restrict__ gamma,
+                                                   const T* __restrict__ beta, const T* dy, Index dy_stride,
                                                    T* __restrict__ chunk_g, T* __restrict__ chunk_g_xhat, Index rows,
                                                    Index cols, Index chunk_rows, Index chunks) {
-  // x, y, dy are (rows, cols); mean, invstd are (1, cols); chunk_g, chunk_g_xhat (chunks, cols).
+  // x, dy are (rows, cols); mean, invstd, gamma, beta are (1, cols); chunk_g, chunk_g_xhat
+  // (chunks, cols).
   SIMT_DYNAMIC_SHARED(T, buffer);
   for (Index item = blockIdx.x; item < column_tiles(cols) * chunks; item += gridDim.x) {
     const TileChunk b = tile_chunk(item, rows, cols, chunk_rows);
     const bool live = b.j < cols;
-    const T m = live ? mean[b.j] : T(0), inv = live ? invstd[b.j] : T(0);
+    const ColumnParameters<T> p = column_parameters<act>(mean, invstd, gamma, beta, b.j, live);
     const GradientSums<T> part =
-        column_gradient_sums<act>(x, x_stride, m, inv, y, y_stride, dy, dy_stride, b.j, live, b.rows, buffer);
+        column_gradient_sums<act>(x, x_stride, p, dy, dy_stride, b.j, live, b.rows, buffer);
     if (live && threadIdx.y == 0) {
       chunk_g[b.chunk * cols + b.j] = part.g;
       chunk_g_xhat[b.chunk * cols + b.j] = part.g_xhat;
@@ -313,13 +344,12 @@ __global__ void batchnorm_backward_sums_row_chunks(const T* x, Index x_stride, c
 template <class T, Activation act>
 __global__ void batchnorm_backward_dx_row_chunks(const T* x, Index x_stride, const T* __restrict__ mean,
                                                  const T* __restrict__ invstd, const T* __restrict__ gamma,
-                                                 const T* __restrict__ y, Index y_stride, const T* dy,
-                                                 Index dy_stride, const T* residual, Index residual_stride, T* dx,
-                                                 Index dx_stride, const T* __restrict__ chunk_g,
-                                                 const T* __restrict__ chunk_g_xhat, T* __restrict__ dgamma,
-                                                 T* __restrict__ dbeta, Index rows, Index cols, Index chunk_rows,
-                                                 Index chunks) {
-  // x, y, dy, residual, dx are (rows, cols); chunk_g, chunk_g_xhat are (chunks, cols); the rest
+                                                 const T* __restrict__ beta, const T* dy, Index dy_stride,
+                                                 const T* residual, Index residual_stride, T* dx, Index dx_stride,
+                                                 const T* __restrict__ chunk_g, const T* __restrict__ chunk_g_xhat,
+                                                 T* __restrict__ dgamma, T* __restrict__ dbeta, Index rows,
+                                                 Index cols, Index chunk_rows, Index chunks) {
+  // x, dy, residual, dx are (rows, cols); chunk_g, chunk_g_xhat are (chunks, cols); the rest
   // (1, cols).
   SIMT_DYNAMIC_SHARED(T, buffer);
   for (Index item = blockIdx.x; item < column_tiles(cols) * chunks; item += gridDim.x) {
@@ -338,7 +368,7 @@ __global__ void batchnorm_backward_dx_row_chunks(const T* x, Index x_stride, con
       dgamma[b.j] += batch.g_xhat;
       dbeta[b.j] += batch.g;
     }
-    write_dx<act>(x, x_stride, mean[b.j], invstd[b.j], gamma[b.j], y, y_stride, dy, dy_stride, residual,
+    write_dx<act>(x, x_stride, column_parameters<act>(mean, invstd, gamma, beta, b.j, true), dy, dy_stride, residual,
                   residual_stride, batch, rows, dx, dx_stride, b.j, b.rows);
   }
 }

@@ -44,15 +44,15 @@ void batchnorm_backward(const T* x, Index x_stride, const T* mean, const T* invs
 
 // The column-tile launches behind both the plain ops above and the fused BatchNorm + ReLU ops:
 // one kernel for one row chunk, otherwise partial sums per (column tile, row chunk) and a second
-// kernel that merges them. `op` names the op in errors. Backward: y is read for the ReLU only,
-// residual may be null.
+// kernel that merges them. `op` names the op in errors. Backward: beta is read for the ReLU's
+// mask only (null without), residual may be null.
 template <class T, Activation act>
 void batchnorm_train_columns(const char* op, const T* x, Index x_stride, const T* gamma, const T* beta, T eps,
                              T momentum, T* y, Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var,
                              Index rows, Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape);
 template <class T, Activation act>
 void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, const T* mean, const T* invstd,
-                                const T* gamma, const T* y, Index y_stride, const T* dy, Index dy_stride,
+                                const T* gamma, const T* beta, const T* dy, Index dy_stride,
                                 const T* residual, Index residual_stride, T* dx, Index dx_stride, T* dgamma,
                                 T* dbeta, Index rows, Index cols, T* partials, cudaStream_t stream,
                                 const LaunchShape& shape);

@@ -45,7 +45,7 @@ void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T
                                  ConstView<T> running_var, const BatchNormOptions& options, View<T> y);
 template <class T>
 void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
-                             ConstView<T> y, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                             ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
                              View<T> dbeta);
 template <class T>
 void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, ConstView<T> residual, View<T> y);

@@ -31,13 +31,13 @@ void batchnorm_relu_forward_eval(const T* x, Index x_stride, const T* gamma, con
 }
 
 template <class T>
-void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* y,
-                             Index y_stride, const T* dy, Index dy_stride, const T* residual, Index residual_stride,
-                             T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, T* partials,
+void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* beta,
+                             const T* dy, Index dy_stride, const T* residual, Index residual_stride, T* dx,
+                             Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, T* partials,
                              cudaStream_t stream, const LaunchShape& shape) {
-  batchnorm_backward_columns<T, Activation::relu>("batchnorm_relu_backward", x, x_stride, mean, invstd, gamma, y,
-                                                  y_stride, dy, dy_stride, residual, residual_stride, dx, dx_stride,
-                                                  dgamma, dbeta, rows, cols, partials, stream, shape);
+  batchnorm_backward_columns<T, Activation::relu>("batchnorm_relu_backward", x, x_stride, mean, invstd, gamma, beta,
+                                                  dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma,
+                                                  dbeta, rows, cols, partials, stream, shape);
 }
 
 template <class T>
@@ -89,12 +89,12 @@ void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T
 
 template <class T>
 void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
-                             ConstView<T> y, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                             ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
                              View<T> dbeta) {
-  detail::expect_on_device("batchnorm_relu_backward", x, mean, invstd, gamma, y, dy, residual, dx, dgamma, dbeta);
-  launch::batchnorm_relu_backward(x.data, x.stride, mean.data, invstd.data, gamma.data, y.data, y.stride, dy.data,
-                                  dy.stride, residual.empty() ? nullptr : residual.data, residual.stride, dx.data,
-                                  dx.stride, dgamma.data, dbeta.data, x.rows, x.cols, detail::batchnorm_partials<T>(),
+  detail::expect_on_device("batchnorm_relu_backward", x, mean, invstd, gamma, beta, dy, residual, dx, dgamma, dbeta);
+  launch::batchnorm_relu_backward(x.data, x.stride, mean.data, invstd.data, gamma.data, beta.data, dy.data, dy.stride,
+                                  residual.empty() ? nullptr : residual.data, residual.stride, dx.data, dx.stride,
+                                  dgamma.data, dbeta.data, x.rows, x.cols, detail::batchnorm_partials<T>(),
                                   detail::stream());
 }
 
@@ -122,7 +122,7 @@ void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gam
                                                         const LaunchShape&);                                       \
   template void launch::batchnorm_relu_forward_eval<T>(const T*, Index, const T*, const T*, const T*, const T*, T, \
                                                        T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
-  template void launch::batchnorm_relu_backward<T>(const T*, Index, const T*, const T*, const T*, const T*, Index, \
+  template void launch::batchnorm_relu_backward<T>(const T*, Index, const T*, const T*, const T*, const T*,        \
                                                    const T*, Index, const T*, Index, T*, Index, T*, T*, Index,     \
                                                    Index, T*, cudaStream_t, const LaunchShape&);                   \
   template void launch::linear_residual_forward<T>(const T*, Index, const T*, Index, const T*, const T*, Index,    \

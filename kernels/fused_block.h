@@ -21,8 +21,8 @@ void batchnorm_relu_forward_eval(const T* x, Index x_stride, const T* gamma, con
                                  cudaStream_t stream, const LaunchShape& shape = kElementwiseShape);
 // dx = residual + the backward of max(BN(x), 0) given its output y; residual may be null.
 template <class T>
-void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* y,
-                             Index y_stride, const T* dy, Index dy_stride, const T* residual, Index residual_stride,
+void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* beta,
+                             const T* dy, Index dy_stride, const T* residual, Index residual_stride,
                              T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, T* partials,
                              cudaStream_t stream, const LaunchShape& shape = kColumnTileShape);
 // y (rows, out) = residual + x (rows, in) W^T + b; y may be residual. One cuBLASLt matmul (C the

@@ -10,7 +10,8 @@
 //
 // Rules for kernel source: launch with SIMT_LAUNCH, take dynamic shared memory with
 // SIMT_DYNAMIC_SHARED, call warp shuffles from every live lane of the warp with the full mask;
-// no inline PTX, atomics, CUB or cooperative groups.
+// no inline PTX, atomics, CUB or cooperative groups. __fmul_rn and __dmul_rn (a product that
+// nvcc never contracts into an fma) are the plain product here, as on the CPU.
 //
 // What emulation proves and what not: see kernels/README.md.
 
@@ -297,6 +298,9 @@ T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = warpSize) {
   const unsigned source = lane ^ unsigned(lane_mask);
   return simt::detail::exchange(v, mask, source < end ? source : lane);
 }
+
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
 
 #else
 #error "kernels/simt.h: compile with nvcc, or define STARNN_CUDA_EMULATION for the host emulation"

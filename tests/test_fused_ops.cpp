@@ -103,7 +103,7 @@ void check_backward(const Shape& s, Residual residual, Rng& rng) {
 
   Tensor<double> dx(s.rows, s.cols), dgamma = copy_of(dgamma0), dbeta = copy_of(dbeta0);
   const ConstView<double> r = residual == Residual::added ? skip.view() : ConstView<double>();
-  ops::batchnorm_relu_backward<double>(x, mean, invstd, f.gamma, y, dy, r, dx, dgamma, dbeta);
+  ops::batchnorm_relu_backward<double>(x, mean, invstd, f.gamma, f.beta, dy, r, dx, dgamma, dbeta);
 
   Tensor<double> g(s.rows, s.cols), dx_ref(s.rows, s.cols), dgamma_ref = copy_of(dgamma0),
       dbeta_ref = copy_of(dbeta0);
@@ -117,7 +117,7 @@ void check_backward(const Shape& s, Residual residual, Rng& rng) {
 
   // In place, as the block runs it: dx overwrites dy.
   Tensor<double> inout = copy_of(dy), dgamma_in = copy_of(dgamma0), dbeta_in = copy_of(dbeta0);
-  ops::batchnorm_relu_backward<double>(x, mean, invstd, f.gamma, y, inout, r, inout, dgamma_in, dbeta_in);
+  ops::batchnorm_relu_backward<double>(x, mean, invstd, f.gamma, f.beta, inout, r, inout, dgamma_in, dbeta_in);
   expect_near("backward dx in place" + at, inout, dx_ref, kSameArithmetic);
 }
 
@@ -174,8 +174,8 @@ TEST(FusedOps, BadShapesAreErrors) {
   EXPECT_THROW(ops::batchnorm_relu_forward_train<double>(one_row, v, v, options, one_row, v, v, v, v), Error);
   EXPECT_THROW(ops::batchnorm_relu_forward_train<double>(x, v, v, options, y, wrong, v, v, v), Error);
   EXPECT_THROW(ops::batchnorm_relu_forward_eval<double>(x, v, wrong, v, v, options, y), Error);
-  EXPECT_THROW(ops::batchnorm_relu_backward<double>(x, v, v, v, y, y, one_row, y, v, v), Error);
-  EXPECT_THROW(ops::batchnorm_relu_backward<double>(x, v, v, v, one_row, y, ConstView<double>(), y, v, v), Error);
+  EXPECT_THROW(ops::batchnorm_relu_backward<double>(x, v, v, v, v, y, one_row, y, v, v), Error);
+  EXPECT_THROW(ops::batchnorm_relu_backward<double>(x, v, v, v, wrong, y, ConstView<double>(), y, v, v), Error);
   EXPECT_THROW(ops::linear_residual_forward<double>(x, w, v, one_row, y), Error);
   EXPECT_THROW(ops::linear_residual_forward<double>(x, w_wrong, v, y, y), Error);
   EXPECT_THROW(ops::batchnorm_fold_into_linear<double>(w, v, v, wrong, v, v, options, w, v), Error);

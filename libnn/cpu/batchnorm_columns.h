@@ -25,6 +25,14 @@ inline T activate(T v) {
     return v;
 }
 
+// gamma xhat + beta, the pre-activation: one expression for the forward and for the backward's
+// ReLU mask, so that both round it alike and agree on its sign (the CUDA kernels round it the
+// same way: kernels/batchnorm.cuh).
+template <class T>
+inline T normalised(T x, T mean, T invstd, T gamma, T beta) {
+  return gamma * (x - mean) * invstd + beta;
+}
+
 inline constexpr Index kColumnBlock = 64;
 
 // Calls body(first_col, last_col) for blocks of columns, in parallel for big batches.
@@ -71,7 +79,7 @@ void batchnorm_train_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> be
       const T* xi = x.row(i);
       T* yi = y.row(i);
       for (Index j = first; j < last; ++j)
-        yi[j] = activate<act>(gamma.data[j] * (xi[j] - mean.data[j]) * invstd.data[j] + beta.data[j]);
+        yi[j] = activate<act>(normalised(xi[j], mean.data[j], invstd.data[j], gamma.data[j], beta.data[j]));
     }
   });
 }
@@ -107,14 +115,16 @@ void batchnorm_eval_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> bet
   });
 }
 
-// The gradient that reaches BN's output in row i: dy, or for the ReLU dy where its output y is
-// positive (y's sign is the mask, so none is stored). dy is loaded whatever y's sign: a load
-// under the condition would not vectorise.
+// The gradient that reaches BN's output in row i: dy, or for the ReLU dy where the pre-activation
+// is positive, recomputed from x rather than read from the forward's output or a mask (the
+// backward reads x anyway). dy is loaded whatever the sign: a load under the condition would not
+// vectorise.
 template <Activation act, class T>
-inline T incoming_gradient(const T* dyi, const T* yi, Index j) {
+inline T incoming_gradient(const T* dyi, const T* xi, Index j, ConstView<T> mean, ConstView<T> invstd,
+                           ConstView<T> gamma, ConstView<T> beta) {
   const T d = dyi[j];
   if constexpr (act == Activation::relu)
-    return yi[j] > T(0) ? d : T(0);
+    return normalised(xi[j], mean.data[j], invstd.data[j], gamma.data[j], beta.data[j]) > T(0) ? d : T(0);
   else
     return d;
 }
@@ -127,25 +137,18 @@ inline T incoming_gradient(const T* dyi, const T* yi, Index j) {
 // otherwise send the loop down the compiler's scalar path), and all of dy before the second pass.
 template <Activation act, class T>
 void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
-                                ConstView<T> y, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
-                                View<T> dbeta) {
-  // x, y, dy, residual, dx are (B, d); mean, invstd, gamma, dgamma, dbeta are (1, d). y is only
-  // read for the ReLU.
+                                ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx,
+                                View<T> dgamma, View<T> dbeta) {
+  // x, dy, residual, dx are (B, d); mean, invstd, gamma, beta, dgamma, dbeta are (1, d). beta is
+  // only read for the ReLU.
   const Index rows = x.rows;
-  const auto y_row = [&](Index i) -> const T* {
-    if constexpr (act == Activation::relu)
-      return y.row(i);
-    else
-      return nullptr;
-  };
   for_column_blocks(rows, x.cols, [&](Index first, Index last) {
     T sum_dy[kColumnBlock] = {}, sum_dy_xhat[kColumnBlock] = {};
     for (Index i = 0; i < rows; ++i) {
       const T* xi = x.row(i);
       const T* dyi = dy.row(i);
-      const T* yi = y_row(i);
       for (Index j = first; j < last; ++j) {
-        const T g = incoming_gradient<act>(dyi, yi, j);
+        const T g = incoming_gradient<act>(dyi, xi, j, mean, invstd, gamma, beta);
         sum_dy[j - first] += g;
         sum_dy_xhat[j - first] += g * (xi[j] - mean.data[j]) * invstd.data[j];
       }
@@ -160,13 +163,12 @@ void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> 
       for (Index i = 0; i < rows; ++i) {
         const T* xi = x.row(i);
         const T* dyi = dy.row(i);
-        const T* yi = y_row(i);
         T* dxi = dx.row(i);
 #pragma omp simd
         for (Index j = first; j < last; ++j) {
           const T xhat = (xi[j] - mean.data[j]) * invstd.data[j];
           const T d = gamma.data[j] * invstd.data[j] *
-                      (incoming_gradient<act>(dyi, yi, j) - inv_rows * sum_dy[j - first] -
+                      (incoming_gradient<act>(dyi, xi, j, mean, invstd, gamma, beta) - inv_rows * sum_dy[j - first] -
                        xhat * inv_rows * sum_dy_xhat[j - first]);
           if constexpr (decltype(with_residual)::value)
             dxi[j] = residual(i, j) + d;

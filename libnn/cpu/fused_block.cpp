@@ -21,9 +21,9 @@ void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T
 
 template <class T>
 void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
-                             ConstView<T> y, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                             ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
                              View<T> dbeta) {
-  batchnorm_backward_columns<Activation::relu>(x, mean, invstd, gamma, y, dy, residual, dx, dgamma, dbeta);
+  batchnorm_backward_columns<Activation::relu>(x, mean, invstd, gamma, beta, dy, residual, dx, dgamma, dbeta);
 }
 
 template <class T>

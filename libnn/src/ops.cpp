@@ -160,20 +160,19 @@ void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T
 
 template <class T>
 void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
-                             ConstView<T> y, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                             ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
                              View<T> dbeta) {
   const char* op = "batchnorm_relu_backward";
   expect_batch(x, op);
   const Index d = x.cols;
-  for (auto* v : {&mean, &invstd, &gamma}) expect_shape(*v, 1, d, op, "per-feature vector");
+  for (auto* v : {&mean, &invstd, &gamma, &beta}) expect_shape(*v, 1, d, op, "per-feature vector");
   expect_shape(dgamma, 1, d, op, "gamma gradient");
   expect_shape(dbeta, 1, d, op, "beta gradient");
-  expect_shape(y, x.rows, d, op, "forward output");
   expect_shape(dy, x.rows, d, op, "output gradient");
   expect_shape(dx, x.rows, d, op, "input gradient");
-  const Device device = common_device(op, x, mean, invstd, gamma, y, dy, dx, dgamma, dbeta);
+  const Device device = common_device(op, x, mean, invstd, gamma, beta, dy, dx, dgamma, dbeta);
   expect_optional(residual, x.rows, d, device, op, "residual gradient");
-  NN_DISPATCH(device, batchnorm_relu_backward(x, mean, invstd, gamma, y, dy, residual, dx, dgamma, dbeta));
+  NN_DISPATCH(device, batchnorm_relu_backward(x, mean, invstd, gamma, beta, dy, residual, dx, dgamma, dbeta));
 }
 
 template <class T>

@@ -104,30 +104,27 @@ void check_backward(const Size& size, const cuda::LaunchShape* shape, Residual r
   const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng), skip = random_matrix<T>(size.rows, size.cols, rng);
   Features<T> f(size.cols, rng);
   // What a training forward saves; a single row has no statistics, so any will do there.
-  Tensor<T> y = random_matrix<T>(size.rows, size.cols, rng), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0),
-            invstd(1, size.cols);
+  Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
   for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
   if (size.rows >= 2)
     cpu::batchnorm_relu_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
                                          f.running_var);
-  else
-    cpu::relu_forward<T>(y, y);  // an output of a ReLU: zeros and positives
   const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
   Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
   const bool added = residual == Residual::added;
-  cpu::batchnorm_relu_backward<T>(x, mean, invstd, f.gamma, y, dy, added ? skip.cview() : ConstView<T>(), dx, dgamma,
-                                  dbeta);
+  cpu::batchnorm_relu_backward<T>(x, mean, invstd, f.gamma, f.beta, dy, added ? skip.cview() : ConstView<T>(), dx,
+                                  dgamma, dbeta);
 
   DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(f.gamma.cview()),
-      y_d(y.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dx_d(size.rows, size.cols), dgamma_d(dgamma0.cview()),
-      dbeta_d(dbeta0.cview());
+      beta_d(f.beta.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dx_d(size.rows, size.cols),
+      dgamma_d(dgamma0.cview()), dbeta_d(dbeta0.cview());
   if (shape == nullptr)
-    cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), y_d.view(),
+    cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), beta_d.view(),
                                      dy_d.view(), added ? skip_d.view() : View<T>(), dx_d.view(), dgamma_d.view(),
                                      dbeta_d.view());
   else
     cuda::launch::batchnorm_relu_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
-                                          y_d.data(), y_d.stride(), dy_d.data(), dy_d.stride(),
+                                          beta_d.data(), dy_d.data(), dy_d.stride(),
                                           added ? skip_d.data() : nullptr, skip_d.stride(), dx_d.data(),
                                           dx_d.stride(), dgamma_d.data(), dbeta_d.data(), size.rows, size.cols,
                                           cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(),
@@ -158,26 +155,59 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardInPlace) {
       const Index rows = size.rows, cols = size.cols;
       const Tensor<T> x = random_matrix<T>(rows, cols, rng), dy = random_matrix<T>(rows, cols, rng);
       const Tensor<T> skip = random_matrix<T>(rows, cols, rng);
-      Tensor<T> y = random_matrix<T>(rows, cols, rng);
-      cpu::relu_forward<T>(y, y);
       const Tensor<T> mean = random_matrix<T>(1, cols, rng), gamma = random_matrix<T>(1, cols, rng, 0.3, 1.0);
+      const Tensor<T> beta = random_matrix<T>(1, cols, rng);
       Tensor<T> invstd(1, cols);
       for (Index j = 0; j < cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
       Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
       dgamma.fill(T(0));
       dbeta.fill(T(0));
-      cpu::batchnorm_relu_backward<T>(x, mean, invstd, gamma, y, dy, into_residual ? skip.cview() : ConstView<T>(),
+      cpu::batchnorm_relu_backward<T>(x, mean, invstd, gamma, beta, dy, into_residual ? skip.cview() : ConstView<T>(),
                                       dx, dgamma, dbeta);
 
       DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
-          y_d(y.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
+          beta_d(beta.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dgamma_d(dgamma.cview()),
+          dbeta_d(dbeta.cview());
       DeviceMatrix<T>& out = into_residual ? skip_d : dy_d;
-      cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), y_d.view(),
+      cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), beta_d.view(),
                                        dy_d.view(), into_residual ? skip_d.view() : View<T>(), out.view(),
                                        dgamma_d.view(), dbeta_d.view());
       expect_close<T>("batchnorm_relu_backward (in place)", out.get(), dx, reduction_limit<T>(),
                       describe(size, cuda::kColumnTileShape) + (into_residual ? ", dx = residual" : ", dx = dy"));
     }
+}
+
+// The backward recomputes the ReLU's mask from x; it must be the sign of the forward's output on
+// the same device, element for element, or a gradient would pass where the forward clamped. So
+// the fused backward equals relu_backward on the forward's y followed by the plain BatchNorm
+// backward, exactly, in one row chunk and in several.
+TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardMaskIsTheForwardsSign) {
+  using T = TypeParam;
+  Rng rng(58);
+  const BatchNormOptions options;
+  for (const Size size : {Size{70, 45}, Size{1000, 40}}) {
+    const Index rows = size.rows, cols = size.cols;
+    Features<T> f(cols, rng);
+    DeviceMatrix<T> x(random_matrix<T>(rows, cols, rng).cview()), dy(random_matrix<T>(rows, cols, rng).cview());
+    DeviceMatrix<T> gamma(f.gamma.cview()), beta(f.beta.cview());
+    DeviceMatrix<T> running_mean(f.running_mean.cview()), running_var(f.running_var.cview());
+    DeviceMatrix<T> y(rows, cols), mean(1, cols), invstd(1, cols);
+    cuda::batchnorm_relu_forward_train<T>(x.view(), gamma.view(), beta.view(), options, y.view(), mean.view(),
+                                          invstd.view(), running_mean.view(), running_var.view());
+    Tensor<T> zeros(1, cols);
+    zeros.fill(T(0));
+    DeviceMatrix<T> dx(rows, cols), dgamma(zeros.cview()), dbeta(zeros.cview());
+    cuda::batchnorm_relu_backward<T>(x.view(), mean.view(), invstd.view(), gamma.view(), beta.view(), dy.view(),
+                                     View<T>(), dx.view(), dgamma.view(), dbeta.view());
+    DeviceMatrix<T> g(rows, cols), dx_ref(rows, cols), dgamma_ref(zeros.cview()), dbeta_ref(zeros.cview());
+    cuda::relu_backward<T>(y.view(), dy.view(), g.view());
+    cuda::batchnorm_backward<T>(x.view(), mean.view(), invstd.view(), gamma.view(), g.view(), dx_ref.view(),
+                                dgamma_ref.view(), dbeta_ref.view());
+    const std::string where = describe(size, cuda::kColumnTileShape);
+    expect_close<T>("batchnorm_relu_backward (mask from x, dx)", dx.get(), dx_ref.get(), 0.0, where);
+    expect_close<T>("batchnorm_relu_backward (mask from x, dgamma)", dgamma.get(), dgamma_ref.get(), 0.0, where);
+    expect_close<T>("batchnorm_relu_backward (mask from x, dbeta)", dbeta.get(), dbeta_ref.get(), 0.0, where);
+  }
 }
 
 // A training step recorded as a CUDA graph must not allocate: the row chunks' partials live in
@@ -209,7 +239,7 @@ TYPED_TEST(CudaFusedBlock, RowChunksReplayAsLaunched) {
     cuda::batchnorm_relu_forward_train<T>(s.x.view(), s.gamma.view(), s.beta.view(), options, s.y.view(),
                                           s.mean.view(), s.invstd.view(), s.running_mean.view(),
                                           s.running_var.view());
-    cuda::batchnorm_relu_backward<T>(s.x.view(), s.mean.view(), s.invstd.view(), s.gamma.view(), s.y.view(),
+    cuda::batchnorm_relu_backward<T>(s.x.view(), s.mean.view(), s.invstd.view(), s.gamma.view(), s.beta.view(),
                                      s.dy.view(), s.skip.view(), s.skip.view(), s.dgamma.view(), s.dbeta.view());
   };
   const std::unique_ptr<Step> launched = make(), replayed = make();

@@ -63,7 +63,7 @@ struct AdamStep {
                                                                                                     \
   /* The residual blocks' fused ops (kernels/README.md, "Fused ResDense"). BatchNorm1d then         \
      ReLU in one op that writes y = max(BN(x), 0), the next Linear's input: it saves mean and       \
-     invstd as batchnorm_forward_train does, and backward takes y's sign as the ReLU's mask. */     \
+     invstd as batchnorm_forward_train does; the backward recomputes the ReLU's mask from x. */     \
   template <class T>                                                                                \
   void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,          \
                                     const BatchNormOptions& options, View<T> y, View<T> mean,       \
@@ -72,13 +72,14 @@ struct AdamStep {
   void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,           \
                                    ConstView<T> running_mean, ConstView<T> running_var,             \
                                    const BatchNormOptions& options, View<T> y);                     \
-  /* With g = dy where y > 0, else 0:                                                               \
+  /* With g = dy where gamma xhat + beta > 0 (the forward's pre-activation, recomputed from x      \
+     the way the forward rounds it, so neither its output nor a mask is read), else 0:              \
      dx = residual + gamma invstd / B (B g - sum g - xhat sum(g xhat));                             \
      dgamma += sum g xhat; dbeta += sum g. An empty residual adds nothing; a block passes its       \
      own dy, the skip connection's gradient. dx may be dy or residual. */                           \
   template <class T>                                                                                \
   void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd,              \
-                               ConstView<T> gamma, ConstView<T> y, ConstView<T> dy,                 \
+                               ConstView<T> gamma, ConstView<T> beta, ConstView<T> dy,              \
                                ConstView<T> residual, View<T> dx, View<T> dgamma, View<T> dbeta);   \
   /* y (B, out) = residual (B, out) + x (B, in) W^T + b: the skip connection added by the           \
      GEMM (beta = 1). y may be residual. */                                                         \
