@@ -1,9 +1,8 @@
 #pragma once
-// How many threads OpenBLAS may use for one GEMM. OpenBLAS splits every product above
-// m n k = 2^18 over all its threads, and waking a sleeping thread costs tens of microseconds:
-// at the small nets' sizes (batch 256, widths 32 to 128) that is more than the product itself,
-// and a training step on two threads ran at half the speed of one. Smaller products therefore
-// run on the calling thread alone.
+// How many threads OpenBLAS may use for one GEMM. Waking a sleeping thread costs tens of
+// microseconds, more than the smallest products (a head's 256 x 64 x 1) take, so those run on the
+// calling thread alone. Where the line lies depends on the machine and on OpenBLAS's kernels for
+// it (below).
 #include <cblas.h>
 #include <omp.h>
 
@@ -11,11 +10,15 @@
 
 namespace nn::cpu {
 
-// Below this many multiply-adds (about 50 microseconds of one core) a GEMM runs on one thread.
-// Measured on two cores: 2^22 keeps the regression net's 256 x 256 x 256 products on both
-// threads (2^25 made its step 25% slower) and takes the small net's step from 0.65 M to
-// 1.09 M rows/s, the speed of a single-threaded run.
-inline constexpr double kBlasSerialWork = double(1 << 22);
+// Below this many multiply-adds a GEMM runs on one thread. On the 2-core AMD EPYC (Zen, AVX2)
+// that the project builds and tests on, OpenBLAS 0.3.21's single-threaded driver runs many of a
+// training step's products far below the core's peak of 40 GFLOP/s: 256 x 256 x 256 at 10 GFLOP/s
+// in all three forms (forward, dW, dx), every weight gradient dy^T x of widths 64 to 256 at 10 to
+// 13, where its threaded driver reaches 32 to 60 on two cores. With 2^16 the small net (one
+// ResDense(64), batch 256) trains at 1.7 times the speed it had with the 2^22 that an AVX-512
+// machine had called for (there single-threaded OpenBLAS ran near peak and waking the second
+// thread cost more than it gained); the other nets are unchanged within noise.
+inline constexpr double kBlasSerialWork = double(1 << 16);
 
 // Holds OpenBLAS to one thread while it lives, for a product of m n k multiply-adds below the
 // threshold; larger products keep OpenBLAS's threads. In the OpenMP build of OpenBLAS (Debian's
