@@ -10,14 +10,8 @@
 // training step recorded as a CUDA graph after one launched step allocates nothing.
 #include <cstddef>
 
+#include "activation.h"
 #include "launch.h"
-
-namespace nn::cuda::inline NN_CUDA_FLAVOUR {
-
-// What follows the BatchNorm in the kernels: nothing, or a ReLU (the fused ops, fused_block.cu).
-enum class Activation { none, relu };
-
-}  // namespace nn::cuda::inline NN_CUDA_FLAVOUR
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR::launch {
 

@@ -20,6 +20,8 @@ void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y);
 template <class T>
 void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx, GradWrite dx_write, View<T> dw,
                      View<T> db);
+template <class T>
+void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y);
 
 template <class T>
 void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,

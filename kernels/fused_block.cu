@@ -46,7 +46,7 @@ void linear_residual_forward(const T* x, Index x_stride, const T* w, Index w_str
                              const detail::Blas& blas, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || out == 0) return;
   if (blas.lt != nullptr && blas.lt->linear_forward(x, x_stride, w, w_stride, b, residual, residual_stride, y,
-                                                    y_stride, rows, in, out, stream))
+                                                    y_stride, rows, in, out, Activation::none, stream))
     return;
   // The residual and the bias in place first, then the GEMM adds x W^T (beta = 1).
   for_each_element(rows, out, BiasAndResidual<T>{b, residual, residual_stride, y, y_stride}, stream, shape);

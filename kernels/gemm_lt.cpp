@@ -160,16 +160,19 @@ bool LtGemms::matmul(const Problem& p, T alpha, const T* a, const T* b, T beta, 
 template <class T>
 bool LtGemms::linear_forward(const T* x, Index x_stride, const T* w, Index w_stride, const T* b, const T* residual,
                              Index residual_stride, T* y, Index y_stride, Index rows, Index in, Index out,
-                             cudaStream_t stream) {
+                             Activation activation, cudaStream_t stream) {
   if (in == 0) return false;  // no product: the bias alone, which the cuBLAS path writes
   // Column-major, y^T (out, rows) = W (out, in) x^T (in, rows) + residual^T: A is W's memory,
   // which reads as the column-major W^T (in, out), transposed; B is x's, the column-major x^T.
-  // The bias runs along D's rows (the outputs) and is broadcast over its columns (the batch).
-  // Without a residual, beta = 0 and C is D, unread.
+  // The bias runs along D's rows (the outputs) and is broadcast over its columns (the batch);
+  // the ReLU comes after it ("apply Bias and then ReLu transform"). Without a residual, beta = 0
+  // and C is D, unread.
   const T* c = residual != nullptr ? residual : y;
   const Index ldc = residual != nullptr ? residual_stride : y_stride;
+  const cublasLtEpilogue_t epilogue =
+      activation == Activation::relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
   const Problem p = problem(CUBLAS_OP_T, CUBLAS_OP_N, out, rows, in, w, w_stride, x, x_stride, c, ldc, y, y_stride,
-                            CUBLASLT_EPILOGUE_BIAS, b);
+                            epilogue, b);
   return matmul(p, T(1), w, x, residual != nullptr ? T(1) : T(0), c, y, b, stream);
 }
 
@@ -190,7 +193,7 @@ const T* LtGemms::weight_gradient_and_bias_sums(const T* x, Index x_stride, cons
 
 #define NN_INSTANTIATE(T)                                                                                         \
   template bool LtGemms::linear_forward<T>(const T*, Index, const T*, Index, const T*, const T*, Index, T*, Index, \
-                                           Index, Index, Index, cudaStream_t);                                    \
+                                           Index, Index, Index, Activation, cudaStream_t);                        \
   template const T* LtGemms::weight_gradient_and_bias_sums<T>(const T*, Index, const T*, Index, T*, Index, Index,  \
                                                               Index, Index, cudaStream_t);
 NN_INSTANTIATE(float)

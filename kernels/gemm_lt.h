@@ -1,7 +1,7 @@
 #pragma once
 // GEMMs whose epilogue does an op's elementwise work, through cuBLASLt, on the row-major views
-// of the library (as gemm_row_major.h does for cuBLAS): a Linear's bias, with the skip
-// connection as C, and the bias gradient of a Linear's weight-gradient GEMM.
+// of the library (as gemm_row_major.h does for cuBLAS): a Linear's bias and the ReLU after it,
+// with the skip connection as C, and the bias gradient of a Linear's weight-gradient GEMM.
 //
 // A problem (types, transposes, sizes, leading dimensions, epilogue, and the alignment of every
 // operand) gets its matmul descriptor, layouts and algorithm once, from cuBLASLt's heuristic,
@@ -11,14 +11,15 @@
 //
 // Floats compute in CUBLAS_COMPUTE_32F, or CUBLAS_COMPUTE_32F_FAST_TF32 with GemmMath::tf32.
 // Doubles take the same path in CUBLAS_COMPUTE_64F: cublasLtMatmul's table lists the bias
-// epilogues for it (bias type CUDA_R_64F), and where a library or GPU lacks the kernel, its
-// heuristic says so and the op falls back.
+// epilogues for it (bias type CUDA_R_64F), and where a library or GPU lacks the kernel (with or
+// without the ReLU), its heuristic says so and the op falls back.
 #include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 
+#include "activation.h"
 #include "cuda_backend.h"
 #include "flavour.h"
 #include "nn/tensor.h"
@@ -38,13 +39,16 @@ class LtGemms {
 
   void set_math(GemmMath math) { math_ = math; }
 
-  // y (rows, out) = residual + x (rows, in) W^T + b, W (out, in), b (1, out), the bias in the
-  // epilogue and the residual as C (beta = 1; y may be residual); without a residual (null),
-  // y = x W^T + b. False, with nothing queued, where cuBLASLt has no algorithm or in is 0.
+  // y (rows, out) = act(residual + x (rows, in) W^T + b), W (out, in), b (1, out), the bias and
+  // the activation (CUBLASLT_EPILOGUE_RELU_BIAS for a ReLU) in the epilogue and the residual as
+  // C (beta = 1; y may be residual); without a residual (null), y = act(x W^T + b). False, with
+  // nothing queued, where cuBLASLt has no algorithm or in is 0. cublasLt.h defines the ReLU as
+  // x := max(x, 0) and says nothing of a NaN: the emulation keeps it, as relu_forward does; the
+  // NaN case of the Linear tests checks a GPU's library.
   template <class T>
   bool linear_forward(const T* x, Index x_stride, const T* w, Index w_stride, const T* b, const T* residual,
                       Index residual_stride, T* y, Index y_stride, Index rows, Index in, Index out,
-                      cudaStream_t stream);
+                      Activation activation, cudaStream_t stream);
 
   // dw (out, in) += dy^T x, x (rows, in), dy (rows, out), and the column sums of dy written to a
   // buffer of this object's (valid until the next call): its address, or null, with nothing

@@ -1,6 +1,6 @@
-// The Linear layer on the GPU: GEMMs through cuBLASLt with the bias and its gradient in their
-// epilogues, or, where cuBLASLt has no algorithm for a problem, through cuBLAS with the bias by
-// our kernels.
+// The Linear layer on the GPU: GEMMs through cuBLASLt with the bias (and the ReLU that follows a
+// hidden layer) and the bias gradient in their epilogues, or, where cuBLASLt has no algorithm for
+// a problem, through cuBLAS with the bias and the ReLU by our kernels.
 #include "context.h"
 #include "cuda_backend.h"
 #include "elementwise.cuh"
@@ -14,17 +14,41 @@ namespace launch {
 using detail::gemm_row_major;
 using detail::Transpose;
 
+namespace {
+
+// y = act(x W^T + b), the forward of a Linear and of a Linear followed by a ReLU: one GEMM whose
+// epilogue adds the bias and applies the activation or, where cuBLASLt has no algorithm, the
+// bias pass, cuBLAS's GEMM and, for the ReLU, a pass of its own.
+template <class T>
+void linear_forward_then(Activation activation, const T* x, Index x_stride, const T* w, Index w_stride, const T* b,
+                         T* y, Index y_stride, Index rows, Index in, Index out, const detail::Blas& blas,
+                         cudaStream_t stream, const LaunchShape& shape) {
+  if (rows == 0 || out == 0) return;
+  if (blas.lt != nullptr && blas.lt->linear_forward<T>(x, x_stride, w, w_stride, b, nullptr, 0, y, y_stride, rows,
+                                                       in, out, activation, stream))
+    return;
+  // The bias in place first, then the GEMM adds x W^T (beta = 1), then the ReLU in place: a GEMM
+  // of cuBLAS's has no epilogue to put it in.
+  for_each_element(rows, out, BroadcastRow<T>{b, y, y_stride}, stream, shape);
+  detail::add_x_wt(blas.cublas, x, x_stride, w, w_stride, y, y_stride, rows, in, out);
+  if (activation == Activation::relu)
+    for_each_element(rows, out, ReluForward<T>{y, y_stride, y, y_stride}, stream, shape);
+}
+
+}  // namespace
+
 template <class T>
 void linear_forward(const T* x, Index x_stride, const T* w, Index w_stride, const T* b, T* y, Index y_stride,
                     Index rows, Index in, Index out, const detail::Blas& blas, cudaStream_t stream,
                     const LaunchShape& shape) {
-  if (rows == 0 || out == 0) return;
-  if (blas.lt != nullptr &&
-      blas.lt->linear_forward<T>(x, x_stride, w, w_stride, b, nullptr, 0, y, y_stride, rows, in, out, stream))
-    return;
-  // The bias in place first, then the GEMM adds x W^T (beta = 1).
-  for_each_element(rows, out, BroadcastRow<T>{b, y, y_stride}, stream, shape);
-  detail::add_x_wt(blas.cublas, x, x_stride, w, w_stride, y, y_stride, rows, in, out);
+  linear_forward_then(Activation::none, x, x_stride, w, w_stride, b, y, y_stride, rows, in, out, blas, stream, shape);
+}
+
+template <class T>
+void linear_relu_forward(const T* x, Index x_stride, const T* w, Index w_stride, const T* b, T* y, Index y_stride,
+                         Index rows, Index in, Index out, const detail::Blas& blas, cudaStream_t stream,
+                         const LaunchShape& shape) {
+  linear_forward_then(Activation::relu, x, x_stride, w, w_stride, b, y, y_stride, rows, in, out, blas, stream, shape);
 }
 
 template <class T>
@@ -62,6 +86,13 @@ void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
 }
 
 template <class T>
+void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
+  detail::expect_on_device("linear_relu_forward", x, w, b, y);
+  launch::linear_relu_forward(x.data, x.stride, w.data, w.stride, b.data, y.data, y.stride, x.rows, x.cols, w.rows,
+                              detail::blas(), detail::stream());
+}
+
+template <class T>
 void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx, GradWrite dx_write, View<T> dw,
                      View<T> db) {
   detail::expect_on_device("linear_backward", x, w, dy, dx, dw, db);
@@ -73,10 +104,13 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
 #define NN_INSTANTIATE(T)                                                                                          \
   template void launch::linear_forward<T>(const T*, Index, const T*, Index, const T*, T*, Index, Index, Index,     \
                                           Index, const detail::Blas&, cudaStream_t, const LaunchShape&);           \
+  template void launch::linear_relu_forward<T>(const T*, Index, const T*, Index, const T*, T*, Index, Index, Index, \
+                                               Index, const detail::Blas&, cudaStream_t, const LaunchShape&);      \
   template void launch::linear_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, GradWrite, \
                                            T*, Index, T*, Index, Index, Index, const detail::Blas&, cudaStream_t,  \
                                            const LaunchShape&);                                                    \
   template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                              \
+  template void linear_relu_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                         \
   template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>, View<T>);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

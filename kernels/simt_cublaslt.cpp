@@ -40,8 +40,9 @@ constexpr std::uint64_t kAlgorithmTag = 0x5349'4D54'4C54'0001ull;
 
 std::atomic<std::int64_t> accepted{0};
 
+bool adds_bias(cublasLtEpilogue_t e) { return e == CUBLASLT_EPILOGUE_BIAS || e == CUBLASLT_EPILOGUE_RELU_BIAS; }
 bool uses_bias(cublasLtEpilogue_t e) {
-  return e == CUBLASLT_EPILOGUE_BIAS || e == CUBLASLT_EPILOGUE_BGRADA || e == CUBLASLT_EPILOGUE_BGRADB;
+  return adds_bias(e) || e == CUBLASLT_EPILOGUE_BGRADA || e == CUBLASLT_EPILOGUE_BGRADB;
 }
 bool is_bias_gradient(cublasLtEpilogue_t e) { return e == CUBLASLT_EPILOGUE_BGRADA || e == CUBLASLT_EPILOGUE_BGRADB; }
 
@@ -143,7 +144,12 @@ void run(const Problem& p, const cublasLtMatmulDescOpaque_t& desc, T alpha, cons
         // With alpha = 0, A and B are not read for the product; with beta = 0, C is not read.
         T value = alpha == T(0) ? T(0) : alpha * blas::detail::product_element(ta, tb, A, lda, B, ldb, k, i, j, tf32);
         if (beta != T(0)) value += beta * C[i + std::int64_t(j) * ldc];
-        if (epilogue == CUBLASLT_EPILOGUE_BIAS) value += bias[i];
+        if (adds_bias(epilogue)) value += bias[i];
+        // RELU_BIAS: "apply Bias and then ReLu transform", the ReLU being x := max(x, 0)
+        // (cublasLt.h). The header says nothing of a NaN; assumed kept, as std::max(x, 0) and
+        // IEEE 754-2019's maximum keep it, and as the backend's relu_forward does. A library
+        // that clamped with fmax would give 0: the Linear tests' NaN case shows it on a GPU.
+        if (epilogue == CUBLASLT_EPILOGUE_RELU_BIAS && value < T(0)) value = T(0);
         D[i + std::int64_t(j) * ldd] = value;
       }
   });
@@ -191,7 +197,8 @@ cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t desc, cublasL
       std::uint32_t epilogue = 0;
       if (read_attribute(epilogue, buffer, bytes) != CUBLAS_STATUS_SUCCESS) return CUBLAS_STATUS_INVALID_VALUE;
       if (epilogue != CUBLASLT_EPILOGUE_DEFAULT && epilogue != CUBLASLT_EPILOGUE_BIAS &&
-          epilogue != CUBLASLT_EPILOGUE_BGRADA && epilogue != CUBLASLT_EPILOGUE_BGRADB)
+          epilogue != CUBLASLT_EPILOGUE_RELU_BIAS && epilogue != CUBLASLT_EPILOGUE_BGRADA &&
+          epilogue != CUBLASLT_EPILOGUE_BGRADB)
         return CUBLAS_STATUS_INVALID_VALUE;  // not emulated
       desc->epilogue = cublasLtEpilogue_t(epilogue);
       return CUBLAS_STATUS_SUCCESS;

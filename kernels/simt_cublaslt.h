@@ -5,8 +5,9 @@
 //
 // Matmul: D (m, n) = epilogue(alpha op(A) op(B) + beta C), column-major, op(X) X or X^T, m and n
 // from D's layout, k from A's. Epilogues: DEFAULT; BIAS adds bias[i] to row i of D (a vector as
-// long as D has rows, broadcast along them); BGRADA writes bias[i] = sum_l op(A)(i, l) (m
-// values), BGRADB bias[j] = sum_l op(B)(l, j) (n values), the reductions over k, D computed as
+// long as D has rows, broadcast along them); RELU_BIAS adds the bias, then clamps at 0 (a NaN
+// stays NaN, an assumption: see simt_cublaslt.cpp); BGRADA writes bias[i] = sum_l op(A)(i, l)
+// (m values), BGRADB bias[j] = sum_l op(B)(l, j) (n values), the reductions over k, D computed as
 // with DEFAULT. With beta = 0, C is not read; alpha and beta are host pointers, read when the
 // call is made (a captured matmul keeps their values, as on a GPU).
 //
@@ -19,9 +20,9 @@
 // the same matrix, and pointers (of a matrix, or the bias vector) less aligned than the
 // algorithm was chosen for (CUBLAS_STATUS_INVALID_VALUE).
 // Not emulated, and refused as an invalid value so that using them fails loudly: other
-// attributes and epilogues (activations, aux buffers), pointer modes, batches, a null algo,
-// and a bias-gradient epilogue with alpha other than 1 (whether the library scales the
-// gradient by alpha is undocumented).
+// attributes and epilogues (RELU without the bias, GELU, the aux buffers of RELU_AUX(_BIAS), the
+// gradients DRELU and DGELU), pointer modes, batches, a null algo, and a bias-gradient epilogue
+// with alpha other than 1 (whether the library scales the gradient by alpha is undocumented).
 //
 // The heuristic: the shim has one algorithm, which needs no workspace and reads each matrix with
 // the alignment that the preference promises of its pointer
@@ -58,6 +59,7 @@ enum cublasLtMatmulDescAttributes_t {
 enum cublasLtEpilogue_t {
   CUBLASLT_EPILOGUE_DEFAULT = 1,
   CUBLASLT_EPILOGUE_BIAS = 4,
+  CUBLASLT_EPILOGUE_RELU_BIAS = 6,  // CUBLASLT_EPILOGUE_RELU | CUBLASLT_EPILOGUE_BIAS
   CUBLASLT_EPILOGUE_BGRADA = 256,
   CUBLASLT_EPILOGUE_BGRADB = 512,
 };

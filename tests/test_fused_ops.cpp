@@ -1,9 +1,12 @@
-// The residual blocks' fused ops against the unfused ops they replace, in double on the CPU,
-// and the ResDense/AResDense blocks (which run the fused ops) against the composition of their
-// layers' own forward and backward. The fused BatchNorm + ReLU ops and the residual add repeat
-// the unfused arithmetic in the same order, so they agree to the last bit (limit 1e-15); the
-// fold reorders products (limit 1e-13). Errors are max |a - b| / max(|b|, 1).
+// The residual blocks' fused ops and Linear + ReLU against the unfused ops they replace, in
+// double on the CPU, and the ResDense/AResDense blocks (which run the fused ops) against the
+// composition of their layers' own forward and backward. The fused BatchNorm + ReLU ops and the
+// residual add repeat the unfused arithmetic in the same order, so they agree to the last bit
+// (limit 1e-15), Linear + ReLU exactly (it is the two ops); the fold reorders products (limit
+// 1e-13). Errors are max |a - b| / max(|b|, 1). Linear + ReLU also has hand-computed values.
+#include <cmath>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -147,6 +150,52 @@ TEST(FusedOps, LinearResidualIsLinearThenAdd) {
   }
 }
 
+TEST(FusedOps, LinearReluIsLinearThenRelu) {
+  Rng rng(36);
+  for (const Shape& s : kShapes) {
+    const Index out = s.cols + 1;
+    const Tensor<double> x = random_tensor(s.rows, s.cols, rng), w = random_tensor(out, s.cols, rng, 0.3);
+    const Tensor<double> b = random_tensor(1, out, rng);
+    Tensor<double> y(s.rows, out), y_ref(s.rows, out);
+    ops::linear_relu_forward<double>(x, w, b, y);
+    ops::linear_forward<double>(x, w, b, y_ref);
+    ops::relu_forward<double>(y_ref, y_ref);
+    expect_near("linear relu " + describe(s), y, y_ref, 0.0);
+  }
+}
+
+// y = max(x W^T + b, 0) by hand, every value exact in binary: negative pre-activations give 0,
+// the bias is added before the clamp (x W^T = -1 with b = 0.25 gives 0, not 0.25), and a NaN,
+// from the bias (last column) or from the input (last row), passes through.
+template <class T>
+void check_linear_relu_values() {
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  Tensor<T> x(3, 2), w(4, 2), b(1, 4), y(3, 4);
+  const T xs[3][2] = {{1, 2}, {-1, -2}, {nan, 1}};
+  const T ws[4][2] = {{1, 1}, {1, -1}, {-2, 1.5}, {0.5, 0.5}};
+  const T bs[4] = {0, 0.25, 0.5, nan};
+  const T expected[3][4] = {{3, 0, 1.5, nan}, {0, 1.25, 0, nan}, {nan, nan, nan, nan}};
+  for (Index i = 0; i < 3; ++i)
+    for (Index k = 0; k < 2; ++k) x(i, k) = xs[i][k];
+  for (Index o = 0; o < 4; ++o) {
+    for (Index k = 0; k < 2; ++k) w(o, k) = ws[o][k];
+    b(0, o) = bs[o];
+  }
+  ops::linear_relu_forward<T>(x, w, b, y);
+  for (Index i = 0; i < 3; ++i)
+    for (Index o = 0; o < 4; ++o) {
+      if (std::isnan(expected[i][o]))
+        EXPECT_TRUE(std::isnan(y(i, o))) << "(" << i << ", " << o << ") is " << y(i, o) << ", expected NaN";
+      else
+        EXPECT_EQ(y(i, o), expected[i][o]) << "(" << i << ", " << o << ")";
+    }
+}
+
+TEST(FusedOps, LinearReluKnownValues) {
+  check_linear_relu_values<float>();
+  check_linear_relu_values<double>();
+}
+
 TEST(FusedOps, FoldedLinearIsLinearThenBatchNormEval) {
   Rng rng(35);
   const BatchNormOptions options;
@@ -178,6 +227,10 @@ TEST(FusedOps, BadShapesAreErrors) {
   EXPECT_THROW(ops::batchnorm_relu_backward<double>(x, v, v, v, wrong, y, ConstView<double>(), y, v, v), Error);
   EXPECT_THROW(ops::linear_residual_forward<double>(x, w, v, one_row, y), Error);
   EXPECT_THROW(ops::linear_residual_forward<double>(x, w_wrong, v, y, y), Error);
+  EXPECT_THROW(ops::linear_relu_forward<double>(x, w_wrong, v, y), Error);
+  EXPECT_THROW(ops::linear_relu_forward<double>(x, w, wrong, y), Error);
+  EXPECT_THROW(ops::linear_relu_forward<double>(x, w, v, one_row), Error);
+  EXPECT_THROW(ops::linear_relu_forward<double>(Tensor<double>(0, 3), w, v, Tensor<double>(0, 3)), Error);
   EXPECT_THROW(ops::batchnorm_fold_into_linear<double>(w, v, v, wrong, v, v, options, w, v), Error);
   EXPECT_THROW(ops::batchnorm_fold_into_linear<double>(w, v, v, v, v, v, options, w_wrong, v), Error);
 }

@@ -1,4 +1,4 @@
-// Linear layer ops on the CPU: the GEMMs go to CBLAS (OpenBLAS).
+// Linear layer ops on the CPU, with and without the ReLU after it: GEMMs through CBLAS (OpenBLAS).
 #include "gemm.h"
 #include "nn/ops.h"
 
@@ -33,10 +33,19 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
   }
 }
 
+template <class T>
+void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
+  // A second pass over y for the clamp: CBLAS has no epilogue to put it in, and relu_forward's
+  // clamp is the one every ReLU of the CPU backend applies.
+  linear_forward<T>(x, w, b, y);
+  relu_forward<T>(y, y);
+}
+
 #define NN_INSTANTIATE(T)                                                                              \
   template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                  \
   template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>, \
-                                   View<T>);
+                                   View<T>);                                                           \
+  template void linear_relu_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
 

@@ -1,5 +1,6 @@
 // The multilayer perceptron backbone, the thesis's first nets (§3): hidden Linear layers, each
-// followed by ReLU and Dropout, laid out and named as PyTorch's nn.Sequential of them.
+// followed by ReLU and Dropout, laid out and named as PyTorch's nn.Sequential of them. The
+// Linear and its ReLU run as one op, so the ReLU has no module, only its place in the names.
 #include "nn/net.h"
 
 namespace nn {
@@ -12,9 +13,10 @@ Mlp<T>::Mlp(Index n_inputs, const BackboneSpec& spec, std::uint64_t dropout_seed
   for (std::size_t i = 0; i < widths_.size(); ++i) {
     const Index width = widths_[i];
     if (width <= 0) throw Error(str("Mlp: hidden width ", i, " is ", width, "; widths must be positive"));
-    layers_.push_back({std::make_unique<Linear<T>>(in, width), std::make_unique<ReLU<T>>(width),
-                       std::make_unique<Dropout<T>>(width, spec.dropout,
-                                                    Rng::derive(dropout_seed, std::uint64_t(i)).next_u64())});
+    Layer& layer = layers_.emplace_back();
+    layer.linear = std::make_unique<Linear<T>>(in, width);
+    layer.dropout =
+        std::make_unique<Dropout<T>>(width, spec.dropout, Rng::derive(dropout_seed, std::uint64_t(i)).next_u64());
     in = width;
   }
 }
@@ -39,16 +41,29 @@ void Mlp<T>::set_dropout_draws(std::uint64_t draws) {
 template <class T>
 ConstView<T> Mlp<T>::forward(ConstView<T> x, Mode mode) {
   ConstView<T> h = x;
-  for (Layer& layer : layers_)
-    h = layer.dropout->forward(layer.relu->forward(layer.linear->forward(h, mode), mode), mode);
+  for (Layer& layer : layers_) {
+    const Linear<T>& linear = *layer.linear;
+    layer.x = h;
+    layer.h.resize(h.rows, linear.out_features(), h.device);
+    ops::linear_relu_forward<T>(h, linear.weight.value, linear.bias.value, layer.h);
+    h = layer.dropout->forward(layer.h, mode);
+  }
   return h;
 }
 
 template <class T>
 ConstView<T> Mlp<T>::backward(ConstView<T> dy) {
   ConstView<T> g = dy;
-  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer)
-    g = layer->linear->backward(layer->relu->backward(layer->dropout->backward(g)));
+  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer) {
+    Linear<T>& linear = *layer->linear;
+    const ConstView<T> dh = layer->dropout->backward(g);
+    layer->dz.resize(dh.rows, dh.cols, dh.device);
+    ops::relu_backward<T>(layer->h, dh, layer->dz);
+    layer->dx.resize(layer->x.rows, layer->x.cols, layer->x.device);
+    ops::linear_backward<T>(layer->x, linear.weight.value, layer->dz, layer->dx, GradWrite::overwrite,
+                            linear.weight.grad, linear.bias.grad);
+    g = layer->dx;
+  }
   return g;
 }
 

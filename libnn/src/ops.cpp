@@ -76,6 +76,17 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
 }
 
 template <class T>
+void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
+  const char* op = "linear_relu_forward";
+  expect_batch(x, op);
+  expect_shape(w, w.rows, x.cols, op, "weight");
+  expect_shape(b, 1, w.rows, op, "bias");
+  expect_shape(y, x.rows, w.rows, op, "output");
+  const Device device = common_device(op, x, w, b, y);
+  NN_DISPATCH(device, linear_relu_forward(x, w, b, y));
+}
+
+template <class T>
 void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
                              View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var) {
   if (x.rows < 2)
@@ -322,6 +333,7 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
   template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                           \
   template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>,        \
                                    View<T>);                                                                    \
+  template void linear_relu_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                      \
   template void batchnorm_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&,   \
                                            View<T>, View<T>, View<T>, View<T>, View<T>);                        \
   template void batchnorm_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, \

@@ -52,8 +52,8 @@ ConstView<T> ResDense<T>::forward(ConstView<T> x, Mode mode) {
                                        bn2.running_mean, bn2.running_var, bn2.options(), w_folded_, b_folded_);
     ops::batchnorm_relu_forward_eval<T>(x, bn1.weight.value, bn1.bias.value, bn1.running_mean, bn1.running_var,
                                         bn1.options(), h1_);
-    ops::linear_forward<T>(h1_, w_folded_, b_folded_, h2_);
-    ops::relu_forward<T>(h2_, h2_);
+    // BN2's ReLU comes with the folded L1: in cuBLASLt's epilogue, or a pass after the GEMM.
+    ops::linear_relu_forward<T>(h1_, w_folded_, b_folded_, h2_);
   }
   if (!att) {
     out_.resize(rows, d, x.device);

@@ -1,6 +1,7 @@
 // The emulation's cuBLASLt (kernels/simt_cublaslt.h) against OpenBLAS called column-major: every
-// transpose combination with the bias epilogue, C apart from D (its own leading dimension) and
-// C == D, the bias gradients of A and of B, double and TF32; the heuristic's answer by
+// transpose combination with the bias epilogue and with bias + ReLU, C apart from D (its own
+// leading dimension) and C == D, the bias gradients of A and of B, double and TF32; the order of
+// bias and ReLU and the NaN the shim assumes the ReLU keeps; the heuristic's answer by
 // alignment; what the library refuses, what the shim refuses where the library would compute
 // garbage, and what it refuses as not emulated; a captured matmul keeping its arguments.
 // Emulation builds only.
@@ -143,12 +144,12 @@ void expect_near_all(const std::vector<T>& actual, const std::vector<T>& expecte
     EXPECT_NEAR(actual[e], expected[e], tolerance * (1.0 + std::abs(expected[e]))) << what << ", element " << e;
 }
 
-// D (m, n) = alpha op(A) op(B) + beta C + bias along D's rows, C apart from D with its own
-// leading dimension; leading dimensions are multiples of 4 elements so that every operand is
-// 16-byte aligned, and exceed the rows.
+// D (m, n) = alpha op(A) op(B) + beta C + bias along D's rows, clamped at 0 by RELU_BIAS, C
+// apart from D with its own leading dimension; leading dimensions are multiples of 4 elements so
+// that every operand is 16-byte aligned, and exceed the rows.
 template <class T>
-void check_bias_epilogue(cublasComputeType_t compute, cublasOperation_t ta, cublasOperation_t tb, double tolerance,
-                         Rng& rng) {
+void check_bias_epilogue(cublasLtEpilogue_t epilogue, cublasComputeType_t compute, cublasOperation_t ta,
+                         cublasOperation_t tb, double tolerance, Rng& rng) {
   const int m = 7, n = 5, k = 11;
   const int a_rows = ta == CUBLAS_OP_N ? m : k, a_cols = ta == CUBLAS_OP_N ? k : m;
   const int b_rows = tb == CUBLAS_OP_N ? k : n, b_cols = tb == CUBLAS_OP_N ? n : k;
@@ -157,15 +158,22 @@ void check_bias_epilogue(cublasComputeType_t compute, cublasOperation_t ta, cubl
       bias(m, rng), d(std::size_t(ldd) * n, rng);
   const std::vector<T> c_before = c.values(), d_before = d.values();
   const T alpha = T(0.75), beta = T(-1.25);
-  // The reference: C's copy laid out as D, the GEMM into it, the bias added to each row.
+  // The reference: C's copy laid out as D, the GEMM into it, the bias added to each row, then
+  // the ReLU.
   std::vector<T> expected = d_before;
   for (int j = 0; j < n; ++j)
     for (int i = 0; i < m; ++i) expected[std::size_t(i + j * ldd)] = c_before[std::size_t(i + j * ldc)];
   gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, expected.data(), ldd);
+  int clamped = 0;
   for (int j = 0; j < n; ++j)
-    for (int i = 0; i < m; ++i) expected[std::size_t(i + j * ldd)] += bias[std::size_t(i)];
+    for (int i = 0; i < m; ++i) {
+      T& e = expected[std::size_t(i + j * ldd)];
+      e += bias[std::size_t(i)];
+      if (epilogue == CUBLASLT_EPILOGUE_RELU_BIAS && e < T(0)) e = T(0), ++clamped;
+    }
+  if (epilogue == CUBLASLT_EPILOGUE_RELU_BIAS) EXPECT_GT(clamped, 0) << "a ReLU that clamps nothing tests nothing";
 
-  Matmul mm(compute, data_type<T>(), ta, tb, CUBLASLT_EPILOGUE_BIAS);
+  Matmul mm(compute, data_type<T>(), ta, tb, epilogue);
   ASSERT_EQ(mm.set_bias(bias.data()), CUBLAS_STATUS_SUCCESS);
   ASSERT_EQ(mm.run(alpha, a.data(), mm.layout(a_rows, a_cols, lda), b.data(), mm.layout(b_rows, b_cols, ldb), beta,
                    c.data(), mm.layout(m, n, ldc), d.data(), mm.layout(m, n, ldd)),
@@ -178,9 +186,49 @@ TEST(CublasLtShim, BiasEpilogueMatchesColumnMajorBlas) {
   Rng rng(71);
   for (const cublasOperation_t ta : {CUBLAS_OP_N, CUBLAS_OP_T})
     for (const cublasOperation_t tb : {CUBLAS_OP_N, CUBLAS_OP_T}) {
-      check_bias_epilogue<float>(CUBLAS_COMPUTE_32F, ta, tb, 1e-5, rng);
-      check_bias_epilogue<double>(CUBLAS_COMPUTE_64F, ta, tb, 1e-13, rng);
+      check_bias_epilogue<float>(CUBLASLT_EPILOGUE_BIAS, CUBLAS_COMPUTE_32F, ta, tb, 1e-5, rng);
+      check_bias_epilogue<double>(CUBLASLT_EPILOGUE_BIAS, CUBLAS_COMPUTE_64F, ta, tb, 1e-13, rng);
     }
+}
+
+TEST(CublasLtShim, ReluBiasEpilogueMatchesColumnMajorBlasThenClamp) {
+  Rng rng(74);
+  for (const cublasOperation_t ta : {CUBLAS_OP_N, CUBLAS_OP_T})
+    for (const cublasOperation_t tb : {CUBLAS_OP_N, CUBLAS_OP_T}) {
+      check_bias_epilogue<float>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_32F, ta, tb, 1e-5, rng);
+      check_bias_epilogue<float>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_32F_FAST_TF32, ta, tb, 1e-2, rng);
+      check_bias_epilogue<double>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_64F, ta, tb, 1e-13, rng);
+    }
+}
+
+TEST(CublasLtShim, ReluBiasAddsTheBiasThenClampsAndKeepsNaN) {
+  // "apply Bias and then ReLu transform" (cublasLt.h): a product of -1 with bias 1.5 gives 0.5
+  // (clamping first would give 1.5), 1 with bias -1.5 gives 0 (clamping first, -0.5). A NaN
+  // stays NaN, the shim's assumption where the header says nothing. In place (C == D, beta = 1)
+  // the ReLU applies to the whole sum. A is diag(-1, 1, NaN, 1), B the identity, ld 4.
+  const Buffer<double> a(16), b(16), bias(4), d(16);
+  for (std::size_t e = 0; e < 16; ++e) a[e] = 0.0, b[e] = e % 5 == 0 ? 1.0 : 0.0;
+  a[0] = -1.0, a[5] = 1.0, a[10] = std::nan(""), a[15] = 1.0;
+  bias[0] = 1.5, bias[1] = -1.5, bias[2] = 0.0, bias[3] = 0.0;
+  Matmul mm(CUBLAS_COMPUTE_64F, CUDA_R_64F, CUBLAS_OP_N, CUBLAS_OP_N, CUBLASLT_EPILOGUE_RELU_BIAS);
+  ASSERT_EQ(mm.set_bias(bias.data()), CUBLAS_STATUS_SUCCESS);
+  const cublasLtMatrixLayout_t square = mm.layout(4, 4, 4);
+  ASSERT_EQ(mm.run(1.0, a.data(), square, b.data(), square, 0.0, d.data(), square, d.data(), square),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(d[0], 0.5);
+  EXPECT_EQ(d[5], 0.0);
+  EXPECT_TRUE(std::isnan(d[10])) << d[10];
+  EXPECT_EQ(d[15], 1.0);
+  EXPECT_EQ(d[4], 1.5) << "off the diagonal, the bias of row 0 alone";
+  EXPECT_EQ(d[1], 0.0) << "off the diagonal, the bias of row 1 alone, clamped";
+  EXPECT_TRUE(std::isnan(d[14])) << "NaN times 0 is NaN: row 2 is NaN throughout";
+  // D = max(A B + D + bias, 0) with D from above: 0.5 - 1 + 1.5 = 1 and, where the product is
+  // 0, -5 + 1.5 clamped to 0.
+  d[0] = 0.5, d[4] = -5.0;
+  ASSERT_EQ(mm.run(1.0, a.data(), square, b.data(), square, 1.0, d.data(), square, d.data(), square),
+            CUBLAS_STATUS_SUCCESS);
+  EXPECT_EQ(d[0], 1.0);
+  EXPECT_EQ(d[4], 0.0);
 }
 
 TEST(CublasLtShim, InPlaceAccumulatesIntoD) {
@@ -299,15 +347,16 @@ TEST(CublasLtShim, HeuristicNeedsSixteenByteAlignment) {
               ld * sizeof(float) % 16 == 0 ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_SUPPORTED)
         << "B's columns " << ld << " floats apart";
   }
-  for (const std::size_t offset : {1, 2, 4}) {
-    Matmul mm(CUBLAS_COMPUTE_32F, CUDA_R_32F, CUBLAS_OP_N, CUBLAS_OP_N, CUBLASLT_EPILOGUE_BIAS);
-    ASSERT_EQ(mm.set_bias(bias.data() + offset), CUBLAS_STATUS_SUCCESS);
-    const cublasLtMatrixLayout_t layout = mm.layout(4, 4, 4);
-    int returned = -1;
-    EXPECT_EQ(mm.heuristic(layout, layout, layout, layout, &returned),
-              offset * sizeof(float) >= 16 ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_SUPPORTED)
-        << "bias " << offset << " floats past a 256-byte boundary";
-  }
+  for (const cublasLtEpilogue_t epilogue : {CUBLASLT_EPILOGUE_BIAS, CUBLASLT_EPILOGUE_RELU_BIAS})
+    for (const std::size_t offset : {1, 2, 4}) {
+      Matmul mm(CUBLAS_COMPUTE_32F, CUDA_R_32F, CUBLAS_OP_N, CUBLAS_OP_N, epilogue);
+      ASSERT_EQ(mm.set_bias(bias.data() + offset), CUBLAS_STATUS_SUCCESS);
+      const cublasLtMatrixLayout_t layout = mm.layout(4, 4, 4);
+      int returned = -1;
+      EXPECT_EQ(mm.heuristic(layout, layout, layout, layout, &returned),
+                offset * sizeof(float) >= 16 ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_SUPPORTED)
+          << "epilogue " << epilogue << ", bias " << offset << " floats past a 256-byte boundary";
+    }
 }
 
 TEST(CublasLtShim, RefusesWhatTheLibraryRefuses) {
@@ -351,10 +400,12 @@ TEST(CublasLtShim, RefusesWhatTheLibraryRefuses) {
   EXPECT_EQ(cublasLtMatmul(nullptr, mm->desc(), nullptr, a.data(), square, b.data(), square, nullptr, c.data(),
                            square, d.data(), square, nullptr, nullptr, 0, nullptr),
             CUBLAS_STATUS_NOT_INITIALIZED);
-  auto biased = std::make_unique<Matmul>(CUBLAS_COMPUTE_32F, CUDA_R_32F, CUBLAS_OP_N, CUBLAS_OP_N,
-                                         CUBLASLT_EPILOGUE_BIAS);
-  const cublasLtMatrixLayout_t l = biased->layout(4, 4, 4);
-  EXPECT_EQ(biased->heuristic(l, l, l, l, &returned), CUBLAS_STATUS_INVALID_VALUE) << "a bias epilogue without bias";
+  for (const cublasLtEpilogue_t epilogue : {CUBLASLT_EPILOGUE_BIAS, CUBLASLT_EPILOGUE_RELU_BIAS}) {
+    auto biased = std::make_unique<Matmul>(CUBLAS_COMPUTE_32F, CUDA_R_32F, CUBLAS_OP_N, CUBLAS_OP_N, epilogue);
+    const cublasLtMatrixLayout_t l = biased->layout(4, 4, 4);
+    EXPECT_EQ(biased->heuristic(l, l, l, l, &returned), CUBLAS_STATUS_INVALID_VALUE)
+        << "epilogue " << epilogue << " without its bias";
+  }
 }
 
 TEST(CublasLtShim, RefusesWhatWouldBeGarbage) {
@@ -389,8 +440,11 @@ TEST(CublasLtShim, RefusesWhatWouldBeGarbage) {
 TEST(CublasLtShim, RefusesWhatItDoesNotEmulate) {
   const Buffer<float> a(16), b(16), d(16), gradient(4);
   Matmul mm(CUBLAS_COMPUTE_32F, CUDA_R_32F, CUBLAS_OP_N, CUBLAS_OP_N, CUBLASLT_EPILOGUE_DEFAULT);
-  const std::uint32_t relu_aux_bias = 2 | 128 | 4;  // CUBLASLT_EPILOGUE_RELU_AUX_BIAS
-  EXPECT_EQ(mm.set(CUBLASLT_MATMUL_DESC_EPILOGUE, relu_aux_bias), CUBLAS_STATUS_INVALID_VALUE) << "an activation";
+  // CUBLASLT_EPILOGUE_RELU, RELU_AUX, RELU_AUX_BIAS, DRELU, DRELU_BGRAD, GELU, GELU_BIAS: every
+  // activation but RELU_BIAS, and every aux buffer.
+  for (const std::uint32_t epilogue : {2u, 2u | 128u, 2u | 128u | 4u, 8u | 128u, 8u | 128u | 16u, 32u, 32u | 4u})
+    EXPECT_EQ(mm.set(CUBLASLT_MATMUL_DESC_EPILOGUE, epilogue), CUBLAS_STATUS_INVALID_VALUE)
+        << "epilogue " << epilogue;
   EXPECT_EQ(mm.set(cublasLtMatmulDescAttributes_t(12), std::int64_t(128)), CUBLAS_STATUS_INVALID_VALUE)
       << "an aux leading dimension";
   EXPECT_EQ(mm.set(CUBLASLT_MATMUL_DESC_TRANSA, std::int64_t(CUBLAS_OP_T)), CUBLAS_STATUS_INVALID_VALUE)

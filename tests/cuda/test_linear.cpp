@@ -1,9 +1,12 @@
 // Linear ops of the CUDA backend against the CPU (OpenBLAS): GEMMs on row-major views with row
-// strides, through cuBLASLt with the bias and the bias gradient in their epilogues, and through
-// cuBLAS with the bias broadcast and the column sums of our kernels (the fallback, run on every
-// problem through the launchers). GEMMs and column sums add in another order: NMSE within 1e-10
-// (float) and 1e-24 (double). With TF32 on, float GEMMs round their inputs to 10 mantissa bits:
-// NMSE within 1e-5.
+// strides, through cuBLASLt with the bias (and the ReLU of linear_relu_forward) and the bias
+// gradient in their epilogues, and through cuBLAS with the bias broadcast, the ReLU and the
+// column sums of our kernels (the fallback, run on every problem through the launchers). GEMMs
+// and column sums add in another order: NMSE within 1e-10 (float) and 1e-24 (double); the ReLU
+// clamps both results at the same sign, so Linear + ReLU keeps those limits. With TF32 on, float
+// GEMMs round their inputs to 10 mantissa bits: NMSE within 1e-5.
+#include <limits>
+
 #include "backend_testing.h"
 #include "context.h"
 #include "linear.h"
@@ -44,21 +47,39 @@ std::string where(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute
   return shape == nullptr ? describe(s, entry_shape) + " (entry point)" : describe(s, *shape) + describe(route);
 }
 
+// Which forward a case runs: linear_forward, or linear_relu_forward.
+using cuda::Activation;
+
+// Random x, w and b for s; a case may plant values in them.
+template <class T>
+struct ForwardOperands {
+  Tensor<T> x, w, b;
+  ForwardOperands(const LinearSize& s, Rng& rng)
+      : x(random_matrix<T>(s.rows, s.in, rng)), w(random_matrix<T>(s.out, s.in, rng, 0.3)),
+        b(random_matrix<T>(1, s.out, rng)) {}
+};
+
+template <class T>
+void check_forward(const LinearSize& s, const ForwardOperands<T>& in, Activation activation,
+                   const cuda::LaunchShape* shape, GemmRoute route, double nmse_limit, const std::string& op) {
+  const bool relu = activation == Activation::relu;
+  Tensor<T> y(s.rows, s.out);
+  (relu ? cpu::linear_relu_forward<T> : cpu::linear_forward<T>)(in.x, in.w, in.b, y);
+
+  DeviceMatrix<T> x_d(in.x.cview()), w_d(in.w.cview()), b_d(in.b.cview()), y_d(s.rows, s.out);
+  if (shape == nullptr)
+    (relu ? cuda::linear_relu_forward<T> : cuda::linear_forward<T>)(x_d.view(), w_d.view(), b_d.view(), y_d.view());
+  else
+    (relu ? cuda::launch::linear_relu_forward<T> : cuda::launch::linear_forward<T>)(
+        x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), y_d.data(), y_d.stride(), s.rows, s.in, s.out,
+        blas_for(route), cuda::detail::stream(), *shape);
+  expect_close<T>(op, y_d.get(), y, nmse_limit, where(s, shape, route, cuda::kElementwiseShape));
+}
+
 template <class T>
 void check_forward(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute route, double nmse_limit,
-                   const std::string& op, Rng& rng) {
-  const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
-  const Tensor<T> b = random_matrix<T>(1, s.out, rng);
-  Tensor<T> y(s.rows, s.out);
-  cpu::linear_forward<T>(x, w, b, y);
-
-  DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), y_d(s.rows, s.out);
-  if (shape == nullptr)
-    cuda::linear_forward<T>(x_d.view(), w_d.view(), b_d.view(), y_d.view());
-  else
-    cuda::launch::linear_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), y_d.data(),
-                                 y_d.stride(), s.rows, s.in, s.out, blas_for(route), cuda::detail::stream(), *shape);
-  expect_close<T>(op, y_d.get(), y, nmse_limit, where(s, shape, route, cuda::kElementwiseShape));
+                   const std::string& op, Rng& rng, Activation activation = Activation::none) {
+  check_forward<T>(s, ForwardOperands<T>(s, rng), activation, shape, route, nmse_limit, op);
 }
 
 template <class T>
@@ -96,6 +117,34 @@ TYPED_TEST(CudaLinear, Forward) {
     for (const cuda::LaunchShape& shape : elementwise_shapes())
       for (const GemmRoute route : gemm_routes())
         check_forward<T>(s, &shape, route, limit<T>(1e-10, 1e-24), "linear_forward", rng);
+  }
+}
+
+TYPED_TEST(CudaLinear, ReluForward) {
+  using T = TypeParam;
+  Rng rng(36);
+  for (const LinearSize& s : linear_sizes()) {
+    check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, limit<T>(1e-10, 1e-24), "linear_relu_forward", rng,
+                     Activation::relu);
+    for (const cuda::LaunchShape& shape : elementwise_shapes())
+      for (const GemmRoute route : gemm_routes())
+        check_forward<T>(s, &shape, route, limit<T>(1e-10, 1e-24), "linear_relu_forward", rng, Activation::relu);
+  }
+}
+
+TYPED_TEST(CudaLinear, ReluForwardKeepsNaN) {
+  // As relu_forward on the CPU: a NaN in a row of x makes that row's outputs NaN, and a NaN in b
+  // that column's, on both routes. Emulated, cuBLASLt's epilogue keeps it by assumption
+  // (simt_cublaslt.cpp); on a GPU this checks the library.
+  using T = TypeParam;
+  Rng rng(37);
+  for (const LinearSize& s : {LinearSize{17, 33, 9}, LinearSize{2, 3, 5}}) {
+    ForwardOperands<T> in(s, rng);
+    in.x(s.rows - 1, 0) = std::numeric_limits<T>::quiet_NaN();
+    in.b(0, 1) = std::numeric_limits<T>::quiet_NaN();
+    for (const GemmRoute route : gemm_routes())
+      check_forward<T>(s, in, Activation::relu, &cuda::kElementwiseShape, route, limit<T>(1e-10, 1e-24),
+                       "linear_relu_forward (NaN)");
   }
 }
 
@@ -149,6 +198,12 @@ TYPED_TEST(CudaLinear, AlignedOperandsTakeCublasLtTheRestFallBack) {
             1)
       << "the forward's bias in the epilogue";
   EXPECT_EQ(matmuls_of([&] {
+              check_forward<T>(aligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_relu_forward",
+                               rng, Activation::relu);
+            }),
+            1)
+      << "Linear + ReLU: the bias and the ReLU in the epilogue";
+  EXPECT_EQ(matmuls_of([&] {
               check_backward<T>(aligned, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite, nmse_limit,
                                 "linear_backward", rng);
             }),
@@ -157,6 +212,8 @@ TYPED_TEST(CudaLinear, AlignedOperandsTakeCublasLtTheRestFallBack) {
   EXPECT_EQ(matmuls_of([&] {
               check_forward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward",
                                rng);
+              check_forward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit,
+                               "linear_relu_forward", rng, Activation::relu);
               check_backward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite,
                                 nmse_limit, "linear_backward", rng);
             }),
@@ -165,6 +222,8 @@ TYPED_TEST(CudaLinear, AlignedOperandsTakeCublasLtTheRestFallBack) {
   EXPECT_EQ(matmuls_of([&] {
               check_forward<T>(aligned, &cuda::kElementwiseShape, GemmRoute::cublas_alone, nmse_limit,
                                "linear_forward", rng);
+              check_forward<T>(aligned, &cuda::kElementwiseShape, GemmRoute::cublas_alone, nmse_limit,
+                               "linear_relu_forward", rng, Activation::relu);
               check_backward<T>(aligned, &cuda::kColumnTileShape, GemmRoute::cublas_alone, GradWrite::accumulate,
                                 nmse_limit, "linear_backward", rng);
             }),
@@ -183,6 +242,8 @@ TYPED_TEST(CudaLinear, Tf32IsOptIn) {
   const double nmse_limit = limit<T>(1e-5, 1e-24);
   for (const LinearSize& s : linear_sizes()) {
     check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward (tf32)", rng);
+    check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_relu_forward (tf32)", rng,
+                     Activation::relu);
     check_backward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite, nmse_limit,
                       "linear_backward (tf32)", rng);
   }

@@ -23,8 +23,11 @@ class ResDense final : public Module<T> {
   // Runs the fused ops of nn/ops.h (kernels/README.md, "Fused ResDense") on the sublayers'
   // parameters. Saves (training): the input view x; h1 = max(BN1(x), 0), z1 = L1(h1),
   // h2 = max(BN2(z1), 0) (the Linears' inputs) and both BatchNorms' mean and invstd (the
-  // backward recomputes the ReLU masks from x and z1); the attention saves its own. Evaluation folds BN2 into L1's weights afresh on
-  // every call, so it always sees the current parameters; backward follows a training forward.
+  // backward recomputes the ReLU masks from x and z1); the attention saves its own. Evaluation
+  // saves nothing for a backward: it folds BN2 into L1's weights afresh on every call, so it
+  // always sees the current parameters, and writes h1 = max(BN1(x), 0) and
+  // h2 = max(L1 folded(h1), 0) (linear_relu_forward) as workspaces; backward follows a training
+  // forward.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;

@@ -121,7 +121,11 @@ class Mlp final : public Backbone<T> {
   Index in_features() const override { return layers_.front().linear->in_features(); }
   Index out_features() const override { return widths_.back(); }
   const std::vector<Index>& widths() const override { return widths_; }
-  // Saves: every sublayer its own.
+  // A hidden layer's Linear and ReLU are one op, linear_relu_forward on the Linear's parameters,
+  // then its Dropout. Saves per layer: the input view x (the caller keeps it unchanged until
+  // backward) and h = max(x W^T + b, 0), the ReLU's output, whose sign is its mask; the Dropout
+  // saves its own. Backward: relu_backward on h, then linear_backward; dx is overwritten,
+  // parameter gradients accumulate.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
@@ -130,9 +134,11 @@ class Mlp final : public Backbone<T> {
 
  private:
   struct Layer {
-    std::unique_ptr<Linear<T>> linear;
-    std::unique_ptr<ReLU<T>> relu;
+    std::unique_ptr<Linear<T>> linear;  // the parameters; the layer runs the ops itself
     std::unique_ptr<Dropout<T>> dropout;
+    ConstView<T> x;                     // (B, in): the input
+    Tensor<T> h, dz;                    // (B, out): max(x W^T + b, 0), the gradient at x W^T + b
+    Tensor<T> dx;                       // (B, in)
   };
   std::vector<Index> widths_;
   std::vector<Layer> layers_;

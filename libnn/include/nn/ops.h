@@ -38,6 +38,11 @@ struct AdamStep {
   template <class T>                                                                                \
   void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx, GradWrite dx_write, \
                        View<T> dw, View<T> db);                                                     \
+  /* y (B, out) = max(x W^T + b, 0): a Linear and the ReLU after it in one op; a NaN passes         \
+     through, as in relu_forward. Backward needs no op of its own: relu_backward with y as the      \
+     saved output, then linear_backward. */                                                         \
+  template <class T>                                                                                \
+  void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y);              \
                                                                                                     \
   /* Training mode: batch mean and biased variance normalise; saves mean and invstd (1, d);         \
      updates the running statistics with the unbiased variance. Needs B >= 2. */                    \
