@@ -369,8 +369,9 @@ void draw_residuals(const nn::TargetValues& t, const nn::RegressionMetrics& m, c
 // ---- confusion.png ----
 
 void draw_confusion(const std::string& label, const nn::BinaryMetrics& c, const fs::path& png) {
-  PngFigure figure(png, 760, 680);
-  plvpor(0.2, 0.78, 0.14, 0.88);
+  // The left margin holds the row labels and, beyond them, the axis title.
+  PngFigure figure(png, 840, 680);
+  plvpor(0.25, 0.8, 0.14, 0.88);
   plwind(0, 2, 0, 2);
   // Rows are the true class (positive on top), columns the prediction.
   const double cells[2][2] = {{double(c.true_negative), double(c.false_positive)},
@@ -400,7 +401,7 @@ void draw_confusion(const std::string& label, const nn::BinaryMetrics& c, const 
   plmtex("b", 3.2, 0.5, 0.5, "predicted (logit > 0)");
   plmtex("lv", 1.0, 0.25, 1, "0 (negative)");
   plmtex("lv", 1.0, 0.75, 1, "1 (positive)");
-  plmtex("l", 7.5, 0.5, 0.5, nn::str("true ", label).c_str());
+  plmtex("l", 10.5, 0.5, 0.5, nn::str("true ", label).c_str());
   char title[160];
   std::snprintf(title, sizeof title, "%s: accuracy %.4g over %lld stars", label.c_str(), c.accuracy,
                 (long long)c.n);
