@@ -255,8 +255,9 @@ void draw_predicted_vs_true(const nn::TargetValues& t, nn::SplitChoice split, co
   plwidth(1);
   plcol0(ink);
   plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-  pllab(nn::str("true ", t.name).c_str(), nn::str("predicted ", t.name).c_str(), title.c_str());
-  plptex(lo + 0.05 * (hi - lo), lo + 0.93 * (hi - lo), 1, 0, 0, "red line: predicted = true");
+  // The key to the line goes with the axis label: inside the frame it would hide stars.
+  pllab(nn::str("true ", t.name, " (red line: predicted = true)").c_str(), nn::str("predicted ", t.name).c_str(),
+        title.c_str());
   figure.finish();
 }
 
