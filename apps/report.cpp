@@ -134,7 +134,7 @@ void draw_history(const History& h, const fs::path& png) {
   const auto n = PLINT(h.epoch.size());
 
   PngFigure figure(png, 1000, 650);
-  plvpor(0.1, 0.95, 0.11, 0.9);
+  plvpor(0.1, 0.95, 0.13, 0.9);
   plwind(h.epoch.front() - 0.5, h.epoch.back() + 0.5, lo, hi);
   plcol0(ink);
   plbox("bcnst", 0, 0, "bcnstv", 0, 0);
@@ -306,7 +306,7 @@ void draw_residuals(const nn::TargetValues& t, const nn::RegressionMetrics& m, c
     if (!std::isnan(d)) r.push_back(d);
   }
   PngFigure figure(png, 1000, 650);
-  plvpor(0.1, 0.95, 0.11, 0.9);
+  plvpor(0.1, 0.95, 0.13, 0.9);
   const std::string xlabel = nn::str("predicted - true ", t.name);
   if (r.empty()) {
     plwind(-1, 1, 0, 1);
