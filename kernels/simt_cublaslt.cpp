@@ -47,16 +47,17 @@ bool uses_bias(cublasLtEpilogue_t e) {
 bool is_bias_gradient(cublasLtEpilogue_t e) { return e == CUBLASLT_EPILOGUE_BGRADA || e == CUBLASLT_EPILOGUE_BGRADB; }
 
 // The largest power of two, at most 256, that divides the address: the alignment the library
-// derives from a pointer.
+// derives from a pointer. Capped before narrowing: an address whose lowest set bit lies above
+// bit 31 (ThreadSanitizer's allocator hands out such addresses) would otherwise count as 0.
 std::uint32_t alignment_of(const void* p) {
   const auto address = reinterpret_cast<std::uintptr_t>(p);
-  return address == 0 ? 256u : std::min<std::uint32_t>(256u, std::uint32_t(address & -address));
+  return address == 0 ? 256u : std::uint32_t(std::min<std::uintptr_t>(256u, address & -address));
 }
 std::uint64_t element_bytes(cudaDataType_t type) { return type == CUDA_R_64F ? 8 : 4; }
 // The alignment of the columns after the first: of the leading dimension in bytes.
 std::uint32_t column_alignment(const cublasLtMatrixLayoutOpaque_t& layout) {
   const std::uint64_t ld_bytes = std::uint64_t(layout.ld) * element_bytes(layout.type);
-  return ld_bytes == 0 ? 256u : std::min<std::uint32_t>(256u, std::uint32_t(ld_bytes & -ld_bytes));
+  return ld_bytes == 0 ? 256u : std::uint32_t(std::min<std::uint64_t>(256u, ld_bytes & -ld_bytes));
 }
 
 // A problem whose descriptors check out: D (m, n), op(A) (m, k), op(B) (k, n).

@@ -357,6 +357,15 @@ TEST(CublasLtShim, HeuristicNeedsSixteenByteAlignment) {
                 offset * sizeof(float) >= 16 ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_NOT_SUPPORTED)
           << "epilogue " << epilogue << ", bias " << offset << " floats past a 256-byte boundary";
     }
+  // The heuristic only reads the bias pointer's value. One whose lowest set bit lies above bit 31
+  // (ThreadSanitizer's allocator returns such addresses) is aligned to every boundary.
+  for (const int bit : {31, 32, 40}) {
+    Matmul mm(CUBLAS_COMPUTE_32F, CUDA_R_32F, CUBLAS_OP_N, CUBLAS_OP_N, CUBLASLT_EPILOGUE_BIAS);
+    ASSERT_EQ(mm.set_bias(reinterpret_cast<const void*>(std::uintptr_t(1) << bit)), CUBLAS_STATUS_SUCCESS);
+    const cublasLtMatrixLayout_t layout = mm.layout(4, 4, 4);
+    int returned = -1;
+    EXPECT_EQ(mm.heuristic(layout, layout, layout, layout, &returned), CUBLAS_STATUS_SUCCESS) << "bias at 2^" << bit;
+  }
 }
 
 TEST(CublasLtShim, RefusesWhatTheLibraryRefuses) {
