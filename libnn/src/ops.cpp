@@ -53,12 +53,18 @@ void expect_optional(const View<T>& v, Index rows, Index cols, Device device, co
 
 }  // namespace
 
+// The operands of every Linear forward op: x (B, in), weight (out, in), bias (1, out), y (B, out).
+template <class T>
+void expect_linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y, const char* op) {
+  expect_batch(x, op);
+  expect_shape(w, w.rows, x.cols, op, "weight");
+  expect_shape(b, 1, w.rows, op, "bias");
+  expect_shape(y, x.rows, w.rows, op, "output");
+}
+
 template <class T>
 void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
-  expect_batch(x, "linear_forward");
-  expect_shape(w, w.rows, x.cols, "linear_forward", "weight");
-  expect_shape(b, 1, w.rows, "linear_forward", "bias");
-  expect_shape(y, x.rows, w.rows, "linear_forward", "output");
+  expect_linear_forward(x, w, b, y, "linear_forward");
   const Device device = common_device("linear_forward", x, w, b, y);
   NN_DISPATCH(device, linear_forward(x, w, b, y));
 }
@@ -78,10 +84,7 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
 template <class T>
 void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
   const char* op = "linear_relu_forward";
-  expect_batch(x, op);
-  expect_shape(w, w.rows, x.cols, op, "weight");
-  expect_shape(b, 1, w.rows, op, "bias");
-  expect_shape(y, x.rows, w.rows, op, "output");
+  expect_linear_forward(x, w, b, y, op);
   const Device device = common_device(op, x, w, b, y);
   NN_DISPATCH(device, linear_relu_forward(x, w, b, y));
 }
@@ -189,11 +192,8 @@ void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> inv
 template <class T>
 void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, ConstView<T> residual, View<T> y) {
   const char* op = "linear_residual_forward";
-  expect_batch(x, op);
-  expect_shape(w, w.rows, x.cols, op, "weight");
-  expect_shape(b, 1, w.rows, op, "bias");
+  expect_linear_forward(x, w, b, y, op);
   expect_shape(residual, x.rows, w.rows, op, "residual");
-  expect_shape(y, x.rows, w.rows, op, "output");
   const Device device = common_device(op, x, w, b, residual, y);
   NN_DISPATCH(device, linear_residual_forward(x, w, b, residual, y));
 }
