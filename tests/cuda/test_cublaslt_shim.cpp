@@ -148,8 +148,8 @@ void expect_near_all(const std::vector<T>& actual, const std::vector<T>& expecte
 // apart from D with its own leading dimension; leading dimensions are multiples of 4 elements so
 // that every operand is 16-byte aligned, and exceed the rows.
 template <class T>
-void check_bias_epilogue(cublasLtEpilogue_t epilogue, cublasComputeType_t compute, cublasOperation_t ta,
-                         cublasOperation_t tb, double tolerance, Rng& rng) {
+void check_bias_epilogue_with(cublasLtEpilogue_t epilogue, cublasComputeType_t compute, cublasOperation_t ta,
+                              cublasOperation_t tb, double tolerance, Rng& rng) {
   const int m = 7, n = 5, k = 11;
   const int a_rows = ta == CUBLAS_OP_N ? m : k, a_cols = ta == CUBLAS_OP_N ? k : m;
   const int b_rows = tb == CUBLAS_OP_N ? k : n, b_cols = tb == CUBLAS_OP_N ? n : k;
@@ -182,23 +182,25 @@ void check_bias_epilogue(cublasLtEpilogue_t epilogue, cublasComputeType_t comput
   EXPECT_EQ(c.values(), c_before) << "C is only read";
 }
 
+// The same check with A and B each as they are and transposed.
+template <class T>
+void check_bias_epilogue(cublasLtEpilogue_t epilogue, cublasComputeType_t compute, double tolerance, Rng& rng) {
+  for (const cublasOperation_t ta : {CUBLAS_OP_N, CUBLAS_OP_T})
+    for (const cublasOperation_t tb : {CUBLAS_OP_N, CUBLAS_OP_T})
+      check_bias_epilogue_with<T>(epilogue, compute, ta, tb, tolerance, rng);
+}
+
 TEST(CublasLtShim, BiasEpilogueMatchesColumnMajorBlas) {
   Rng rng(71);
-  for (const cublasOperation_t ta : {CUBLAS_OP_N, CUBLAS_OP_T})
-    for (const cublasOperation_t tb : {CUBLAS_OP_N, CUBLAS_OP_T}) {
-      check_bias_epilogue<float>(CUBLASLT_EPILOGUE_BIAS, CUBLAS_COMPUTE_32F, ta, tb, 1e-5, rng);
-      check_bias_epilogue<double>(CUBLASLT_EPILOGUE_BIAS, CUBLAS_COMPUTE_64F, ta, tb, 1e-13, rng);
-    }
+  check_bias_epilogue<float>(CUBLASLT_EPILOGUE_BIAS, CUBLAS_COMPUTE_32F, 1e-5, rng);
+  check_bias_epilogue<double>(CUBLASLT_EPILOGUE_BIAS, CUBLAS_COMPUTE_64F, 1e-13, rng);
 }
 
 TEST(CublasLtShim, ReluBiasEpilogueMatchesColumnMajorBlasThenClamp) {
   Rng rng(74);
-  for (const cublasOperation_t ta : {CUBLAS_OP_N, CUBLAS_OP_T})
-    for (const cublasOperation_t tb : {CUBLAS_OP_N, CUBLAS_OP_T}) {
-      check_bias_epilogue<float>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_32F, ta, tb, 1e-5, rng);
-      check_bias_epilogue<float>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_32F_FAST_TF32, ta, tb, 1e-2, rng);
-      check_bias_epilogue<double>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_64F, ta, tb, 1e-13, rng);
-    }
+  check_bias_epilogue<float>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_32F, 1e-5, rng);
+  check_bias_epilogue<float>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_32F_FAST_TF32, 1e-2, rng);
+  check_bias_epilogue<double>(CUBLASLT_EPILOGUE_RELU_BIAS, CUBLAS_COMPUTE_64F, 1e-13, rng);
 }
 
 TEST(CublasLtShim, ReluBiasAddsTheBiasThenClampsAndKeepsNaN) {
