@@ -86,7 +86,6 @@ int train_command(int argc, char** argv) {
                        : args.get("resume") ? fs::path(*args.get("resume"))
                                             : fs::path("runs") / net_path.stem();
   const nn::DeviceSelection device = nn::select_device(file.training.device);
-  fs::create_directories(out);
   progress.line(nn::str("device: ", device.description));
 
   // Data.
@@ -137,7 +136,8 @@ int train_command(int argc, char** argv) {
   const auto schedule = make_schedule(file.schedule, file.training.epochs, batches);
   nn::Trainer<float> trainer(net, loss, adam, *schedule, train_options);
 
-  // Epochs.
+  // Epochs. The run's folder is made only now, so a bad catalogue or network file leaves none.
+  fs::create_directories(out);
   std::vector<std::string> history =
       resumed ? read_history(out / "history.csv", model.state().epoch) : std::vector<std::string>();
   catch_interrupts();

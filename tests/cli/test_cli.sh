@@ -149,6 +149,7 @@ fails_with "bad JSON names the path" '$.data: expected an object, got 3' "$starn
 sed 's/"iz"\]/"iz", "nope"]/' "$net" > missing_column.json
 sed -i "s#../../../data#$src/data#" missing_column.json
 fails_with "missing column names it" "nope" "$starnn" train missing_column.json --out run_missing
+check "a failed run leaves no run folder" test ! -e run_missing
 fails_with "unknown option" "unknown option --epoch" "$starnn" train "$net" --epoch 3
 # Without a GPU, cuda is an error that says why, and auto says which device it chose.
 if ! nvidia-smi -L > /dev/null 2>&1; then
