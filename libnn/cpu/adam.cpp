@@ -21,7 +21,9 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
   T* mm = m.data;
   T* vv = v.data;
   const Index n = params.size();
-#pragma omp parallel for simd schedule(static) if (worth_threads(n))
+  // "if (parallel: ...)": an unmodified if clause on a combined construct applies to its simd part
+  // too (OpenMP 5.0), and a false one there makes the loop scalar exactly when it runs on one thread.
+#pragma omp parallel for simd schedule(static) if (parallel : worth_threads(n))
   for (Index k = 0; k < n; ++k) {
     mm[k] = beta1 * mm[k] + (T(1) - beta1) * g[k];
     vv[k] = beta2 * vv[k] + (T(1) - beta2) * g[k] * g[k];
