@@ -4,58 +4,61 @@
 
 #include "nn/ops.h"
 #include "parallel.h"
+#include "vector_clones.h"
 
 namespace nn::cpu {
+namespace {
+
+// One row of attention_forward; residual is null where there is none. The rows are plain
+// functions rather than lambdas over the views: inside a closure GCC left the loops scalar.
+template <class T>
+STARNN_VECTOR_CLONES void attention_forward_row(const T* zi, const T* hi, const T* ri, T* ai, T* yi, Index cols) {
+  const T d = T(cols);
+  const T top = *std::max_element(zi, zi + cols);
+  T sum = 0;
+  for (Index j = 0; j < cols; ++j) {
+    ai[j] = std::exp(zi[j] - top);
+    sum += ai[j];
+  }
+  const T inv = T(1) / sum;
+  for (Index j = 0; j < cols; ++j) ai[j] *= inv;
+  if (ri != nullptr) {
+    for (Index j = 0; j < cols; ++j) yi[j] = ri[j] + d * ai[j] * hi[j];
+  } else {
+    for (Index j = 0; j < cols; ++j) yi[j] = d * ai[j] * hi[j];
+  }
+}
+
+template <class T>
+STARNN_VECTOR_CLONES void attention_backward_row(const T* hi, const T* ai, const T* dyi, T* dhi, T* dzi, Index cols) {
+  const T d = T(cols);
+  T a_dot_g = 0;
+  for (Index j = 0; j < cols; ++j) a_dot_g += ai[j] * d * hi[j] * dyi[j];
+  for (Index j = 0; j < cols; ++j) {
+    dzi[j] = ai[j] * (d * hi[j] * dyi[j] - a_dot_g);
+    dhi[j] = d * ai[j] * dyi[j];
+  }
+}
+
+}  // namespace
 
 template <class T>
 void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y) {
   // z, h, residual, a, y are (B, d). One pass per row: the softmax of z, shifted by the row
   // maximum so exp never overflows, then y = residual + d a h, so uniform attention (a = 1/d)
   // passes h through unchanged. Each element of residual is read before y's is written.
-  const T d = T(z.cols);
   const bool add_residual = !residual.empty();
 #pragma omp parallel for schedule(static) if (worth_threads(z.size()))
-  for (Index i = 0; i < z.rows; ++i) {
-    const T* zi = z.row(i);
-    const T* hi = h.row(i);
-    T* ai = a.row(i);
-    T* yi = y.row(i);
-    const T top = *std::max_element(zi, zi + z.cols);
-    T sum = 0;
-    for (Index j = 0; j < z.cols; ++j) {
-      ai[j] = std::exp(zi[j] - top);
-      sum += ai[j];
-    }
-    const T inv = T(1) / sum;
-    for (Index j = 0; j < z.cols; ++j) ai[j] *= inv;
-    if (add_residual) {
-      const T* ri = residual.row(i);
-      for (Index j = 0; j < z.cols; ++j) yi[j] = ri[j] + d * ai[j] * hi[j];
-    } else {
-      for (Index j = 0; j < z.cols; ++j) yi[j] = d * ai[j] * hi[j];
-    }
-  }
+  for (Index i = 0; i < z.rows; ++i)
+    attention_forward_row(z.row(i), h.row(i), add_residual ? residual.row(i) : nullptr, a.row(i), y.row(i), z.cols);
 }
 
 template <class T>
 void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T> dh, View<T> dz) {
   // With g = d h dy (the gradient reaching a), the softmax Jacobian gives
   // dz = a (g - sum_j a_j g_j); the direct path of h gives dh = d a dy.
-  const T d = T(h.cols);
 #pragma omp parallel for schedule(static) if (worth_threads(h.size()))
-  for (Index i = 0; i < h.rows; ++i) {
-    const T* hi = h.row(i);
-    const T* ai = a.row(i);
-    const T* dyi = dy.row(i);
-    T* dhi = dh.row(i);
-    T* dzi = dz.row(i);
-    T a_dot_g = 0;
-    for (Index j = 0; j < h.cols; ++j) a_dot_g += ai[j] * d * hi[j] * dyi[j];
-    for (Index j = 0; j < h.cols; ++j) {
-      dzi[j] = ai[j] * (d * hi[j] * dyi[j] - a_dot_g);
-      dhi[j] = d * ai[j] * dyi[j];
-    }
-  }
+  for (Index i = 0; i < h.rows; ++i) attention_backward_row(h.row(i), a.row(i), dy.row(i), dh.row(i), dz.row(i), h.cols);
 }
 
 #define NN_INSTANTIATE(T)                                                                    \

@@ -12,6 +12,7 @@
 
 #include "nn/ops.h"
 #include "parallel.h"
+#include "vector_clones.h"
 
 namespace nn::cpu {
 
@@ -54,7 +55,7 @@ void batchnorm_train_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> be
   // x, y are (B, d); gamma, beta, mean, invstd, running_* are (1, d).
   const Index rows = x.rows;
   const T eps = T(options.eps), momentum = T(options.momentum);
-  for_column_blocks(rows, x.cols, [&](Index first, Index last) {
+  for_column_blocks(rows, x.cols, [&](Index first, Index last) STARNN_VECTOR_CLONES {
     for (Index j = first; j < last; ++j) mean.data[j] = T(0);
     for (Index i = 0; i < rows; ++i) {
       const T* xi = x.row(i);
@@ -100,7 +101,7 @@ EvalAffine<T> eval_affine(ConstView<T> gamma, ConstView<T> beta, ConstView<T> ru
 template <Activation act, class T>
 void batchnorm_eval_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
                             ConstView<T> running_var, const BatchNormOptions& options, View<T> y) {
-  for_column_blocks(x.rows, x.cols, [&](Index first, Index last) {
+  for_column_blocks(x.rows, x.cols, [&](Index first, Index last) STARNN_VECTOR_CLONES {
     T scale[kColumnBlock], shift[kColumnBlock];
     for (Index j = first; j < last; ++j) {
       const EvalAffine<T> bn = eval_affine(gamma, beta, running_mean, running_var, options, j);
@@ -142,7 +143,7 @@ void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> 
   // x, dy, residual, dx are (B, d); mean, invstd, gamma, beta, dgamma, dbeta are (1, d). beta is
   // only read for the ReLU.
   const Index rows = x.rows;
-  for_column_blocks(rows, x.cols, [&](Index first, Index last) {
+  for_column_blocks(rows, x.cols, [&](Index first, Index last) STARNN_VECTOR_CLONES {
     T sum_dy[kColumnBlock] = {}, sum_dy_xhat[kColumnBlock] = {};
     for (Index i = 0; i < rows; ++i) {
       const T* xi = x.row(i);

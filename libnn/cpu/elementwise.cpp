@@ -4,6 +4,7 @@
 #include "dropout_hash.h"
 #include "nn/ops.h"
 #include "parallel.h"
+#include "vector_clones.h"
 
 namespace nn::cpu {
 namespace {
@@ -19,7 +20,7 @@ void for_rows(Index rows, Index elements, Body&& body) {
 
 template <class T>
 void relu_forward(ConstView<T> x, View<T> y) {
-  for_rows(x.rows, x.size(), [&](Index i) {
+  for_rows(x.rows, x.size(), [&](Index i) STARNN_VECTOR_CLONES {
     const T* xi = x.row(i);
     T* yi = y.row(i);
     for (Index j = 0; j < x.cols; ++j) yi[j] = std::max(xi[j], T(0));
@@ -28,7 +29,7 @@ void relu_forward(ConstView<T> x, View<T> y) {
 
 template <class T>
 void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
-  for_rows(y.rows, y.size(), [&](Index i) {
+  for_rows(y.rows, y.size(), [&](Index i) STARNN_VECTOR_CLONES {
     const T* yi = y.row(i);
     const T* dyi = dy.row(i);
     T* dxi = dx.row(i);
@@ -46,7 +47,7 @@ void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
 template <class T>
 void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask, View<T> y) {
   const T keep_scale = T(1.0 / (1.0 - p));
-  for_rows(x.rows, x.size(), [&](Index i) {
+  for_rows(x.rows, x.size(), [&](Index i) STARNN_VECTOR_CLONES {
     const T* xi = x.row(i);
     T* mi = mask.row(i);
     T* yi = y.row(i);
@@ -59,7 +60,7 @@ void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask,
 
 template <class T>
 void multiply(ConstView<T> a, ConstView<T> b, View<T> out) {
-  for_rows(a.rows, a.size(), [&](Index i) {
+  for_rows(a.rows, a.size(), [&](Index i) STARNN_VECTOR_CLONES {
     const T* ai = a.row(i);
     const T* bi = b.row(i);
     T* oi = out.row(i);
@@ -79,7 +80,7 @@ void fill(View<T> dst, T value) {
 
 template <class T>
 void add(ConstView<T> a, ConstView<T> b, View<T> out) {
-  for_rows(a.rows, a.size(), [&](Index i) {
+  for_rows(a.rows, a.size(), [&](Index i) STARNN_VECTOR_CLONES {
     const T* ai = a.row(i);
     const T* bi = b.row(i);
     T* oi = out.row(i);
