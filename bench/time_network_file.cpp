@@ -57,7 +57,10 @@ Options parse(int argc, char** argv) {
       o.net_file = arg;
       ++positional;
     } else if (positional == 1 && !arg.starts_with("--")) {
-      o.seconds = std::stod(std::string(arg));
+      const std::string text(arg);
+      char* end = nullptr;
+      o.seconds = std::strtod(text.c_str(), &end);
+      if (*end != '\0' || !(o.seconds > 0.0)) throw nn::Error(nn::str("SECONDS '", arg, "': a positive number"));
       ++positional;
     } else {
       throw nn::Error(nn::str("unexpected argument '", arg, "'"));
@@ -107,8 +110,16 @@ std::string json_rate(const std::optional<double>& rate) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  Options options;
   try {
-    const Options options = parse(argc, argv);
+    options = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "starnn_time_net: %s\n", e.what());
+    std::fprintf(stderr,
+                 "usage: starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]\n");
+    return 2;
+  }
+  try {
     const nn::NetworkFile file = nn::read_network_file(options.net_file);
     const nn::Device device = nn::select_device(options.device).device;
     const nn::NetSpec spec = file.net_spec();
@@ -123,9 +134,11 @@ int main(int argc, char** argv) {
     nn::Adam<float> adam(net.parameters(), file.optimizer.adam);
 
     // Normalised inputs and labels are z-scores, so standard normal draws stand in for them;
-    // every label present and unit scale, as in a catalogue without error columns.
+    // every label present and unit scale, as in a catalogue without error columns. One label
+    // column per target of the file, as the loss weights: the heads' targets and, for an
+    // auto-encoder, its band.
     nn::Rng rng(spec.seed + 1);
-    const nn::Index batch = file.training.batch_size, n_targets = spec.heads.n_targets;
+    const nn::Index batch = file.training.batch_size, n_targets = nn::Index(file.data.targets.size());
     const nn::Tensor<float> x = normal_tensor(batch, spec.n_inputs, rng, device);
     const nn::Tensor<float> y = normal_tensor(batch, n_targets, rng, device);
     const nn::Tensor<float> scale = filled(batch, n_targets, 1.0F, device);
@@ -168,8 +181,6 @@ int main(int argc, char** argv) {
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "starnn_time_net: %s\n", e.what());
-    std::fprintf(stderr,
-                 "usage: starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]\n");
     return 1;
   }
 }
