@@ -42,7 +42,7 @@ WARMUP_STEPS = 5
 
 
 def features_scale(n_init, n_max, depth):
-    """DESIGN.md's widths; Python's round is half-to-even, as starnn's."""
+    """The backbone's widths (nn/net.h); Python's round is half-to-even, as starnn's."""
     return [
         round(n_init * (n_max / n_init) ** (0.0 if depth == 1 else i / (depth - 1)) / 8) * 8
         for i in range(depth)
@@ -95,7 +95,7 @@ class Mlp(nn.Module):
 
 
 class Sandwich(nn.Module):
-    """The backbone and linear heads of DESIGN.md: stem, encoder blocks and down-projections,
+    """The backbone and linear heads of nn/net.h: stem, encoder blocks and down-projections,
     decoder up-projections (plus the encoder output with additive skips) and blocks."""
 
     def __init__(self, n_inputs, n_targets, backbone):

@@ -40,7 +40,11 @@ template void launch::adam_step<float>(float*, const float*, float*, float*, Ind
                                        const LaunchShape&);
 template void launch::adam_step<double>(double*, const double*, double*, double*, Index, const AdamStep&,
                                         cudaStream_t, const LaunchShape&);
-template void adam_step<float>(View<float>, ConstView<float>, View<float>, View<float>, const AdamStep&);
-template void adam_step<double>(View<double>, ConstView<double>, View<double>, View<double>, const AdamStep&);
+template <class T>
+void fill_adam_ops(OpTable<T>& table) {
+  table.adam_step = adam_step<T>;
+}
+template void fill_adam_ops(OpTable<float>&);
+template void fill_adam_ops(OpTable<double>&);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -50,10 +50,16 @@ void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T>
   template void launch::attention_forward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*,     \
                                              Index, Index, Index, cudaStream_t, const LaunchShape&);               \
   template void launch::attention_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*,    \
-                                              Index, Index, Index, cudaStream_t, const LaunchShape&);              \
-  template void attention_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);                  \
-  template void attention_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);
+                                              Index, Index, Index, cudaStream_t, const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
+
+template <class T>
+void fill_attention_ops(OpTable<T>& table) {
+  table.attention_forward = attention_forward<T>;
+  table.attention_backward = attention_backward<T>;
+}
+template void fill_attention_ops(OpTable<float>&);
+template void fill_attention_ops(OpTable<double>&);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -141,14 +141,17 @@ void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, 
   template void launch::batchnorm_forward_eval<T>(const T*, Index, const T*, const T*, const T*, const T*, T, T*,  \
                                                   Index, Index, Index, cudaStream_t, const LaunchShape&);          \
   template void launch::batchnorm_backward<T>(const T*, Index, const T*, const T*, const T*, const T*, Index, T*,  \
-                                              Index, T*, T*, Index, Index, T*, cudaStream_t, const LaunchShape&);  \
-  template void batchnorm_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&,      \
-                                           View<T>, View<T>, View<T>, View<T>, View<T>);                           \
-  template void batchnorm_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,    \
-                                          const BatchNormOptions&, View<T>);                                       \
-  template void batchnorm_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,        \
-                                      View<T>, View<T>, View<T>);
+                                              Index, T*, T*, Index, Index, T*, cudaStream_t, const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
+
+template <class T>
+void fill_batchnorm_ops(OpTable<T>& table) {
+  table.batchnorm_forward_train = batchnorm_forward_train<T>;
+  table.batchnorm_forward_eval = batchnorm_forward_eval<T>;
+  table.batchnorm_backward = batchnorm_backward<T>;
+}
+template void fill_batchnorm_ops(OpTable<float>&);
+template void fill_batchnorm_ops(OpTable<double>&);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -1,6 +1,6 @@
 #pragma once
-// nn::cuda, the CUDA backend: the ops of nn/ops.h with the signatures of nn::cpu (their meaning
-// is documented there), device memory, and the precision of the GEMMs.
+// nn::cuda, the CUDA backend: its op table (the ops of nn/ops.h, whose meaning is documented
+// there), device memory, and the precision of the GEMMs.
 //
 // Each op checks that its views live on the GPU, launches on the backend's stream and checks
 // the launch; shapes are nn::ops' to check. Ops return once their work is queued, except the
@@ -11,79 +11,29 @@
 #include <string>
 
 #include "flavour.h"
-#include "nn/ops.h"
+#include "nn/op_table.h"
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 
+// The CUDA backend's table: every slot filled (op_table.cpp, from the fill_*_ops of each family's
+// .cu file).
 template <class T>
-void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y);
-template <class T>
-void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx, GradWrite dx_write, View<T> dw,
-                     View<T> db);
-template <class T>
-void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y);
+NN_API const OpTable<T>& op_table();
 
 template <class T>
-void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
-                             View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var);
+void fill_adam_ops(OpTable<T>& table);
 template <class T>
-void batchnorm_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
-                            ConstView<T> running_var, const BatchNormOptions& options, View<T> y);
+void fill_attention_ops(OpTable<T>& table);
 template <class T>
-void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma, ConstView<T> dy,
-                        View<T> dx, View<T> dgamma, View<T> dbeta);
-
+void fill_batchnorm_ops(OpTable<T>& table);
 template <class T>
-void relu_forward(ConstView<T> x, View<T> y);
+void fill_elementwise_ops(OpTable<T>& table);
 template <class T>
-void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx);
-
+void fill_fused_block_ops(OpTable<T>& table);
 template <class T>
-void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
-                                  const BatchNormOptions& options, View<T> y, View<T> mean, View<T> invstd,
-                                  View<T> running_mean, View<T> running_var);
+void fill_linear_ops(OpTable<T>& table);
 template <class T>
-void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
-                                 ConstView<T> running_var, const BatchNormOptions& options, View<T> y);
-template <class T>
-void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
-                             ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
-                             View<T> dbeta);
-template <class T>
-void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, ConstView<T> residual, View<T> y);
-template <class T>
-void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gamma, ConstView<T> beta,
-                                ConstView<T> running_mean, ConstView<T> running_var, const BatchNormOptions& options,
-                                View<T> w_folded, View<T> b_folded);
-template <class T>
-void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask, View<T> y);
-template <class T>
-void multiply(ConstView<T> a, ConstView<T> b, View<T> out);
-
-template <class T>
-void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y);
-template <class T>
-void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T> dh, View<T> dz);
-
-template <class T>
-void copy(ConstView<T> src, View<T> dst);
-template <class T>
-void fill(View<T> dst, T value);
-template <class T>
-void add(ConstView<T> a, ConstView<T> b, View<T> out);
-
-template <class T>
-double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w);
-template <class T>
-void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
-                          View<T> dyhat);
-template <class T>
-double bce_with_logits_loss(ConstView<T> z, ConstView<T> t);
-template <class T>
-void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz);
-
-template <class T>
-void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const AdamStep& step);
+void fill_loss_ops(OpTable<T>& table);
 
 // Devices the runtime can use; 0, not an error, where it finds none or no driver.
 NN_API int device_count();

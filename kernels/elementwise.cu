@@ -98,24 +98,30 @@ void fill(View<T> dst, T value) {
 
 #define NN_INSTANTIATE(T)                                                                                          \
   template void launch::relu_forward<T>(const T*, Index, T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
-  template void launch::relu_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,   \
+  template void launch::relu_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,  \
                                          const LaunchShape&);                                                      \
   template void launch::dropout_forward<T>(const T*, Index, double, std::uint64_t, T*, Index, T*, Index, Index,    \
                                            Index, cudaStream_t, const LaunchShape&);                               \
-  template void launch::multiply<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,        \
+  template void launch::multiply<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,       \
                                     const LaunchShape&);                                                           \
-  template void launch::add<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,             \
+  template void launch::add<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,            \
                                const LaunchShape&);                                                                \
-  template void launch::copy<T>(const T*, Index, T*, Index, Index, Index, cudaStream_t, const LaunchShape&);        \
-  template void launch::fill<T>(T*, Index, T, Index, Index, cudaStream_t, const LaunchShape&);                      \
-  template void relu_forward<T>(ConstView<T>, View<T>);                                                            \
-  template void relu_backward<T>(ConstView<T>, ConstView<T>, View<T>);                                             \
-  template void dropout_forward<T>(ConstView<T>, double, std::uint64_t, View<T>, View<T>);                         \
-  template void multiply<T>(ConstView<T>, ConstView<T>, View<T>);                                                  \
-  template void add<T>(ConstView<T>, ConstView<T>, View<T>);                                                       \
-  template void copy<T>(ConstView<T>, View<T>);                                                                    \
-  template void fill<T>(View<T>, T);
+  template void launch::copy<T>(const T*, Index, T*, Index, Index, Index, cudaStream_t, const LaunchShape&);       \
+  template void launch::fill<T>(T*, Index, T, Index, Index, cudaStream_t, const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
+
+template <class T>
+void fill_elementwise_ops(OpTable<T>& table) {
+  table.relu_forward = relu_forward<T>;
+  table.relu_backward = relu_backward<T>;
+  table.dropout_forward = dropout_forward<T>;
+  table.multiply = multiply<T>;
+  table.copy = copy<T>;
+  table.fill = fill<T>;
+  table.add = add<T>;
+}
+template void fill_elementwise_ops(OpTable<float>&);
+template void fill_elementwise_ops(OpTable<double>&);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -131,18 +131,19 @@ void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gam
                                                    const LaunchShape&);                                            \
   template void launch::batchnorm_fold_into_linear<T>(const T*, Index, const T*, const T*, const T*, const T*,     \
                                                       const T*, T, T*, Index, T*, Index, Index, cudaStream_t,      \
-                                                      const LaunchShape&);                                         \
-  template void batchnorm_relu_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&, \
-                                                View<T>, View<T>, View<T>, View<T>, View<T>);                      \
-  template void batchnorm_relu_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,             \
-                                               ConstView<T>, const BatchNormOptions&, View<T>);                    \
-  template void batchnorm_relu_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,   \
-                                           ConstView<T>, ConstView<T>, View<T>, View<T>, View<T>);                 \
-  template void linear_residual_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, View<T>);       \
-  template void batchnorm_fold_into_linear<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,              \
-                                              ConstView<T>, ConstView<T>, const BatchNormOptions&, View<T>,        \
-                                              View<T>);
+                                                      const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
+
+template <class T>
+void fill_fused_block_ops(OpTable<T>& table) {
+  table.batchnorm_relu_forward_train = batchnorm_relu_forward_train<T>;
+  table.batchnorm_relu_forward_eval = batchnorm_relu_forward_eval<T>;
+  table.batchnorm_relu_backward = batchnorm_relu_backward<T>;
+  table.linear_residual_forward = linear_residual_forward<T>;
+  table.batchnorm_fold_into_linear = batchnorm_fold_into_linear<T>;
+}
+template void fill_fused_block_ops(OpTable<float>&);
+template void fill_fused_block_ops(OpTable<double>&);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -108,11 +108,17 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
                                                Index, const detail::Blas&, cudaStream_t, const LaunchShape&);      \
   template void launch::linear_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, GradWrite, \
                                            T*, Index, T*, Index, Index, Index, const detail::Blas&, cudaStream_t,  \
-                                           const LaunchShape&);                                                    \
-  template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                              \
-  template void linear_relu_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                         \
-  template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>, View<T>);
+                                           const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
+
+template <class T>
+void fill_linear_ops(OpTable<T>& table) {
+  table.linear_forward = linear_forward<T>;
+  table.linear_backward = linear_backward<T>;
+  table.linear_relu_forward = linear_relu_forward<T>;
+}
+template void fill_linear_ops(OpTable<float>&);
+template void fill_linear_ops(OpTable<double>&);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -103,19 +103,24 @@ void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
 
 #define NN_INSTANTIATE(T)                                                                                          \
   template void launch::weighted_l1_terms<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index,   \
-                                             const T*, double*, Index, Index, cudaStream_t, const LaunchShape&);    \
+                                             const T*, double*, Index, Index, cudaStream_t, const LaunchShape&);   \
   template void launch::weighted_l1_backward<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index, \
                                                 const T*, T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
-  template void launch::bce_terms<T>(const T*, Index, const T*, Index, double*, Index, Index, cudaStream_t,         \
+  template void launch::bce_terms<T>(const T*, Index, const T*, Index, double*, Index, Index, cudaStream_t,        \
                                      const LaunchShape&);                                                          \
   template void launch::bce_with_logits_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index,     \
-                                                    cudaStream_t, const LaunchShape&);                             \
-  template double weighted_l1_loss<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>);        \
-  template void weighted_l1_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,       \
-                                        View<T>);                                                                  \
-  template double bce_with_logits_loss<T>(ConstView<T>, ConstView<T>);                                             \
-  template void bce_with_logits_backward<T>(ConstView<T>, ConstView<T>, View<T>);
+                                                    cudaStream_t, const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
+
+template <class T>
+void fill_loss_ops(OpTable<T>& table) {
+  table.weighted_l1_loss = weighted_l1_loss<T>;
+  table.weighted_l1_backward = weighted_l1_backward<T>;
+  table.bce_with_logits_loss = bce_with_logits_loss<T>;
+  table.bce_with_logits_backward = bce_with_logits_backward<T>;
+}
+template void fill_loss_ops(OpTable<float>&);
+template void fill_loss_ops(OpTable<double>&);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR

@@ -27,7 +27,7 @@ namespace catalog_testing {
 
 namespace fs = std::filesystem;
 
-// The real catalogues of the development set-up (see DESIGN.md, "Data"); not shipped with
+// The real survey catalogues (data/README.md says which may ship); not shipped with
 // the project, so tests that need one skip where it is absent.
 inline fs::path real_sample(const std::string& name) {
   return fs::path(STARNN_SOURCE_DIR) / ".." / "shared" / "data" / name;

@@ -1,10 +1,11 @@
 // Adam(W) on the CPU: one fused pass over the contiguous parameter buffer.
 #include <cmath>
 
-#include "nn/ops.h"
+#include "backend.h"
 #include "parallel.h"
 
 namespace nn::cpu {
+namespace {
 
 template <class T>
 void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const AdamStep& step) {
@@ -31,7 +32,13 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
   }
 }
 
-template void adam_step<float>(View<float>, ConstView<float>, View<float>, View<float>, const AdamStep&);
-template void adam_step<double>(View<double>, ConstView<double>, View<double>, View<double>, const AdamStep&);
+}  // namespace
+
+template <class T>
+void fill_adam_ops(OpTable<T>& table) {
+  table.adam_step = adam_step<T>;
+}
+template void fill_adam_ops(OpTable<float>&);
+template void fill_adam_ops(OpTable<double>&);
 
 }  // namespace nn::cpu

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nn/ops.h"
+#include "backend.h"
 #include "parallel.h"
 #include "vector_clones.h"
 
@@ -40,7 +40,6 @@ STARNN_VECTOR_CLONES void attention_backward_row(const T* hi, const T* ai, const
   }
 }
 
-}  // namespace
 
 template <class T>
 void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y) {
@@ -61,10 +60,14 @@ void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T>
   for (Index i = 0; i < h.rows; ++i) attention_backward_row(h.row(i), a.row(i), dy.row(i), dh.row(i), dz.row(i), h.cols);
 }
 
-#define NN_INSTANTIATE(T)                                                                    \
-  template void attention_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>); \
-  template void attention_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);
-NN_INSTANTIATE(float)
-NN_INSTANTIATE(double)
+}  // namespace
+
+template <class T>
+void fill_attention_ops(OpTable<T>& table) {
+  table.attention_forward = attention_forward<T>;
+  table.attention_backward = attention_backward<T>;
+}
+template void fill_attention_ops(OpTable<float>&);
+template void fill_attention_ops(OpTable<double>&);
 
 }  // namespace nn::cpu

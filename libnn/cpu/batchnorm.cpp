@@ -1,7 +1,9 @@
 // BatchNorm1d ops on the CPU: the column loops of batchnorm_columns.h without an activation.
+#include "backend.h"
 #include "batchnorm_columns.h"
 
 namespace nn::cpu {
+namespace {
 
 template <class T>
 void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
@@ -22,14 +24,15 @@ void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, 
                                                dbeta);
 }
 
-#define NN_INSTANTIATE(T)                                                                                       \
-  template void batchnorm_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&,   \
-                                           View<T>, View<T>, View<T>, View<T>, View<T>);                        \
-  template void batchnorm_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, \
-                                          const BatchNormOptions&, View<T>);                                    \
-  template void batchnorm_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,     \
-                                      View<T>, View<T>, View<T>);
-NN_INSTANTIATE(float)
-NN_INSTANTIATE(double)
+}  // namespace
+
+template <class T>
+void fill_batchnorm_ops(OpTable<T>& table) {
+  table.batchnorm_forward_train = batchnorm_forward_train<T>;
+  table.batchnorm_forward_eval = batchnorm_forward_eval<T>;
+  table.batchnorm_backward = batchnorm_backward<T>;
+}
+template void fill_batchnorm_ops(OpTable<float>&);
+template void fill_batchnorm_ops(OpTable<double>&);
 
 }  // namespace nn::cpu

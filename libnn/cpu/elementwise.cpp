@@ -1,8 +1,8 @@
 // Elementwise ops on the CPU: ReLU, dropout, products and sums.
 #include <algorithm>
 
+#include "backend.h"
 #include "dropout_hash.h"
-#include "nn/ops.h"
 #include "parallel.h"
 #include "vector_clones.h"
 
@@ -15,8 +15,6 @@ void for_rows(Index rows, Index elements, Body&& body) {
 #pragma omp parallel for schedule(static) if (worth_threads(elements))
   for (Index i = 0; i < rows; ++i) body(i);
 }
-
-}  // namespace
 
 template <class T>
 void relu_forward(ConstView<T> x, View<T> y) {
@@ -88,15 +86,19 @@ void add(ConstView<T> a, ConstView<T> b, View<T> out) {
   });
 }
 
-#define NN_INSTANTIATE(T)                                                                       \
-  template void relu_forward<T>(ConstView<T>, View<T>);                                         \
-  template void relu_backward<T>(ConstView<T>, ConstView<T>, View<T>);                          \
-  template void dropout_forward<T>(ConstView<T>, double, std::uint64_t, View<T>, View<T>);      \
-  template void multiply<T>(ConstView<T>, ConstView<T>, View<T>);                               \
-  template void copy<T>(ConstView<T>, View<T>);                                                 \
-  template void fill<T>(View<T>, T);                                                            \
-  template void add<T>(ConstView<T>, ConstView<T>, View<T>);
-NN_INSTANTIATE(float)
-NN_INSTANTIATE(double)
+}  // namespace
+
+template <class T>
+void fill_elementwise_ops(OpTable<T>& table) {
+  table.relu_forward = relu_forward<T>;
+  table.relu_backward = relu_backward<T>;
+  table.dropout_forward = dropout_forward<T>;
+  table.multiply = multiply<T>;
+  table.copy = copy<T>;
+  table.fill = fill<T>;
+  table.add = add<T>;
+}
+template void fill_elementwise_ops(OpTable<float>&);
+template void fill_elementwise_ops(OpTable<double>&);
 
 }  // namespace nn::cpu

@@ -1,10 +1,11 @@
 // The residual blocks' fused ops on the CPU (nn/ops.h; kernels/README.md, "Fused ResDense"): each
 // saves a pass over a (B, d) activation that the unfused ops would make.
+#include "backend.h"
 #include "batchnorm_columns.h"
 #include "gemm.h"
-#include "nn/ops.h"
 
 namespace nn::cpu {
+namespace {
 
 template <class T>
 void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
@@ -54,18 +55,17 @@ void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gam
   }
 }
 
-#define NN_INSTANTIATE(T)                                                                                          \
-  template void batchnorm_relu_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&, \
-                                                View<T>, View<T>, View<T>, View<T>, View<T>);                      \
-  template void batchnorm_relu_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,             \
-                                               ConstView<T>, const BatchNormOptions&, View<T>);                    \
-  template void batchnorm_relu_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,   \
-                                           ConstView<T>, ConstView<T>, View<T>, View<T>, View<T>);                 \
-  template void linear_residual_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, View<T>);       \
-  template void batchnorm_fold_into_linear<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,              \
-                                              ConstView<T>, ConstView<T>, const BatchNormOptions&, View<T>,        \
-                                              View<T>);
-NN_INSTANTIATE(float)
-NN_INSTANTIATE(double)
+}  // namespace
+
+template <class T>
+void fill_fused_block_ops(OpTable<T>& table) {
+  table.batchnorm_relu_forward_train = batchnorm_relu_forward_train<T>;
+  table.batchnorm_relu_forward_eval = batchnorm_relu_forward_eval<T>;
+  table.batchnorm_relu_backward = batchnorm_relu_backward<T>;
+  table.linear_residual_forward = linear_residual_forward<T>;
+  table.batchnorm_fold_into_linear = batchnorm_fold_into_linear<T>;
+}
+template void fill_fused_block_ops(OpTable<float>&);
+template void fill_fused_block_ops(OpTable<double>&);
 
 }  // namespace nn::cpu

@@ -1,8 +1,9 @@
 // Linear layer ops on the CPU, with and without the ReLU after it: GEMMs through CBLAS (OpenBLAS).
+#include "backend.h"
 #include "gemm.h"
-#include "nn/ops.h"
 
 namespace nn::cpu {
+namespace {
 
 template <class T>
 void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y) {
@@ -29,7 +30,7 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
   // clears C itself for beta = 0, in a pass slower than fill's (10 to 25 us of a 60 to 600 us
   // product at the training sizes, on two threads); either way dx = 0 + dy W exactly.
   if (!dx.empty()) {
-    if (dx_write == GradWrite::overwrite) fill<T>(dx, T(0));
+    if (dx_write == GradWrite::overwrite) op_table<T>().fill(dx, T(0));
     gemm(CblasNoTrans, CblasNoTrans, dy.rows, w.cols, w.rows, T(1), dy.data, dy.stride, w.data, w.stride, T(1),
          dx.data, dx.stride);
   }
@@ -40,15 +41,18 @@ void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T>
   // A second pass over y for the clamp: CBLAS has no epilogue to put it in, and relu_forward's
   // clamp is the one every ReLU of the CPU backend applies.
   linear_forward<T>(x, w, b, y);
-  relu_forward<T>(y, y);
+  op_table<T>().relu_forward(y, y);
 }
 
-#define NN_INSTANTIATE(T)                                                                              \
-  template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                  \
-  template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>, \
-                                   View<T>);                                                           \
-  template void linear_relu_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);
-NN_INSTANTIATE(float)
-NN_INSTANTIATE(double)
+}  // namespace
+
+template <class T>
+void fill_linear_ops(OpTable<T>& table) {
+  table.linear_forward = linear_forward<T>;
+  table.linear_backward = linear_backward<T>;
+  table.linear_relu_forward = linear_relu_forward<T>;
+}
+template void fill_linear_ops(OpTable<float>&);
+template void fill_linear_ops(OpTable<double>&);
 
 }  // namespace nn::cpu

@@ -1,7 +1,7 @@
 // Loss ops on the CPU: the uncertainty-weighted L1 and BCE with logits.
 #include <cmath>
 
-#include "nn/ops.h"
+#include "backend.h"
 
 namespace nn::cpu {
 namespace {
@@ -23,7 +23,6 @@ Index labelled_classes(ConstView<T> t) {
   return count;
 }
 
-}  // namespace
 
 template <class T>
 double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
@@ -83,13 +82,16 @@ void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
   }
 }
 
-#define NN_INSTANTIATE(T)                                                                                   \
-  template double weighted_l1_loss<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>); \
-  template void weighted_l1_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, \
-                                        View<T>);                                                           \
-  template double bce_with_logits_loss<T>(ConstView<T>, ConstView<T>);                                      \
-  template void bce_with_logits_backward<T>(ConstView<T>, ConstView<T>, View<T>);
-NN_INSTANTIATE(float)
-NN_INSTANTIATE(double)
+}  // namespace
+
+template <class T>
+void fill_loss_ops(OpTable<T>& table) {
+  table.weighted_l1_loss = weighted_l1_loss<T>;
+  table.weighted_l1_backward = weighted_l1_backward<T>;
+  table.bce_with_logits_loss = bce_with_logits_loss<T>;
+  table.bce_with_logits_backward = bce_with_logits_backward<T>;
+}
+template void fill_loss_ops(OpTable<float>&);
+template void fill_loss_ops(OpTable<double>&);
 
 }  // namespace nn::cpu

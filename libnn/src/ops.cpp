@@ -1,8 +1,11 @@
-// The checked entry points of the ops: validate shapes and devices, then dispatch.
+// The checked entry points of the ops: validate shapes and devices, then dispatch through the
+// op table of the arguments' device.
 #include "nn/ops.h"
 
 #include <cmath>
 #include <tuple>
+
+#include "nn/op_table.h"
 
 #if defined(STARNN_WITH_CUDA)
 #include "cuda_backend.h"
@@ -43,13 +46,20 @@ void expect_optional(const View<T>& v, Index rows, Index cols, Device device, co
   if (v.device != device) throw Error(str(op, ": arguments live on different devices"));
 }
 
-// Calls the op of the backend of `device` (an expression, so losses return its value). The
-// CUDA backend also refuses any view, output or empty-or-not, that is not on the GPU.
+// The table of the backend of `device`. The CUDA backend also refuses any view, output or
+// empty-or-not, that is not on the GPU.
+template <class T>
+const OpTable<T>& backend(Device device) {
 #if defined(STARNN_WITH_CUDA)
-#define NN_DISPATCH(device, call) ((device) == Device::cuda ? cuda::call : cpu::call)
+  if (device == Device::cuda) return cuda::op_table<T>();
 #else
-#define NN_DISPATCH(device, call) ((void)(device), cpu::call)
+  (void)device;
 #endif
+  return cpu::op_table<T>();
+}
+
+// Calls the op of the backend of `device` (an expression, so losses return its value).
+#define NN_DISPATCH(device, call) (backend<T>(device).call)
 
 }  // namespace
 
@@ -329,43 +339,34 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
   NN_DISPATCH(device, adam_step(params, grads, m, v, step));
 }
 
-#define NN_INSTANTIATE(T)                                                                                       \
-  template void linear_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                           \
-  template void linear_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, GradWrite, View<T>,        \
-                                   View<T>);                                                                    \
-  template void linear_relu_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>);                      \
-  template void batchnorm_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&,   \
-                                           View<T>, View<T>, View<T>, View<T>, View<T>);                        \
-  template void batchnorm_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, \
-                                          const BatchNormOptions&, View<T>);                                    \
-  template void batchnorm_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,     \
-                                      View<T>, View<T>, View<T>);                                               \
-  template void relu_forward<T>(ConstView<T>, View<T>);                                                         \
-  template void relu_backward<T>(ConstView<T>, ConstView<T>, View<T>);                                          \
-  template void batchnorm_relu_forward_train<T>(ConstView<T>, ConstView<T>, ConstView<T>, const BatchNormOptions&, \
-                                                View<T>, View<T>, View<T>, View<T>, View<T>);                      \
-  template void batchnorm_relu_forward_eval<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,             \
-                                               ConstView<T>, const BatchNormOptions&, View<T>);                    \
-  template void batchnorm_relu_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,   \
-                                           ConstView<T>, ConstView<T>, View<T>, View<T>, View<T>);                 \
-  template void linear_residual_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, View<T>);       \
-  template void batchnorm_fold_into_linear<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,              \
-                                              ConstView<T>, ConstView<T>, const BatchNormOptions&, View<T>,        \
-                                              View<T>);                                                            \
-  template void dropout_forward<T>(ConstView<T>, double, std::uint64_t, View<T>, View<T>);                      \
-  template void multiply<T>(ConstView<T>, ConstView<T>, View<T>);                                               \
-  template void attention_forward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);              \
-  template void attention_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, View<T>, View<T>);              \
-  template void copy<T>(ConstView<T>, View<T>);                                                                 \
-  template void fill<T>(View<T>, T);                                                                            \
-  template void add<T>(ConstView<T>, ConstView<T>, View<T>);                                                    \
-  template double weighted_l1_loss<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>);     \
-  template void weighted_l1_backward<T>(ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>, ConstView<T>,    \
-                                        View<T>);                                                               \
-  template double bce_with_logits_loss<T>(ConstView<T>, ConstView<T>);                                          \
-  template void bce_with_logits_backward<T>(ConstView<T>, ConstView<T>, View<T>);                               \
-  template void adam_step<T>(View<T>, ConstView<T>, View<T>, View<T>, const AdamStep&);
-NN_INSTANTIATE(float)
-NN_INSTANTIATE(double)
+// Each entry point for both precisions; its type is the declaration's.
+#define NN_INSTANTIATE(op)                 \
+  template decltype(op<float>) op<float>; \
+  template decltype(op<double>) op<double>;
+NN_INSTANTIATE(linear_forward)
+NN_INSTANTIATE(linear_backward)
+NN_INSTANTIATE(linear_relu_forward)
+NN_INSTANTIATE(batchnorm_forward_train)
+NN_INSTANTIATE(batchnorm_forward_eval)
+NN_INSTANTIATE(batchnorm_backward)
+NN_INSTANTIATE(relu_forward)
+NN_INSTANTIATE(relu_backward)
+NN_INSTANTIATE(batchnorm_relu_forward_train)
+NN_INSTANTIATE(batchnorm_relu_forward_eval)
+NN_INSTANTIATE(batchnorm_relu_backward)
+NN_INSTANTIATE(linear_residual_forward)
+NN_INSTANTIATE(batchnorm_fold_into_linear)
+NN_INSTANTIATE(dropout_forward)
+NN_INSTANTIATE(multiply)
+NN_INSTANTIATE(attention_forward)
+NN_INSTANTIATE(attention_backward)
+NN_INSTANTIATE(copy)
+NN_INSTANTIATE(fill)
+NN_INSTANTIATE(add)
+NN_INSTANTIATE(weighted_l1_loss)
+NN_INSTANTIATE(weighted_l1_backward)
+NN_INSTANTIATE(bce_with_logits_loss)
+NN_INSTANTIATE(bce_with_logits_backward)
+NN_INSTANTIATE(adam_step)
 
 }  // namespace nn::ops

@@ -93,7 +93,7 @@ void Tensor<T>::fill(T value) {
     if constexpr (std::is_same_v<T, std::uint8_t>)
       cuda::fill_bytes(data(), value, std::size_t(size()));
     else
-      cuda::fill(view(), value);
+      cuda::op_table<T>().fill(view(), value);
     return;
   }
 #endif

@@ -34,12 +34,12 @@ TYPED_TEST(CudaAdam, Step) {
       Tensor<T> v(1, n);
       for (Index k = 0; k < n; ++k) v(0, k) = T(1e-4 * rng.uniform());
       Tensor<T> p_cpu = copy_of<T>(params), m_cpu = copy_of<T>(m), v_cpu = copy_of<T>(v);
-      cpu::adam_step<T>(p_cpu, grads, m_cpu, v_cpu, step);
+      cpu::op_table<T>().adam_step(p_cpu, grads, m_cpu, v_cpu, step);
 
       const std::string what = "n " + std::to_string(n) + ", step " + std::to_string(step.step);
       {
         DeviceMatrix<T> p_d(params.cview()), g_d(grads.cview()), m_d(m.cview()), v_d(v.cview());
-        cuda::adam_step<T>(p_d.view(), g_d.view(), m_d.view(), v_d.view(), step);
+        cuda::op_table<T>().adam_step(p_d.view(), g_d.view(), m_d.view(), v_d.view(), step);
         expect_close<T>("adam_step (params)", p_d.get(), p_cpu, limit<T>(1e-13, 1e-28), what + " (entry point)");
         expect_close<T>("adam_step (m)", m_d.get(), m_cpu, limit<T>(1e-13, 1e-28), what + " (entry point)");
         expect_close<T>("adam_step (v)", v_d.get(), v_cpu, limit<T>(1e-13, 1e-28), what + " (entry point)");

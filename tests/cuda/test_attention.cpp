@@ -26,7 +26,7 @@ template <class T>
 Tensor<T> attention_weights(Index rows, Index cols, Rng& rng) {
   const Tensor<T> z = random_matrix<T>(rows, cols, rng, 2.0), h = random_matrix<T>(rows, cols, rng);
   Tensor<T> a(rows, cols), y(rows, cols);
-  cpu::attention_forward<T>(z, h, ConstView<T>(), a, y);
+  cpu::op_table<T>().attention_forward(z, h, ConstView<T>(), a, y);
   return a;
 }
 
@@ -45,12 +45,12 @@ TYPED_TEST(CudaAttention, Forward) {
       const Tensor<T> residual = random_matrix<T>(size.rows, size.cols, rng);
       const ConstView<T> r = with_residual ? residual.cview() : ConstView<T>();
       Tensor<T> a(size.rows, size.cols), y(size.rows, size.cols);
-      cpu::attention_forward<T>(z, h, r, a, y);
+      cpu::op_table<T>().attention_forward(z, h, r, a, y);
       DeviceMatrix<T> z_d(z.cview()), h_d(h.cview()), r_d(residual.cview()), a_d(size.rows, size.cols),
           y_d(size.rows, size.cols);
       const ConstView<T> r_dv = with_residual ? ConstView<T>(r_d.view()) : ConstView<T>();
       if (shape == nullptr)
-        cuda::attention_forward<T>(z_d.view(), h_d.view(), r_dv, a_d.view(), y_d.view());
+        cuda::op_table<T>().attention_forward(z_d.view(), h_d.view(), r_dv, a_d.view(), y_d.view());
       else
         cuda::launch::attention_forward(z_d.data(), z_d.stride(), h_d.data(), h_d.stride(),
                                         with_residual ? r_d.data() : nullptr, r_d.stride(), a_d.data(), a_d.stride(),
@@ -69,9 +69,9 @@ TYPED_TEST(CudaAttention, ForwardOntoItsResidual) {
   const Tensor<T> z = random_matrix<T>(9, 70, rng, 3.0), h = random_matrix<T>(9, 70, rng);
   const Tensor<T> residual = random_matrix<T>(9, 70, rng);
   Tensor<T> a(9, 70), y(9, 70);
-  cpu::attention_forward<T>(z, h, residual, a, y);
+  cpu::op_table<T>().attention_forward(z, h, residual, a, y);
   DeviceMatrix<T> z_d(z.cview()), h_d(h.cview()), y_d(residual.cview()), a_d(9, 70);
-  cuda::attention_forward<T>(z_d.view(), h_d.view(), y_d.view(), a_d.view(), y_d.view());
+  cuda::op_table<T>().attention_forward(z_d.view(), h_d.view(), y_d.view(), a_d.view(), y_d.view());
   expect_close<T>("attention_forward (onto its residual)", y_d.get(), y, reduction_limit<T>(), "(9, 70)");
 }
 
@@ -84,11 +84,11 @@ TYPED_TEST(CudaAttention, Backward) {
     const Tensor<T> a = attention_weights<T>(size.rows, size.cols, rng);
     const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
     Tensor<T> dh(size.rows, size.cols), dz(size.rows, size.cols);
-    cpu::attention_backward<T>(h, a, dy, dh, dz);
+    cpu::op_table<T>().attention_backward(h, a, dy, dh, dz);
     DeviceMatrix<T> h_d(h.cview()), a_d(a.cview()), dy_d(dy.cview()), dh_d(size.rows, size.cols),
         dz_d(size.rows, size.cols);
     if (shape == nullptr)
-      cuda::attention_backward<T>(h_d.view(), a_d.view(), dy_d.view(), dh_d.view(), dz_d.view());
+      cuda::op_table<T>().attention_backward(h_d.view(), a_d.view(), dy_d.view(), dh_d.view(), dz_d.view());
     else
       cuda::launch::attention_backward(h_d.data(), h_d.stride(), a_d.data(), a_d.stride(), dy_d.data(), dy_d.stride(),
                                        dh_d.data(), dh_d.stride(), dz_d.data(), dz_d.stride(), size.rows, size.cols,

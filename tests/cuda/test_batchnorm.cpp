@@ -35,13 +35,13 @@ TYPED_TEST(CudaBatchNorm, ForwardTrain) {
     Features<T> f(size.cols, rng);
     Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
     Tensor<T> running_mean = copy_of<T>(f.running_mean), running_var = copy_of<T>(f.running_var);
-    cpu::batchnorm_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, running_mean, running_var);
+    cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, running_mean, running_var);
 
     DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), y_d(size.rows, size.cols),
         mean_d(1, size.cols), invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()),
         running_var_d(f.running_var.cview());
     if (shape == nullptr)
-      cuda::batchnorm_forward_train<T>(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(), mean_d.view(),
+      cuda::op_table<T>().batchnorm_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(), mean_d.view(),
                                        invstd_d.view(), running_mean_d.view(), running_var_d.view());
     else
       cuda::launch::batchnorm_forward_train(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(), T(options.eps),
@@ -69,7 +69,7 @@ TYPED_TEST(CudaBatchNorm, ForwardEval) {
       const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 1.0);
       Features<T> f(size.cols, rng);
       Tensor<T> y(size.rows, size.cols);
-      cpu::batchnorm_forward_eval<T>(x, f.gamma, f.beta, f.running_mean, f.running_var, options, y);
+      cpu::op_table<T>().batchnorm_forward_eval(x, f.gamma, f.beta, f.running_mean, f.running_var, options, y);
 
       DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
           running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), y_d(size.rows, size.cols),
@@ -77,7 +77,7 @@ TYPED_TEST(CudaBatchNorm, ForwardEval) {
       cuda::launch::batchnorm_forward_eval(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
                                            running_mean_d.data(), running_var_d.data(), T(options.eps), y_d.data(),
                                            y_d.stride(), size.rows, size.cols, cuda::detail::stream(), shape);
-      cuda::batchnorm_forward_eval<T>(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
+      cuda::op_table<T>().batchnorm_forward_eval(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
                                       running_var_d.view(), options, y_entry.view());
       expect_close<T>("batchnorm_forward_eval", y_d.get(), y, limit<T>(1e-13, 1e-28), describe(size, shape));
       expect_close<T>("batchnorm_forward_eval", y_entry.get(), y, limit<T>(1e-13, 1e-28),
@@ -97,16 +97,16 @@ TYPED_TEST(CudaBatchNorm, Backward) {
     Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
     for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
     if (size.rows >= 2)
-      cpu::batchnorm_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean, f.running_var);
+      cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean, f.running_var);
     // dgamma, dbeta accumulate: start them from earlier gradients.
     const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
     Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
-    cpu::batchnorm_backward<T>(x, mean, invstd, f.gamma, dy, dx, dgamma, dbeta);
+    cpu::op_table<T>().batchnorm_backward(x, mean, invstd, f.gamma, dy, dx, dgamma, dbeta);
 
     DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(f.gamma.cview()),
         dy_d(dy.cview()), dx_d(size.rows, size.cols), dgamma_d(dgamma0.cview()), dbeta_d(dbeta0.cview());
     if (shape == nullptr)
-      cuda::batchnorm_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(),
+      cuda::op_table<T>().batchnorm_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(),
                                   dx_d.view(), dgamma_d.view(), dbeta_d.view());
     else
       cuda::launch::batchnorm_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
@@ -137,8 +137,8 @@ TYPED_TEST(CudaBatchNorm, ForwardTrainInPlace) {
     DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), mean_d(1, size.cols),
         invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview());
     Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
-    cpu::batchnorm_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean, f.running_var);
-    cuda::batchnorm_forward_train<T>(x_d.view(), gamma_d.view(), beta_d.view(), options, x_d.view(), mean_d.view(),
+    cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean, f.running_var);
+    cuda::op_table<T>().batchnorm_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, x_d.view(), mean_d.view(),
                                      invstd_d.view(), running_mean_d.view(), running_var_d.view());
     expect_close<T>("batchnorm_forward_train (in place)", x_d.get(), y, reduction_limit<T>(),
                     describe(size, cuda::kColumnTileShape));
@@ -158,11 +158,11 @@ TYPED_TEST(CudaBatchNorm, BackwardInPlace) {
     Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
     dgamma.fill(T(0));
     dbeta.fill(T(0));
-    cpu::batchnorm_backward<T>(x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
+    cpu::op_table<T>().batchnorm_backward(x, mean, invstd, gamma, dy, dx, dgamma, dbeta);
 
     DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
         dy_d(dy.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
-    cuda::batchnorm_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(), dy_d.view(),
+    cuda::op_table<T>().batchnorm_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(), dy_d.view(),
                                 dgamma_d.view(), dbeta_d.view());
     expect_close<T>("batchnorm_backward (in place)", dy_d.get(), dx, reduction_limit<T>(),
                     describe(size, cuda::kColumnTileShape));

@@ -24,13 +24,13 @@ TYPED_TEST(CudaElementwise, ReluForwardAndBackward) {
     x.data()[0] = T(0);  // the kink: y = 0 and no gradient, on both backends
     const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
     Tensor<T> y(size.rows, size.cols), dx(size.rows, size.cols);
-    cpu::relu_forward<T>(x, y);
-    cpu::relu_backward<T>(y, dy, dx);
+    cpu::op_table<T>().relu_forward(x, y);
+    cpu::op_table<T>().relu_backward(y, dy, dx);
 
     DeviceMatrix<T> x_d(x.cview()), y_d(size.rows, size.cols), dy_d(dy.cview()), dx_d(size.rows, size.cols);
     if (shape == nullptr) {
-      cuda::relu_forward<T>(x_d.view(), y_d.view());
-      cuda::relu_backward<T>(y_d.view(), dy_d.view(), dx_d.view());
+      cuda::op_table<T>().relu_forward(x_d.view(), y_d.view());
+      cuda::op_table<T>().relu_backward(y_d.view(), dy_d.view(), dx_d.view());
     } else {
       cuda::launch::relu_forward(x_d.data(), x_d.stride(), y_d.data(), y_d.stride(), size.rows, size.cols,
                                  cuda::detail::stream(), *shape);
@@ -51,11 +51,11 @@ TYPED_TEST(CudaElementwise, DropoutDrawsTheCpuMask) {
     ++seed;
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng);
     Tensor<T> mask(size.rows, size.cols), y(size.rows, size.cols);
-    cpu::dropout_forward<T>(x, p, seed, mask, y);
+    cpu::op_table<T>().dropout_forward(x, p, seed, mask, y);
 
     DeviceMatrix<T> x_d(x.cview()), mask_d(size.rows, size.cols), y_d(size.rows, size.cols);
     if (shape == nullptr)
-      cuda::dropout_forward<T>(x_d.view(), p, seed, mask_d.view(), y_d.view());
+      cuda::op_table<T>().dropout_forward(x_d.view(), p, seed, mask_d.view(), y_d.view());
     else
       cuda::launch::dropout_forward(x_d.data(), x_d.stride(), p, seed, mask_d.data(), mask_d.stride(), y_d.data(),
                                     y_d.stride(), size.rows, size.cols, cuda::detail::stream(), *shape);
@@ -70,17 +70,17 @@ TYPED_TEST(CudaElementwise, MultiplyAddCopyFill) {
   for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
     const Tensor<T> a = random_matrix<T>(size.rows, size.cols, rng), b = random_matrix<T>(size.rows, size.cols, rng);
     Tensor<T> product(size.rows, size.cols), sum(size.rows, size.cols), filled(size.rows, size.cols);
-    cpu::multiply<T>(a, b, product);
-    cpu::add<T>(a, b, sum);
-    cpu::fill<T>(filled, T(0.625));
+    cpu::op_table<T>().multiply(a, b, product);
+    cpu::op_table<T>().add(a, b, sum);
+    cpu::op_table<T>().fill(filled, T(0.625));
 
     DeviceMatrix<T> a_d(a.cview()), b_d(b.cview()), product_d(size.rows, size.cols), sum_d(size.rows, size.cols),
         copy_d(size.rows, size.cols), fill_d(size.rows, size.cols);
     if (shape == nullptr) {
-      cuda::multiply<T>(a_d.view(), b_d.view(), product_d.view());
-      cuda::add<T>(a_d.view(), b_d.view(), sum_d.view());
-      cuda::copy<T>(a_d.view(), copy_d.view());
-      cuda::fill<T>(fill_d.view(), T(0.625));
+      cuda::op_table<T>().multiply(a_d.view(), b_d.view(), product_d.view());
+      cuda::op_table<T>().add(a_d.view(), b_d.view(), sum_d.view());
+      cuda::op_table<T>().copy(a_d.view(), copy_d.view());
+      cuda::op_table<T>().fill(fill_d.view(), T(0.625));
     } else {
       const cudaStream_t stream = cuda::detail::stream();
       cuda::launch::multiply(a_d.data(), a_d.stride(), b_d.data(), b_d.stride(), product_d.data(), product_d.stride(),
@@ -104,19 +104,19 @@ TYPED_TEST(CudaElementwise, InPlace) {
   Rng rng(4);
   const Tensor<T> a = random_matrix<T>(37, 41, rng), b = random_matrix<T>(37, 41, rng);
   Tensor<T> expected(37, 41);
-  cpu::add<T>(a, b, expected);
-  cpu::multiply<T>(expected, b, expected);
+  cpu::op_table<T>().add(a, b, expected);
+  cpu::op_table<T>().multiply(expected, b, expected);
   DeviceMatrix<T> a_d(a.cview()), b_d(b.cview());
-  cuda::add<T>(a_d.view(), b_d.view(), a_d.view());
-  cuda::multiply<T>(a_d.view(), b_d.view(), a_d.view());
+  cuda::op_table<T>().add(a_d.view(), b_d.view(), a_d.view());
+  cuda::op_table<T>().multiply(a_d.view(), b_d.view(), a_d.view());
   expect_close<T>("add, multiply (in place)", a_d.get(), expected, 0.0, "(37, 41)");
 }
 
 TYPED_TEST(CudaElementwise, EmptyMatricesLaunchNothing) {
   using T = TypeParam;
   DeviceMatrix<T> empty(0, 5);
-  cuda::fill<T>(empty.view(), T(1));
-  cuda::copy<T>(empty.view(), empty.view());
+  cuda::op_table<T>().fill(empty.view(), T(1));
+  cuda::op_table<T>().copy(empty.view(), empty.view());
   EXPECT_EQ(empty.get().size(), 0);
 }
 
@@ -124,8 +124,8 @@ TYPED_TEST(CudaElementwise, RefusesHostMemory) {
   using T = TypeParam;
   Tensor<T> host(2, 2);
   DeviceMatrix<T> device(2, 2);
-  EXPECT_THROW(cuda::copy<T>(host.cview(), device.view()), Error);
-  EXPECT_THROW(cuda::fill<T>(host.view(), T(0)), Error);
+  EXPECT_THROW(cuda::op_table<T>().copy(host.cview(), device.view()), Error);
+  EXPECT_THROW(cuda::op_table<T>().fill(host.view(), T(0)), Error);
 }
 
 }  // namespace

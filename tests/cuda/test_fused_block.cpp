@@ -43,13 +43,13 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluForwardTrain) {
     Features<T> f(size.cols, rng);
     Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
     Tensor<T> running_mean = copy_of<T>(f.running_mean), running_var = copy_of<T>(f.running_var);
-    cpu::batchnorm_relu_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, running_mean, running_var);
+    cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, running_mean, running_var);
 
     DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), y_d(size.rows, size.cols),
         mean_d(1, size.cols), invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()),
         running_var_d(f.running_var.cview());
     if (shape == nullptr)
-      cuda::batchnorm_relu_forward_train<T>(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(),
+      cuda::op_table<T>().batchnorm_relu_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(),
                                             mean_d.view(), invstd_d.view(), running_mean_d.view(),
                                             running_var_d.view());
     else
@@ -78,12 +78,12 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluForwardEval) {
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 0.5);
     Features<T> f(size.cols, rng);
     Tensor<T> y(size.rows, size.cols);
-    cpu::batchnorm_relu_forward_eval<T>(x, f.gamma, f.beta, f.running_mean, f.running_var, options, y);
+    cpu::op_table<T>().batchnorm_relu_forward_eval(x, f.gamma, f.beta, f.running_mean, f.running_var, options, y);
 
     DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
         running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), y_d(size.rows, size.cols);
     if (shape == nullptr)
-      cuda::batchnorm_relu_forward_eval<T>(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
+      cuda::op_table<T>().batchnorm_relu_forward_eval(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
                                            running_var_d.view(), options, y_d.view());
     else
       cuda::launch::batchnorm_relu_forward_eval(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
@@ -107,19 +107,19 @@ void check_backward(const Size& size, const cuda::LaunchShape* shape, Residual r
   Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
   for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
   if (size.rows >= 2)
-    cpu::batchnorm_relu_forward_train<T>(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
+    cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
                                          f.running_var);
   const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
   Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
   const bool added = residual == Residual::added;
-  cpu::batchnorm_relu_backward<T>(x, mean, invstd, f.gamma, f.beta, dy, added ? skip.cview() : ConstView<T>(), dx,
+  cpu::op_table<T>().batchnorm_relu_backward(x, mean, invstd, f.gamma, f.beta, dy, added ? skip.cview() : ConstView<T>(), dx,
                                   dgamma, dbeta);
 
   DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(f.gamma.cview()),
       beta_d(f.beta.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dx_d(size.rows, size.cols),
       dgamma_d(dgamma0.cview()), dbeta_d(dbeta0.cview());
   if (shape == nullptr)
-    cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), beta_d.view(),
+    cuda::op_table<T>().batchnorm_relu_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), beta_d.view(),
                                      dy_d.view(), added ? skip_d.view() : View<T>(), dx_d.view(), dgamma_d.view(),
                                      dbeta_d.view());
   else
@@ -162,14 +162,14 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardInPlace) {
       Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
       dgamma.fill(T(0));
       dbeta.fill(T(0));
-      cpu::batchnorm_relu_backward<T>(x, mean, invstd, gamma, beta, dy, into_residual ? skip.cview() : ConstView<T>(),
+      cpu::op_table<T>().batchnorm_relu_backward(x, mean, invstd, gamma, beta, dy, into_residual ? skip.cview() : ConstView<T>(),
                                       dx, dgamma, dbeta);
 
       DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
           beta_d(beta.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dgamma_d(dgamma.cview()),
           dbeta_d(dbeta.cview());
       DeviceMatrix<T>& out = into_residual ? skip_d : dy_d;
-      cuda::batchnorm_relu_backward<T>(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), beta_d.view(),
+      cuda::op_table<T>().batchnorm_relu_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), beta_d.view(),
                                        dy_d.view(), into_residual ? skip_d.view() : View<T>(), out.view(),
                                        dgamma_d.view(), dbeta_d.view());
       expect_close<T>("batchnorm_relu_backward (in place)", out.get(), dx, reduction_limit<T>(),
@@ -192,16 +192,16 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardMaskIsTheForwardsSign) {
     DeviceMatrix<T> gamma(f.gamma.cview()), beta(f.beta.cview());
     DeviceMatrix<T> running_mean(f.running_mean.cview()), running_var(f.running_var.cview());
     DeviceMatrix<T> y(rows, cols), mean(1, cols), invstd(1, cols);
-    cuda::batchnorm_relu_forward_train<T>(x.view(), gamma.view(), beta.view(), options, y.view(), mean.view(),
+    cuda::op_table<T>().batchnorm_relu_forward_train(x.view(), gamma.view(), beta.view(), options, y.view(), mean.view(),
                                           invstd.view(), running_mean.view(), running_var.view());
     Tensor<T> zeros(1, cols);
     zeros.fill(T(0));
     DeviceMatrix<T> dx(rows, cols), dgamma(zeros.cview()), dbeta(zeros.cview());
-    cuda::batchnorm_relu_backward<T>(x.view(), mean.view(), invstd.view(), gamma.view(), beta.view(), dy.view(),
+    cuda::op_table<T>().batchnorm_relu_backward(x.view(), mean.view(), invstd.view(), gamma.view(), beta.view(), dy.view(),
                                      View<T>(), dx.view(), dgamma.view(), dbeta.view());
     DeviceMatrix<T> g(rows, cols), dx_ref(rows, cols), dgamma_ref(zeros.cview()), dbeta_ref(zeros.cview());
-    cuda::relu_backward<T>(y.view(), dy.view(), g.view());
-    cuda::batchnorm_backward<T>(x.view(), mean.view(), invstd.view(), gamma.view(), g.view(), dx_ref.view(),
+    cuda::op_table<T>().relu_backward(y.view(), dy.view(), g.view());
+    cuda::op_table<T>().batchnorm_backward(x.view(), mean.view(), invstd.view(), gamma.view(), g.view(), dx_ref.view(),
                                 dgamma_ref.view(), dbeta_ref.view());
     const std::string where = describe(size, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_relu_backward (mask from x, dx)", dx.get(), dx_ref.get(), 0.0, where);
@@ -236,10 +236,10 @@ TYPED_TEST(CudaFusedBlock, RowChunksReplayAsLaunched) {
   };
   // Forward, then the backward in place into the residual, as BN1 of a block runs.
   const auto run = [&](Step& s) {
-    cuda::batchnorm_relu_forward_train<T>(s.x.view(), s.gamma.view(), s.beta.view(), options, s.y.view(),
+    cuda::op_table<T>().batchnorm_relu_forward_train(s.x.view(), s.gamma.view(), s.beta.view(), options, s.y.view(),
                                           s.mean.view(), s.invstd.view(), s.running_mean.view(),
                                           s.running_var.view());
-    cuda::batchnorm_relu_backward<T>(s.x.view(), s.mean.view(), s.invstd.view(), s.gamma.view(), s.beta.view(),
+    cuda::op_table<T>().batchnorm_relu_backward(s.x.view(), s.mean.view(), s.invstd.view(), s.gamma.view(), s.beta.view(),
                                      s.dy.view(), s.skip.view(), s.skip.view(), s.dgamma.view(), s.dbeta.view());
   };
   const std::unique_ptr<Step> launched = make(), replayed = make();
@@ -277,11 +277,11 @@ TYPED_TEST(CudaFusedBlock, LinearResidualForward) {
         const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
         const Tensor<T> b = random_matrix<T>(1, s.out, rng), r = random_matrix<T>(s.rows, s.out, rng);
         Tensor<T> y(s.rows, s.out);
-        cpu::linear_residual_forward<T>(x, w, b, r, y);
+        cpu::op_table<T>().linear_residual_forward(x, w, b, r, y);
 
         DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), r_d(r.cview()), y_d(s.rows, s.out);
         if (shape == nullptr)
-          cuda::linear_residual_forward<T>(x_d.view(), w_d.view(), b_d.view(), r_d.view(), y_d.view());
+          cuda::op_table<T>().linear_residual_forward(x_d.view(), w_d.view(), b_d.view(), r_d.view(), y_d.view());
         else
           cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(),
                                                 r_d.data(), r_d.stride(), y_d.data(), y_d.stride(), s.rows, s.in,
@@ -305,7 +305,7 @@ TYPED_TEST(CudaFusedBlock, LinearResidualForwardInPlace) {
       const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
       const Tensor<T> b = random_matrix<T>(1, s.out, rng), r = random_matrix<T>(s.rows, s.out, rng);
       Tensor<T> y(s.rows, s.out);
-      cpu::linear_residual_forward<T>(x, w, b, r, y);
+      cpu::op_table<T>().linear_residual_forward(x, w, b, r, y);
 
       DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), r_d(r.cview());
 #if defined(STARNN_CUDA_EMULATION)
@@ -334,14 +334,14 @@ TYPED_TEST(CudaFusedBlock, FoldIntoLinear) {
     const Tensor<T> w = random_matrix<T>(out, in, rng, 0.3), b = random_matrix<T>(1, out, rng);
     Features<T> f(out, rng);
     Tensor<T> w_folded(out, in), b_folded(1, out);
-    cpu::batchnorm_fold_into_linear<T>(w, b, f.gamma, f.beta, f.running_mean, f.running_var, options, w_folded,
+    cpu::op_table<T>().batchnorm_fold_into_linear(w, b, f.gamma, f.beta, f.running_mean, f.running_var, options, w_folded,
                                        b_folded);
 
     DeviceMatrix<T> w_d(w.cview()), b_d(b.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
         running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), w_folded_d(out, in),
         b_folded_d(1, out);
     if (shape == nullptr)
-      cuda::batchnorm_fold_into_linear<T>(w_d.view(), b_d.view(), gamma_d.view(), beta_d.view(),
+      cuda::op_table<T>().batchnorm_fold_into_linear(w_d.view(), b_d.view(), gamma_d.view(), beta_d.view(),
                                           running_mean_d.view(), running_var_d.view(), options, w_folded_d.view(),
                                           b_folded_d.view());
     else

@@ -64,11 +64,11 @@ void check_forward(const LinearSize& s, const ForwardOperands<T>& in, Activation
                    const cuda::LaunchShape* shape, GemmRoute route, double nmse_limit, const std::string& op) {
   const bool relu = activation == Activation::relu;
   Tensor<T> y(s.rows, s.out);
-  (relu ? cpu::linear_relu_forward<T> : cpu::linear_forward<T>)(in.x, in.w, in.b, y);
+  (relu ? cpu::op_table<T>().linear_relu_forward : cpu::op_table<T>().linear_forward)(in.x, in.w, in.b, y);
 
   DeviceMatrix<T> x_d(in.x.cview()), w_d(in.w.cview()), b_d(in.b.cview()), y_d(s.rows, s.out);
   if (shape == nullptr)
-    (relu ? cuda::linear_relu_forward<T> : cuda::linear_forward<T>)(x_d.view(), w_d.view(), b_d.view(), y_d.view());
+    (relu ? cuda::op_table<T>().linear_relu_forward : cuda::op_table<T>().linear_forward)(x_d.view(), w_d.view(), b_d.view(), y_d.view());
   else
     (relu ? cuda::launch::linear_relu_forward<T> : cuda::launch::linear_forward<T>)(
         x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), y_d.data(), y_d.stride(), s.rows, s.in, s.out,
@@ -91,13 +91,13 @@ void check_backward(const LinearSize& s, const cuda::LaunchShape* shape, GemmRou
   const Tensor<T> dw0 = random_matrix<T>(s.out, s.in, rng), db0 = random_matrix<T>(1, s.out, rng);
   const Tensor<T> dx0 = random_matrix<T>(s.rows, s.in, rng);
   Tensor<T> dw = copy_of<T>(dw0), db = copy_of<T>(db0), dx = copy_of<T>(dx0);
-  cpu::linear_backward<T>(x, w, dy, dx, dx_write, dw, db);
+  cpu::op_table<T>().linear_backward(x, w, dy, dx, dx_write, dw, db);
 
   DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), dy_d(dy.cview()), dw_d(dw0.cview()), db_d(db0.cview()),
       dx_d(s.rows, s.in);
   if (dx_write == GradWrite::accumulate) dx_d.set(dx0);
   if (shape == nullptr)
-    cuda::linear_backward<T>(x_d.view(), w_d.view(), dy_d.view(), dx_d.view(), dx_write, dw_d.view(), db_d.view());
+    cuda::op_table<T>().linear_backward(x_d.view(), w_d.view(), dy_d.view(), dx_d.view(), dx_write, dw_d.view(), db_d.view());
   else
     cuda::launch::linear_backward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), dy_d.data(), dy_d.stride(),
                                   dx_d.data(), dx_d.stride(), dx_write, dw_d.data(), dw_d.stride(), db_d.data(),
@@ -170,8 +170,8 @@ TYPED_TEST(CudaLinear, BackwardWithoutInputGradient) {
   dw.fill(T(0));
   db.fill(T(0));
   DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), dy_d(dy.cview()), dw_d(dw.cview()), db_d(db.cview());
-  cpu::linear_backward<T>(x, w, dy, no_dx, GradWrite::overwrite, dw, db);
-  cuda::linear_backward<T>(x_d.view(), w_d.view(), dy_d.view(), View<T>(), GradWrite::overwrite, dw_d.view(),
+  cpu::op_table<T>().linear_backward(x, w, dy, no_dx, GradWrite::overwrite, dw, db);
+  cuda::op_table<T>().linear_backward(x_d.view(), w_d.view(), dy_d.view(), View<T>(), GradWrite::overwrite, dw_d.view(),
                            db_d.view());
   expect_close<T>("linear_backward (no dx)", dw_d.get(), dw, limit<T>(1e-10, 1e-24), "(9, 6) -> 4");
   expect_close<T>("linear_backward (no dx)", db_d.get(), db, limit<T>(1e-10, 1e-24), "(9, 6) -> 4");

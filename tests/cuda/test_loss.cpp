@@ -56,17 +56,17 @@ TYPED_TEST(CudaLoss, WeightedL1) {
   Rng rng(41);
   for (const Size& size : loss_sizes()) {
     const Labels<T> l(size.rows, size.cols, rng);
-    const double loss = cpu::weighted_l1_loss<T>(l.yhat, l.y, l.s, l.mask, l.w);
+    const double loss = cpu::op_table<T>().weighted_l1_loss(l.yhat, l.y, l.s, l.mask, l.w);
     Tensor<T> dyhat(size.rows, size.cols);
-    cpu::weighted_l1_backward<T>(l.yhat, l.y, l.s, l.mask, l.w, dyhat);
+    cpu::op_table<T>().weighted_l1_backward(l.yhat, l.y, l.s, l.mask, l.w, dyhat);
 
     DeviceMatrix<T> yhat_d(l.yhat.cview()), y_d(l.y.cview()), s_d(l.s.cview()), mask_d(l.mask.cview()),
         w_d(l.w.cview()), dyhat_d(size.rows, size.cols);
     const std::string entry = describe(size, cuda::kLossShape) + " (entry point)";
     expect_close_scalar("weighted_l1_loss", type_name<T>(),
-                        cuda::weighted_l1_loss<T>(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view()),
+                        cuda::op_table<T>().weighted_l1_loss(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view()),
                         loss, kLossLimit, entry);
-    cuda::weighted_l1_backward<T>(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view(), dyhat_d.view());
+    cuda::op_table<T>().weighted_l1_backward(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view(), dyhat_d.view());
     expect_close<T>("weighted_l1_backward", dyhat_d.get(), dyhat, 0.0, entry);
 
     for (const cuda::LaunchShape& shape : loss_shapes()) {
@@ -103,17 +103,17 @@ TYPED_TEST(CudaLoss, BceWithLogits) {
     z(0, 0) = T(100);
     if (rows > 1) z(1, 0) = T(-100);
     if (rows > 2) z(2, 0) = T(0);
-    const double loss = cpu::bce_with_logits_loss<T>(z, t);
+    const double loss = cpu::op_table<T>().bce_with_logits_loss(z, t);
     Tensor<T> dz(rows, 1);
-    cpu::bce_with_logits_backward<T>(z, t, dz);
+    cpu::op_table<T>().bce_with_logits_backward(z, t, dz);
 
     DeviceMatrix<T> z_d(z.cview()), t_d(t.cview()), dz_d(rows, 1);
     const Size size{rows, 1};
     const std::string entry = describe(size, cuda::kLossShape) + " (entry point)";
-    const double gpu_loss = cuda::bce_with_logits_loss<T>(z_d.view(), t_d.view());
+    const double gpu_loss = cuda::op_table<T>().bce_with_logits_loss(z_d.view(), t_d.view());
     EXPECT_TRUE(std::isfinite(gpu_loss));
     expect_close_scalar("bce_with_logits_loss", type_name<T>(), gpu_loss, loss, kLossLimit, entry);
-    cuda::bce_with_logits_backward<T>(z_d.view(), t_d.view(), dz_d.view());
+    cuda::op_table<T>().bce_with_logits_backward(z_d.view(), t_d.view(), dz_d.view());
     expect_close<T>("bce_with_logits_backward", dz_d.get(), dz, limit<T>(1e-13, 1e-28), entry);
 
     for (const cuda::LaunchShape& shape : loss_shapes()) {

@@ -1,6 +1,6 @@
 // Fifty training steps of a small residual net, once with nn::cpu and once with nn::cuda, from
-// the same initial parameters on the same batches. The step is one piece of code over a table
-// of ops, so both backends run the very same sequence: Linear stem, ResDense (BN, ReLU, Linear,
+// the same initial parameters on the same batches. The step is one piece of code over a
+// backend's op table, so both backends run the very same sequence: Linear stem, ResDense (BN, ReLU, Linear,
 // BN, ReLU, Linear, skip), Linear head, masked weighted L1, backward, Adam(W).
 //
 // In double the losses agree within 1e-10 relative at every step. In float, within 1e-4 with
@@ -14,45 +14,25 @@
 #include <vector>
 
 #include "backend_testing.h"
-#include "nn/ops.h"
+#include "nn/op_table.h"
 
 namespace nn::test {
 namespace {
 
+// A backend's own op table and the device its views live on.
 template <class F>
-struct Backend {
-  using CV = ConstView<F>;
-  using V = View<F>;
+struct Backend : OpTable<F> {
   Device device;
-  void (*linear_forward)(CV, CV, CV, V);
-  void (*linear_backward)(CV, CV, CV, V, GradWrite, V, V);
-  void (*batchnorm_forward_train)(CV, CV, CV, const BatchNormOptions&, V, V, V, V, V);
-  void (*batchnorm_backward)(CV, CV, CV, CV, CV, V, V, V);
-  void (*relu_forward)(CV, V);
-  void (*relu_backward)(CV, CV, V);
-  void (*add)(CV, CV, V);
-  void (*fill)(V, F);
-  double (*weighted_l1_loss)(CV, CV, CV, CV, CV);
-  void (*weighted_l1_backward)(CV, CV, CV, CV, CV, V);
-  void (*adam_step)(V, CV, V, V, const AdamStep&);
 };
-
-// The same table for both backends: NN_BACKEND(cpu) or NN_BACKEND(cuda).
-#define NN_BACKEND(ns)                                                                                    \
-  {                                                                                                       \
-    Device::ns, &ns::linear_forward<F>, &ns::linear_backward<F>, &ns::batchnorm_forward_train<F>,         \
-        &ns::batchnorm_backward<F>, &ns::relu_forward<F>, &ns::relu_backward<F>, &ns::add<F>, &ns::fill<F>, \
-        &ns::weighted_l1_loss<F>, &ns::weighted_l1_backward<F>, &ns::adam_step<F>                         \
-  }
 
 template <class F>
 Backend<F> cpu_backend() {
-  return NN_BACKEND(cpu);
+  return {{cpu::op_table<F>()}, Device::cpu};
 }
 
 template <class F>
 Backend<F> cuda_backend() {
-  return NN_BACKEND(cuda);
+  return {{cuda::op_table<F>()}, Device::cuda};
 }
 
 // Contiguous memory on one device, handed out as views.

@@ -1,5 +1,5 @@
 #pragma once
-// The layers: Linear, BatchNorm1d, ReLU, Dropout, AttentionDense. Definitions (DESIGN.md):
+// The layers: Linear, BatchNorm1d, ReLU, Dropout, AttentionDense. Their definitions:
 //   Linear        y = x W^T + b, W (out, in); Kaiming-uniform init like PyTorch's default
 //   BatchNorm1d   batch statistics in training (biased variance normalises, unbiased variance
 //                 feeds the running estimate, momentum 0.1, eps 1e-5), running ones in eval

@@ -1,5 +1,5 @@
 #pragma once
-// The thesis's nets (§3, §4.3), made precise in DESIGN.md:
+// The thesis's nets (§3, §4.3), made precise:
 //   Backbone, one of
 //     "sandwich": widths w = features_scale(n_init, n_max, depth).
 //       stem Linear(n_in -> w_0)
