@@ -10,7 +10,7 @@
 
 #include "nn/error.h"
 // The class is private to the library; its header is reached from the source tree.
-#include "../libnn/src/temporary_file.h"
+#include "../libnn/src/io/temporary_file.h"
 #include "scratch_dir.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// The emulation's cuBLAS (kernels/simt_cublas.h) against OpenBLAS called column-major: every
+// The emulation's cuBLAS (kernels/cuda/emulation/simt_cublas.h) against OpenBLAS called column-major: every
 // transpose combination, leading dimensions larger than the rows, alpha and beta, cuBLAS's
 // argument checks, and beta = 0 / alpha = 0 not reading C / A and B. Emulation builds only.
 #include <cblas.h>

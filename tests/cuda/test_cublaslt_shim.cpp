@@ -1,4 +1,4 @@
-// The emulation's cuBLASLt (kernels/simt_cublaslt.h) against OpenBLAS called column-major: every
+// The emulation's cuBLASLt (kernels/cuda/emulation/simt_cublaslt.h) against OpenBLAS called column-major: every
 // transpose combination with the bias epilogue and with bias + ReLU, C apart from D (its own
 // leading dimension) and C == D, the bias gradients of A and of B, double and TF32; the order of
 // bias and ReLU and the NaN the shim assumes the ReLU keeps; the heuristic's answer by

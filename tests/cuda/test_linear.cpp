@@ -48,7 +48,6 @@ std::string where(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute
 }
 
 // Which forward a case runs: linear_forward, or linear_relu_forward.
-using cuda::Activation;
 
 // Random x, w and b for s; a case may plant values in them.
 template <class T>

@@ -1,4 +1,4 @@
-// The host emulation itself (kernels/simt.h, simt_runtime.h): that it runs CUDA kernels with
+// The host emulation itself (kernels/cuda/emulation/simt.h, simt_runtime.h): that it runs CUDA kernels with
 // CUDA's semantics, and reports what a GPU would report. Emulation builds only.
 #include <gtest/gtest.h>
 

@@ -3,10 +3,12 @@
 // or a --device option made concrete.
 #include <string>
 
-#include "nn/network_file.h"
 #include "nn/tensor.h"
 
 namespace nn {
+
+// Where a net should run, as a network file's "device" or a --device option says.
+enum class DeviceChoice { auto_select, cpu, cuda };
 
 // GPUs the CUDA backend can use: 0 in a build without it, or where the runtime finds none.
 NN_API int cuda_device_count();

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/devices.h"
 #include "nn/net.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
@@ -73,8 +74,6 @@ struct ScheduleSpec {
   std::int64_t step_size = 1; // step: epochs between decays
   double gamma = 0.1;         // step
 };
-
-enum class DeviceChoice { auto_select, cpu, cuda };
 
 struct TrainingSpec {
   Index epochs = 20;

@@ -8,7 +8,7 @@
 // It goes on the body a parallel region calls, not on the function that opens the region: the
 // region's outlined function is made before the clones, and would stay baseline in both.
 //
-// libnn/cpu is built with -ffp-contract=off, so the AVX2 build fuses no multiply and add that the
+// kernels/cpu is built with -ffp-contract=off, so the AVX2 build fuses no multiply and add that the
 // baseline one keeps apart: the loops it marks are elementwise or per column (no reduction the
 // vector width could reorder), and compute the same roundings in either build.
 //

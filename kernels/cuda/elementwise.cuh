@@ -74,7 +74,7 @@ struct DropoutForward {
   std::uint64_t seed;
   T keep_scale;  // 1 / (1 - p)
   __device__ void operator()(Index i, Index j) const {
-    const T m = cpu::dropout_keeps(seed, std::uint64_t(i * cols + j), p) ? keep_scale : T(0);
+    const T m = dropout_keeps(seed, std::uint64_t(i * cols + j), p) ? keep_scale : T(0);
     mask[i * mask_stride + j] = m;
     y[i * y_stride + j] = x[i * x_stride + j] * m;
   }

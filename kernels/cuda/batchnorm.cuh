@@ -37,7 +37,7 @@ __device__ __forceinline__ T activate(T v) {
 }
 
 // gamma xhat + beta, the pre-activation, in one expression for the forward and for the
-// backward's ReLU mask, each operation rounded on its own as on the CPU (libnn/cpu's
+// backward's ReLU mask, each operation rounded on its own as on the CPU (kernels/cpu's
 // `normalised`): nvcc may not contract the product into an fma with beta, in one kernel and not
 // in another, so every backend and kernel agrees on its sign.
 template <class T>

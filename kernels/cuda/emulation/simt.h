@@ -303,5 +303,5 @@ inline float __fmul_rn(float a, float b) { return a * b; }
 inline double __dmul_rn(double a, double b) { return a * b; }
 
 #else
-#error "kernels/simt.h: compile with nvcc, or define STARNN_CUDA_EMULATION for the host emulation"
+#error "kernels/cuda/emulation/simt.h: compile with nvcc, or define STARNN_CUDA_EMULATION for the host emulation"
 #endif

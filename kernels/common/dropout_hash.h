@@ -1,10 +1,10 @@
 #pragma once
 // The dropout decision of one element: a counter-based hash of (seed, element index), so
-// the mask needs no generator state and the CUDA backend can draw the very same mask.
+// the mask needs no generator state and both backends draw the very same mask.
 // constexpr, so that CUDA device code calls these very functions (nvcc --expt-relaxed-constexpr).
 #include <cstdint>
 
-namespace nn::cpu {
+namespace nn {
 
 constexpr std::uint64_t splitmix64(std::uint64_t z) {
   z += 0x9E3779B97F4A7C15ull;
@@ -19,4 +19,4 @@ constexpr bool dropout_keeps(std::uint64_t seed, std::uint64_t index, double p) 
   return u >= p;
 }
 
-}  // namespace nn::cpu
+}  // namespace nn

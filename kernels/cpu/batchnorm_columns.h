@@ -10,13 +10,12 @@
 #include <cmath>
 #include <type_traits>
 
+#include "activation.h"
 #include "nn/ops.h"
 #include "parallel.h"
 #include "vector_clones.h"
 
 namespace nn::cpu {
-
-enum class Activation { none, relu };
 
 template <Activation act, class T>
 inline T activate(T v) {
@@ -28,7 +27,7 @@ inline T activate(T v) {
 
 // gamma xhat + beta, the pre-activation: one expression for the forward and for the backward's
 // ReLU mask, so that both round it alike and agree on its sign (the CUDA kernels round it the
-// same way: kernels/batchnorm.cuh).
+// same way: kernels/cuda/batchnorm.cuh).
 template <class T>
 inline T normalised(T x, T mean, T invstd, T gamma, T beta) {
   return gamma * (x - mean) * invstd + beta;
