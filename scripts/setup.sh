@@ -4,7 +4,8 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build ccache pkg-config python3
           libopenblas-openmp-dev nlohmann-json3-dev libcfitsio-dev
-          libgtest-dev libbenchmark-dev libplplot-dev plplot-driver-cairo)
+          libgtest-dev libbenchmark-dev libplplot-dev plplot-driver-cairo
+          python3-torch python3-numpy)
 
 missing=()
 for p in "${packages[@]}"; do
