@@ -22,8 +22,7 @@ int evaluate_command(int argc, char** argv) {
   const nn::EvaluatedValues values = nn::evaluated_values(model, catalog, split);
   const nn::EvaluationReport report = nn::evaluate_values(values);
   // Training writes history.csv beside its models.
-  if (const auto dir = args.get("report"))
-    write_report(values, report, model_path.parent_path() / "history.csv", *dir);
+  if (const auto dir = args.get("report")) write_report(values, report, model_path.parent_path() / "history.csv", *dir);
   std::printf("%s\n", nn::to_json(report).c_str());
   return 0;
 }

@@ -79,7 +79,8 @@ void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, cons
   }
   plcol0(ink);
   plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-  pllab("R (kpc)", "|Z| (kpc)", empty ? "no pixel has enough stars" : nn::str("median ", feh_name, " per pixel").c_str());
+  pllab("R (kpc)", "|Z| (kpc)",
+        empty ? "no pixel has enough stars" : nn::str("median ", feh_name, " per pixel").c_str());
 
   draw_colour_bar(lo, hi, "median [Fe/H]");
   figure.finish();
@@ -88,10 +89,10 @@ void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, cons
 }  // namespace
 
 int map_command(int argc, char** argv) {
-  const Arguments args(argc, argv, 2,
-                       {"catalog", "out", "feh", "relation", "extinction", "r", "g-i", "g-r", "ra", "dec", "bin",
-                        "min-stars", "hdu"},
-                       {"no-cuts"});
+  const Arguments args(
+      argc, argv, 2,
+      {"catalog", "out", "feh", "relation", "extinction", "r", "g-i", "g-r", "ra", "dec", "bin", "min-stars", "hdu"},
+      {"no-cuts"});
   args.expect_positionals(0, "starnn map --catalog PREDICTED --out DIR");
   const fs::path in = args.require("catalog"), out = args.require("out");
   const std::string feh_name = args.get("feh").value_or("feh_pred"), r_name = args.get("r").value_or("rmag");
@@ -173,11 +174,11 @@ int map_command(int argc, char** argv) {
                                              : "none applied (--extinction COLUMN to correct r)");
   std::printf("no distance (a missing %s, %s or %s): %lld\n", feh_name.c_str(), r_name.c_str(), gi_name.c_str(),
               (long long)no_distance);
-  std::printf("outside the relation's calibration: %lld with %s not in (%g, %g), %lld with g-i not in (%g, %g); "
-              "%lld of them selected\n",
-              (long long)feh_flagged, feh_name.c_str(), nn::astro::feh_valid_min, nn::astro::feh_valid_max,
-              (long long)gi_flagged, nn::astro::g_minus_i_valid_min, nn::astro::g_minus_i_valid_max,
-              (long long)kept_flagged);
+  std::printf(
+      "outside the relation's calibration: %lld with %s not in (%g, %g), %lld with g-i not in (%g, %g); "
+      "%lld of them selected\n",
+      (long long)feh_flagged, feh_name.c_str(), nn::astro::feh_valid_min, nn::astro::feh_valid_max,
+      (long long)gi_flagged, nn::astro::g_minus_i_valid_min, nn::astro::g_minus_i_valid_max, (long long)kept_flagged);
   if (cuts) {
     const nn::astro::SelectionCuts c;
     std::printf("cut %g < r < %g removed %lld\n", c.r_min, c.r_max, (long long)selection.removed_by_r);

@@ -68,9 +68,8 @@ void draw_colour_bar(double lo, double hi, const char* label) {
   PLINT n_values[] = {2};
   PLFLT range[] = {lo, hi};
   const PLFLT* values[] = {range};
-  plcolorbar(&bar_width, &bar_height, PL_COLORBAR_GRADIENT, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.03, 0.0,
-             0.04, 1.0, 0, 1, 1, 0.0, 0.0, 1, 1.0, 1, label_opts, labels, 1, axis_opts, ticks, sub_ticks,
-             n_values, values);
+  plcolorbar(&bar_width, &bar_height, PL_COLORBAR_GRADIENT, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.03, 0.0, 0.04,
+             1.0, 0, 1, 1, 0.0, 0.0, 1, 1.0, 1, label_opts, labels, 1, axis_opts, ticks, sub_ticks, n_values, values);
 }
 
 namespace {
@@ -180,8 +179,8 @@ void draw_history(const History& h, const fs::path& png) {
   const char* symbols[] = {star, star, star};
   pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
            PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.08, background, ink, 1, 0, 0, 3,
-           opts, 1.0, 1.0, 2.0, 0.0, text_colours, texts, nullptr, nullptr, nullptr, nullptr, line_colours,
-           line_styles, line_widths, symbol_colours, symbol_scales, symbol_numbers, symbols);
+           opts, 1.0, 1.0, 2.0, 0.0, text_colours, texts, nullptr, nullptr, nullptr, nullptr, line_colours, line_styles,
+           line_widths, symbol_colours, symbol_scales, symbol_numbers, symbols);
   figure.finish();
 }
 
@@ -322,8 +321,7 @@ void draw_residuals(const nn::TargetValues& t, const nn::RegressionMetrics& m, c
   // sigma_gauss is NaN exactly when regression_metrics did not trust its fit; the same fit here
   // then draws no curve.
   std::optional<nn::Gaussian> fit;
-  if (std::isfinite(m.sigma_gauss))
-    fit = nn::fit_gaussian(h.centres, h.counts, {peak, h.median, m.sigma_mad}).gaussian;
+  if (std::isfinite(m.sigma_gauss)) fit = nn::fit_gaussian(h.centres, h.counts, {peak, h.median, m.sigma_mad}).gaussian;
   // Headroom above the peak keeps the notes in the top left clear of the bars.
   const double top = 1.3 * std::max({peak, fit ? fit->amplitude : 0.0, 1.0});
   plwind(h.low, h.high, 0, top);
@@ -362,8 +360,7 @@ void draw_residuals(const nn::TargetValues& t, const nn::RegressionMetrics& m, c
   char notes[200];
   std::snprintf(notes, sizeof notes, "sigma_mad %.4g  bias %+.3g  rmse %.4g", m.sigma_mad, m.bias, m.rmse);
   plmtex("t", -2.0, 0.02, 0, notes);
-  if (h.outside)
-    plmtex("t", -3.5, 0.02, 0, nn::str(h.outside, " beyond the histogram's +-5 sigma_mad").c_str());
+  if (h.outside) plmtex("t", -3.5, 0.02, 0, nn::str(h.outside, " beyond the histogram's +-5 sigma_mad").c_str());
   figure.finish();
 }
 
@@ -404,8 +401,7 @@ void draw_confusion(const std::string& label, const nn::BinaryMetrics& c, const 
   plmtex("lv", 1.0, 0.75, 1, "1 (positive)");
   plmtex("l", 10.5, 0.5, 0.5, nn::str("true ", label).c_str());
   char title[160];
-  std::snprintf(title, sizeof title, "%s: accuracy %.4g over %lld stars", label.c_str(), c.accuracy,
-                (long long)c.n);
+  std::snprintf(title, sizeof title, "%s: accuracy %.4g over %lld stars", label.c_str(), c.accuracy, (long long)c.n);
   plmtex("t", 1.5, 0.5, 0.5, title);
   draw_colour_bar(0, most, "stars");
   figure.finish();
@@ -413,8 +409,8 @@ void draw_confusion(const std::string& label, const nn::BinaryMetrics& c, const 
 
 }  // namespace
 
-void write_report(const nn::EvaluatedValues& values, const nn::EvaluationReport& report,
-                  const fs::path& history_csv, const fs::path& dir) {
+void write_report(const nn::EvaluatedValues& values, const nn::EvaluationReport& report, const fs::path& history_csv,
+                  const fs::path& dir) {
   fs::create_directories(dir);
   std::vector<fs::path> written;
   if (fs::exists(history_csv)) {

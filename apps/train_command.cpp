@@ -19,9 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::unique_ptr<nn::Schedule> make_schedule(const nn::ScheduleSpec& s, nn::Index epochs, nn::Index batches) {
   switch (s.type) {
@@ -82,7 +80,7 @@ int train_command(int argc, char** argv) {
     file.training.seed = std::uint64_t(args.integer("seed", 0));
   }
   file.training.device = args.device(file.training.device);
-  const fs::path out = args.get("out") ? fs::path(*args.get("out"))
+  const fs::path out = args.get("out")      ? fs::path(*args.get("out"))
                        : args.get("resume") ? fs::path(*args.get("resume"))
                                             : fs::path("runs") / net_path.stem();
   const nn::DeviceSelection device = nn::select_device(file.training.device);
@@ -90,14 +88,14 @@ int train_command(int argc, char** argv) {
 
   // Data.
   const fs::path catalog_path = file.catalog_path();
-  const nn::CatalogOptions read_options{file.data.hdu,
-                                        nn::needed_columns(catalog_path, nn::data_expressions(file.data), file.data.hdu)};
+  const nn::CatalogOptions read_options{
+      file.data.hdu, nn::needed_columns(catalog_path, nn::data_expressions(file.data), file.data.hdu)};
   const nn::Catalog catalog = nn::read_catalog(catalog_path, read_options);
   const nn::PreparedData data = nn::prepare_training_data(catalog, file);
-  progress.line(nn::str("catalog ", catalog_path.string(), ": ", data.rows_in_catalog, " rows; left out: ",
-                        data.rows.missing_input, " missing an input, ", data.rows.outliers, " input outliers",
-                        "; train/validation/test ", data.train.rows(), "/", data.validation.rows(), "/",
-                        data.test.rows(),
+  progress.line(nn::str("catalog ", catalog_path.string(), ": ", data.rows_in_catalog,
+                        " rows; left out: ", data.rows.missing_input, " missing an input, ", data.rows.outliers,
+                        " input outliers", "; train/validation/test ", data.train.rows(), "/", data.validation.rows(),
+                        "/", data.test.rows(),
                         file.classifier == nn::Classifier::binary
                             ? nn::str("; ", data.rows.missing_label, " without the class label (classifier masked)")
                             : std::string()));
@@ -105,7 +103,8 @@ int train_command(int argc, char** argv) {
   // Net, optimiser, schedule.
   nn::Model model = resumed ? std::move(*resumed) : nn::Model(file, data.stats);
   if (resumed && model.stats().inputs.mean != data.stats.inputs.mean)
-    throw nn::Error(nn::str("the catalogue differs from the one the resumed run trained on (", catalog_path.string(), ")"));
+    throw nn::Error(
+        nn::str("the catalogue differs from the one the resumed run trained on (", catalog_path.string(), ")"));
   nn::Net<float>& net = model.net();
   net.to(device.device);
   std::string backbone;
@@ -184,8 +183,8 @@ int train_command(int argc, char** argv) {
     history.push_back(row.str());
     nn::write_text_atomically(out / "history.csv", history_text(history));
     progress.line(nn::str("epoch ", epoch, "/", file.training.epochs, "  train ", *train_loss, "  validation ",
-                          validation_loss, "  lr ", lr, "  ", std::lround(double(batches) / seconds),
-                          " batches/s", best ? "  (best)" : ""));
+                          validation_loss, "  lr ", lr, "  ", std::lround(double(batches) / seconds), " batches/s",
+                          best ? "  (best)" : ""));
   }
   if (interrupted) {
     progress.line(nn::str("interrupted: ", (out / "last.safetensors").string(), " holds epoch ", state.epoch,
@@ -201,9 +200,9 @@ int train_command(int argc, char** argv) {
                         " s; best validation loss ", state.best_validation_loss, " at epoch ", state.best_epoch));
   for (const nn::TargetReport& t : report.targets)
     progress.line(nn::str("test split: ", t.name, "  n ", t.metrics.n, "  sigma_gauss ", t.metrics.sigma_gauss,
-                          "  sigma_mad ", t.metrics.sigma_mad, "  bias ", t.metrics.bias, "  rmse ",
-                          t.metrics.rmse));
-  progress.line(nn::str("wrote ", (out / "best.safetensors").string(), ", last.safetensors, history.csv, metrics.json"));
+                          "  sigma_mad ", t.metrics.sigma_mad, "  bias ", t.metrics.bias, "  rmse ", t.metrics.rmse));
+  progress.line(
+      nn::str("wrote ", (out / "best.safetensors").string(), ", last.safetensors, history.csv, metrics.json"));
   return 0;
 }
 

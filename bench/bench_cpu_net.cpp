@@ -49,8 +49,7 @@ struct NetConfig {
   Index inference_batch;
 };
 
-const NetConfig kSmall{
-    {32, 256, 4, BlockType::resdense, Skips::additive, 0.1, BackboneType::sandwich, {}}, 1024, 4096};
+const NetConfig kSmall{{32, 256, 4, BlockType::resdense, Skips::additive, 0.1, BackboneType::sandwich, {}}, 1024, 4096};
 const NetConfig kMedium{
     {64, 256, 5, BlockType::aresdense, Skips::additive, 0.1, BackboneType::sandwich, {}}, 1024, 4096};
 const NetConfig kThesis{

@@ -23,9 +23,7 @@ void linear_sizes(benchmark::internal::Benchmark* b) {
 }
 
 // B rows of 3 targets (Teff, [Fe/H], log g), as the losses see them.
-void loss_sizes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"B"})->Arg(256)->Arg(4096)->Apply(microseconds);
-}
+void loss_sizes(benchmark::internal::Benchmark* b) { b->ArgNames({"B"})->Arg(256)->Arg(4096)->Apply(microseconds); }
 
 constexpr Index kTargets = 3;
 

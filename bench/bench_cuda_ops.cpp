@@ -87,9 +87,8 @@ void BM_cuda_batchnorm_forward_train(benchmark::State& state) {
   const Tensor<float> x = gpu_uniform(rows, d, rng), gamma = gpu_uniform(1, d, rng), beta = gpu_uniform(1, d, rng);
   Tensor<float> y(rows, d, Device::cuda), mean(1, d, Device::cuda), invstd(1, d, Device::cuda);
   Tensor<float> running_mean = gpu_uniform(1, d, rng), running_var = gpu_uniform(1, d, rng, 0.5, 2.0);
-  time_op(state, [&] {
-    ops::batchnorm_forward_train<float>(x, gamma, beta, {}, y, mean, invstd, running_mean, running_var);
-  });
+  time_op(state,
+          [&] { ops::batchnorm_forward_train<float>(x, gamma, beta, {}, y, mean, invstd, running_mean, running_var); });
   report_cost(state, batchnorm_forward_train_cost(rows, d));
 }
 BENCHMARK(BM_cuda_batchnorm_forward_train)->Apply(feature_sizes);
@@ -151,7 +150,8 @@ void BM_cuda_attention_forward(benchmark::State& state) {
   // With the residual, as AResDense runs it.
   const Index rows = state.range(0), d = state.range(1);
   Rng rng(10);
-  const Tensor<float> z = gpu_uniform(rows, d, rng), h = gpu_uniform(rows, d, rng), residual = gpu_uniform(rows, d, rng);
+  const Tensor<float> z = gpu_uniform(rows, d, rng), h = gpu_uniform(rows, d, rng),
+                      residual = gpu_uniform(rows, d, rng);
   Tensor<float> a(rows, d, Device::cuda), y(rows, d, Device::cuda);
   time_op(state, [&] { ops::attention_forward<float>(z, h, residual, a, y); });
   report_cost(state, elementwise_cost(rows, d, 5));

@@ -6,8 +6,8 @@
 #include <benchmark/benchmark.h>
 
 #include "nn/random.h"
-#include "op_costs.h"
 #include "nn/tensor.h"
+#include "op_costs.h"
 
 namespace nn::bench {
 

@@ -174,10 +174,11 @@ int main(int argc, char** argv) {
           kInferenceBatch, options.seconds);
     }
 
-    std::printf("{\"train_rows_per_s\": %s, \"infer_rows_per_s\": %s, \"parameters\": %lld, \"threads\": %d, "
-                "\"device\": \"%s\"}\n",
-                json_rate(train).c_str(), json_rate(infer).c_str(), static_cast<long long>(net.parameters().size()),
-                omp_get_max_threads(), nn::to_string(device));
+    std::printf(
+        "{\"train_rows_per_s\": %s, \"infer_rows_per_s\": %s, \"parameters\": %lld, \"threads\": %d, "
+        "\"device\": \"%s\"}\n",
+        json_rate(train).c_str(), json_rate(infer).c_str(), static_cast<long long>(net.parameters().size()),
+        omp_get_max_threads(), nn::to_string(device));
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "starnn_time_net: %s\n", e.what());

@@ -73,8 +73,7 @@ inline std::vector<std::string> lines_of(const std::string& text) {
 
 // Equal as bit patterns, so NaN equals NaN and -0 differs from 0.
 inline bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() &&
-         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
 // ---- FITS by hand --------------------------------------------------------------------------
@@ -102,8 +101,7 @@ inline std::string fits_card(const std::string& key, const std::string& value) {
   std::string card = key;
   card.resize(8, ' ');
   card += "= ";
-  card +=
-      value.starts_with('\'') ? value : std::string(value.size() < 20 ? 20 - value.size() : 0, ' ') + value;
+  card += value.starts_with('\'') ? value : std::string(value.size() < 20 ? 20 - value.size() : 0, ' ') + value;
   card.resize(80, ' ');
   return card;
 }
@@ -148,10 +146,9 @@ class FitsFileBuilder {
   }
 
   FitsFileBuilder& image_extension(const std::string& extname, std::size_t bytes) {
-    bytes_ +=
-        fits_header({fits_card("XTENSION", "'IMAGE   '"), fits_card("BITPIX", "8"), fits_card("NAXIS", "1"),
-                     fits_card("NAXIS1", std::to_string(bytes)), fits_card("PCOUNT", "0"),
-                     fits_card("GCOUNT", "1"), fits_card("EXTNAME", "'" + extname + "'")});
+    bytes_ += fits_header({fits_card("XTENSION", "'IMAGE   '"), fits_card("BITPIX", "8"), fits_card("NAXIS", "1"),
+                           fits_card("NAXIS1", std::to_string(bytes)), fits_card("PCOUNT", "0"),
+                           fits_card("GCOUNT", "1"), fits_card("EXTNAME", "'" + extname + "'")});
     add_data(std::string(bytes, '\x07'));
     return *this;
   }
@@ -272,8 +269,7 @@ inline std::vector<FitsHdu> parse_fits(const fs::path& path) {
       if (card.substr(8, 2) == "= ") hdu.keys[unquoted(card.substr(0, 8))] = unquoted(card.substr(10));
     }
     at = (at + fits_block - 1) / fits_block * fits_block;
-    std::size_t size =
-        hdu.number("NAXIS") > 0 ? static_cast<std::size_t>(std::abs(hdu.number("BITPIX")) / 8) : 0;
+    std::size_t size = hdu.number("NAXIS") > 0 ? static_cast<std::size_t>(std::abs(hdu.number("BITPIX")) / 8) : 0;
     for (long axis = 1; axis <= hdu.number("NAXIS"); ++axis) {
       size *= static_cast<std::size_t>(hdu.number("NAXIS" + std::to_string(axis)));
     }

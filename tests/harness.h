@@ -84,8 +84,9 @@ struct GradientCheck {
 
 // Checks dL/dx and dL/dparameters of L = sum(dy * module(x)) in training mode, with central
 // differences in double. before_forward runs before every forward (e.g. to repeat a dropout mask).
-inline GradientCheck check_module_gradients(Module<double>& module, ParameterStore<double>& store, Tensor<double>& x,
-                                            Rng& rng, const std::function<void()>& before_forward = [] {}) {
+inline GradientCheck check_module_gradients(
+    Module<double>& module, ParameterStore<double>& store, Tensor<double>& x, Rng& rng,
+    const std::function<void()>& before_forward = [] {}) {
   const double h = 1e-6;
   auto run = [&] {
     before_forward();

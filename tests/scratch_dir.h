@@ -13,8 +13,8 @@ class ScratchDir : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() / (std::string("starnn-") + test->test_suite_name() + "-" +
-                                                     test->name() + "-" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() /
+           (std::string("starnn-") + test->test_suite_name() + "-" + test->name() + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }

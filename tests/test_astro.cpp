@@ -165,8 +165,7 @@ TEST(AstroDistance, ExtinctionIsAppliedOnlyWhenGiven) {
   const std::vector<double> e_gi = {0.2};
   astro::PhotometricInputs reddened{r, gi, feh};
   reddened.e_g_minus_i = e_gi;
-  EXPECT_NEAR(astro::photometric_distances(reddened).abs_mag_r[0], astro::absolute_magnitude_r(0.8, -1.0),
-              1e-12);
+  EXPECT_NEAR(astro::photometric_distances(reddened).abs_mag_r[0], astro::absolute_magnitude_r(0.8, -1.0), 1e-12);
 
   with_ebv.a_r = a_r;
   EXPECT_THROW(astro::photometric_distances(with_ebv), nn::Error);
@@ -202,8 +201,8 @@ TEST(AstroMap, SelectionCountsEachCut) {
   EXPECT_EQ(selection.kept, 2);
   EXPECT_EQ(selection.keep, (std::vector<std::uint8_t>{1, 0, 0, 0, 0, 0, 0, 0, 1}));
   // A star failing several cuts counts once, against the first.
-  const astro::Selection both = astro::select_stars(std::vector<double>{25.0}, std::vector<double>{1.0},
-                                                    std::vector<double>{20.0});
+  const astro::Selection both =
+      astro::select_stars(std::vector<double>{25.0}, std::vector<double>{1.0}, std::vector<double>{20.0});
   EXPECT_EQ(both.removed_by_r, 1);
   EXPECT_EQ(both.removed_by_colour + both.removed_by_distance, 0);
 }
@@ -234,8 +233,8 @@ TEST(AstroMap, RecoversLinearGradientInAbsZ) {
   binning.min_stars = 50;
   const nn::Catalog map = astro::metallicity_map(big_r, z, feh, binning);
   EXPECT_EQ(map.rows(), 3 * 12);
-  EXPECT_EQ(map.names(), (std::vector<std::string>{"R_min", "R_max", "absZ_min", "absZ_max", "count",
-                                                   "feh_mean", "feh_median"}));
+  EXPECT_EQ(map.names(),
+            (std::vector<std::string>{"R_min", "R_max", "absZ_min", "absZ_max", "count", "feh_mean", "feh_median"}));
 
   // Least squares of median against pixel centre over the filled pixels.
   double sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;

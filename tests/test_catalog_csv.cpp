@@ -15,11 +15,10 @@ bool all_missing(const std::vector<double>& values) {
 }
 
 TEST_F(CatalogCsv, EveryMissingSpellingIsNaN) {
-  const fs::path csv =
-      write_text("missing.csv",
-                 "id,mag\n"
-                 "1,nan\n2,NaN\n3,\"nan\"\n4,\n5,99\n6,99.0\n7,-99.000\n8,+99\n9, 99 \n10,-99\n"
-                 "11,9.9e1\n12,98.99\n13,-0.5\n14,+1.25\n15,\"\"\n");
+  const fs::path csv = write_text("missing.csv",
+                                  "id,mag\n"
+                                  "1,nan\n2,NaN\n3,\"nan\"\n4,\n5,99\n6,99.0\n7,-99.000\n8,+99\n9, 99 \n10,-99\n"
+                                  "11,9.9e1\n12,98.99\n13,-0.5\n14,+1.25\n15,\"\"\n");
   const nn::Catalog catalog = nn::read_catalog(csv);
   ASSERT_EQ(catalog.rows(), 15);
   const std::vector<double>& mag = catalog.column("mag");

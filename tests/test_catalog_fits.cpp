@@ -84,8 +84,7 @@ void write_every_type(const fs::path& path) {
                {{"TNULL", "-1"}}},
               {"k",
                "1K",
-               cells({big_endian<int64_t>(637987125186749568), big_endian<int64_t>(0),
-                      big_endian<int64_t>(-42)}),
+               cells({big_endian<int64_t>(637987125186749568), big_endian<int64_t>(0), big_endian<int64_t>(-42)}),
                {{"TNULL", "0"}}},
               {"e", "1E", cells({big_endian(1.5f), big_endian(nan_f), big_endian(99.0f)})},
               {"d", "1D", cells({big_endian(0.1), big_endian(nan), big_endian(-99.0)})},
@@ -106,8 +105,7 @@ TEST_F(CatalogFits, EveryNumericTypeWithNulls) {
   write_every_type(path("types.fits"));
   const nn::Catalog catalog = nn::read_catalog(path("types.fits"));
   ASSERT_EQ(catalog.rows(), 3);
-  EXPECT_EQ(catalog.names(),
-            (std::vector<std::string>{"b", "i", "u16", "j", "k", "e", "d", "scaled", "flag"}));
+  EXPECT_EQ(catalog.names(), (std::vector<std::string>{"b", "i", "u16", "j", "k", "e", "d", "scaled", "flag"}));
   const auto expect = [&](const std::string& name, double first, double third) {
     const std::vector<double>& column = catalog.column(name);
     EXPECT_EQ(column[0], first) << name;
@@ -157,9 +155,7 @@ void write_several_hdus(const fs::path& path) {
 TEST_F(CatalogFits, HduByNameOrNumber) {
   const fs::path fits = path("hdus.fits");
   write_several_hdus(fits);
-  const auto column_a = [&](const std::string& hdu) {
-    return nn::read_catalog(fits, {.hdu = hdu}).column("a");
-  };
+  const auto column_a = [&](const std::string& hdu) { return nn::read_catalog(fits, {.hdu = hdu}).column("a"); };
   EXPECT_EQ(column_a(""), (std::vector<double>{1, 2}));  // the first table, past both images
   EXPECT_EQ(column_a("FIRST"), (std::vector<double>{1, 2}));
   EXPECT_EQ(column_a("2"), (std::vector<double>{1, 2}));
@@ -189,8 +185,8 @@ TEST_F(CatalogFits, AsciiTableWithTextNulls) {
   EXPECT_EQ(catalog.column("n")[0], 12);
   EXPECT_TRUE(std::isnan(catalog.column("n")[1]));  // TNULL '-999'
   EXPECT_EQ(catalog.column("n")[2], 7);
-  EXPECT_TRUE(contains(message_of([&] { nn::CatalogAugmenter(path("ascii.fits"), path("out.fits"), {"y"}); }),
-                       "ASCII table"));
+  EXPECT_TRUE(
+      contains(message_of([&] { nn::CatalogAugmenter(path("ascii.fits"), path("out.fits"), {"y"}); }), "ASCII table"));
 }
 
 TEST_F(CatalogFits, FileWithoutTableIsAnError) {

@@ -12,8 +12,7 @@ CATALOG_FIXTURE(CatalogAugment);
 CATALOG_FIXTURE(CatalogWrite);
 
 // Reads `path` chunk by chunk and joins the chunks.
-nn::Catalog read_in_chunks(const fs::path& path, nn::Index rows_per_chunk,
-                           const nn::CatalogOptions& options = {}) {
+nn::Catalog read_in_chunks(const fs::path& path, nn::Index rows_per_chunk, const nn::CatalogOptions& options = {}) {
   nn::CatalogReader reader(path, options);
   std::vector<std::vector<double>> columns(reader.names().size());
   nn::Catalog chunk;
@@ -94,8 +93,7 @@ TEST_F(CatalogStream, RoundTripKeepsAwkwardDoublesAndNames) {
 }
 
 // Adds two columns chunk by chunk: the first input column minus the second, and the row number.
-void augment(const fs::path& in, const fs::path& out, nn::Index rows_per_chunk,
-             const nn::CatalogOptions& options) {
+void augment(const fs::path& in, const fs::path& out, nn::Index rows_per_chunk, const nn::CatalogOptions& options) {
   nn::CatalogAugmenter augmenter(in, out, {"colour", "row"}, options);
   nn::Catalog inputs;
   double row = 0;
@@ -125,8 +123,7 @@ TEST_F(CatalogAugment, RealFitsCopyKeepsEveryColumnVerbatim) {
   ASSERT_EQ(copy.number("NAXIS2"), 3724);
   EXPECT_EQ(copy.cell<std::int64_t>("source_id", 0), 635860218726658176);
   for (std::size_t row = 0; row < 3724; ++row) {
-    ASSERT_EQ(copy.cell<std::int64_t>("source_id", row), original.cell<std::int64_t>("source_id", row))
-        << row;
+    ASSERT_EQ(copy.cell<std::int64_t>("source_id", row), original.cell<std::int64_t>("source_id", row)) << row;
     ASSERT_EQ(copy.cell<double>("g_mean_psf_mag", row), original.cell<double>("g_mean_psf_mag", row)) << row;
     ASSERT_EQ(copy.cell<double>("i_mean_psf_mag", row), original.cell<double>("i_mean_psf_mag", row)) << row;
     ASSERT_EQ(copy.cell<double>("colour", row),
@@ -139,10 +136,9 @@ TEST_F(CatalogAugment, FitsCopyKeepsOtherHdus) {
   FitsFileBuilder(10)
       .image_extension("PIX", 16)
       .table("FIRST", {{"a", "1D", {big_endian(1.0), big_endian(2.0)}}})
-      .table("SECOND",
-             {{"id", "1K", {big_endian<std::int64_t>(637987125186749568), big_endian<std::int64_t>(-1)}},
-              {"p", "1D", {big_endian(3.0), big_endian(4.0)}},
-              {"q", "1E", {big_endian(0.5f), big_endian(0.25f)}}})
+      .table("SECOND", {{"id", "1K", {big_endian<std::int64_t>(637987125186749568), big_endian<std::int64_t>(-1)}},
+                        {"p", "1D", {big_endian(3.0), big_endian(4.0)}},
+                        {"q", "1E", {big_endian(0.5f), big_endian(0.25f)}}})
       .save(path("in.fits"));
   augment(path("in.fits"), path("out.fits"), 1, {.hdu = "SECOND", .columns = {"p", "q"}});
   const std::vector<FitsHdu> before = parse_fits(path("in.fits")), after = parse_fits(path("out.fits"));
@@ -159,13 +155,11 @@ TEST_F(CatalogAugment, FitsCopyKeepsOtherHdus) {
 
 TEST_F(CatalogAugment, CsvCopyKeepsEveryLineVerbatim) {
   const std::string header = "name,\"g\",r,note";
-  const std::vector<std::string> rows = {"\"Star, A\",18.5,18.0,nan", "B,99,17.25,\"two\nlines\"",
-                                         "C , 17,16.5 ,x"};
+  const std::vector<std::string> rows = {"\"Star, A\",18.5,18.0,nan", "B,99,17.25,\"two\nlines\"", "C , 17,16.5 ,x"};
   write_text("in.csv", header + "\r\n" + rows[0] + "\n" + rows[1] + "\r\n\n" + rows[2]);
   augment(path("in.csv"), path("out.csv"), 2, {.columns = {"g", "r"}});
   const std::string text = read_text(path("out.csv"));
-  EXPECT_EQ(text,
-            header + ",colour,row\n" + rows[0] + ",0.5,0\n" + rows[1] + ",nan,1\n" + rows[2] + ",0.5,2\n");
+  EXPECT_EQ(text, header + ",colour,row\n" + rows[0] + ",0.5,0\n" + rows[1] + ",nan,1\n" + rows[2] + ",0.5,2\n");
 }
 
 TEST_F(CatalogAugment, RealCsvCopyOfPristineAddsColumns) {
@@ -188,24 +182,20 @@ TEST_F(CatalogAugment, RealCsvCopyOfPristineAddsColumns) {
 
 TEST_F(CatalogAugment, MisuseIsReportedAndLeavesNoOutput) {
   write_text("in.csv", "g,r\n1,2\n3,4\n");
-  EXPECT_TRUE(contains(message_of([&] { nn::CatalogAugmenter(path("in.csv"), path("out.fits"), {"x"}); }),
-                       "starnn convert"));
+  EXPECT_TRUE(
+      contains(message_of([&] { nn::CatalogAugmenter(path("in.csv"), path("out.fits"), {"x"}); }), "starnn convert"));
   EXPECT_TRUE(contains(message_of([&] {
                          nn::CatalogAugmenter(path("in.csv"), path("out.csv"), {"x", "r"});
                        }),
                        "already has a column 'r'"));
-  EXPECT_TRUE(
-      contains(message_of([&] { nn::CatalogAugmenter(path("in.csv"), path("in.csv"), {"x"}); }), "in place"));
+  EXPECT_TRUE(contains(message_of([&] { nn::CatalogAugmenter(path("in.csv"), path("in.csv"), {"x"}); }), "in place"));
   {
     nn::CatalogAugmenter augmenter(path("in.csv"), path("out.csv"), {"x"});
     nn::Catalog inputs;
     EXPECT_THROW(augmenter.write({{1.0}}), nn::Error);  // no chunk yet
     ASSERT_TRUE(augmenter.next(1, inputs));
     EXPECT_THROW(augmenter.next(1, inputs), nn::Error);  // previous chunk not written
-    EXPECT_TRUE(contains(message_of([&] {
-                           augmenter.write({{1.0, 2.0}});
-                         }),
-                         "has 2 values for a chunk of 1 rows"));
+    EXPECT_TRUE(contains(message_of([&] { augmenter.write({{1.0, 2.0}}); }), "has 2 values for a chunk of 1 rows"));
     augmenter.write({{1.0}});
     EXPECT_TRUE(contains(message_of([&] { augmenter.commit(); }), "before every row"));
   }
@@ -216,13 +206,11 @@ TEST_F(CatalogWrite, FailedWriteLeavesNoFileAndKeepsTheOldOne) {
   nn::Catalog catalog("memory");
   catalog.add_column(std::string(69, 'n'), {1.0});
   write_text("out.fits", "old");
-  EXPECT_TRUE(
-      contains(message_of([&] { nn::write_catalog(path("out.fits"), catalog); }), "not a FITS column name"));
+  EXPECT_TRUE(contains(message_of([&] { nn::write_catalog(path("out.fits"), catalog); }), "not a FITS column name"));
   EXPECT_EQ(read_text(path("out.fits")), "old");
   EXPECT_EQ(entries(), std::vector<std::string>{"out.fits"});
 
-  EXPECT_TRUE(contains(message_of([&] { nn::write_catalog(path("no/such/dir/out.csv"), catalog); }),
-                       "does not exist"));
+  EXPECT_TRUE(contains(message_of([&] { nn::write_catalog(path("no/such/dir/out.csv"), catalog); }), "does not exist"));
   nn::write_catalog(path("out.csv"), catalog);
   EXPECT_EQ(read_text(path("out.csv")), std::string(69, 'n') + "\n1\n");
   EXPECT_EQ(entries().size(), 2u);
@@ -230,9 +218,8 @@ TEST_F(CatalogWrite, FailedWriteLeavesNoFileAndKeepsTheOldOne) {
 
 TEST_F(CatalogWrite, ConvertFailureLeavesNoFile) {
   write_text("in.csv", "a\n1\nx\n");
-  EXPECT_TRUE(
-      contains(message_of([&] { nn::convert_catalog(path("in.csv"), path("out.fits"), {.columns = {"a"}}); }),
-               "line 3"));
+  EXPECT_TRUE(contains(message_of([&] { nn::convert_catalog(path("in.csv"), path("out.fits"), {.columns = {"a"}}); }),
+                       "line 3"));
   EXPECT_EQ(entries(), std::vector<std::string>{"in.csv"});
 }
 

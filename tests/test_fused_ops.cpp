@@ -38,8 +38,10 @@ std::string describe(const Shape& s) { return "(" + std::to_string(s.rows) + ", 
 struct Features {
   Tensor<double> gamma, beta, running_mean, running_var;
   Features(Index d, Rng& rng)
-      : gamma(random_tensor(1, d, rng, 0.3)), beta(random_tensor(1, d, rng, 0.5)),
-        running_mean(random_tensor(1, d, rng, 0.5)), running_var(1, d) {
+      : gamma(random_tensor(1, d, rng, 0.3)),
+        beta(random_tensor(1, d, rng, 0.5)),
+        running_mean(random_tensor(1, d, rng, 0.5)),
+        running_var(1, d) {
     for (Index j = 0; j < d; ++j) {
       gamma(0, j) += 1.0;
       running_var(0, j) = 0.5 + rng.uniform();
@@ -108,8 +110,7 @@ void check_backward(const Shape& s, Residual residual, Rng& rng) {
   const ConstView<double> r = residual == Residual::added ? skip.view() : ConstView<double>();
   ops::batchnorm_relu_backward<double>(x, mean, invstd, f.gamma, f.beta, dy, r, dx, dgamma, dbeta);
 
-  Tensor<double> g(s.rows, s.cols), dx_ref(s.rows, s.cols), dgamma_ref = copy_of(dgamma0),
-      dbeta_ref = copy_of(dbeta0);
+  Tensor<double> g(s.rows, s.cols), dx_ref(s.rows, s.cols), dgamma_ref = copy_of(dgamma0), dbeta_ref = copy_of(dbeta0);
   ops::relu_backward<double>(y, dy, g);
   ops::batchnorm_backward<double>(x, mean, invstd, f.gamma, g, dx_ref, dgamma_ref, dbeta_ref);
   if (residual == Residual::added) ops::add<double>(skip, dx_ref, dx_ref);

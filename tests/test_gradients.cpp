@@ -11,8 +11,9 @@ namespace {
 
 constexpr double kMaxGradientError = 1e-6;
 
-void expect_gradients(const std::string& what, Module<double>& module, Index batch, std::uint64_t seed,
-                      const std::function<void()>& before_forward = [] {}) {
+void expect_gradients(
+    const std::string& what, Module<double>& module, Index batch, std::uint64_t seed,
+    const std::function<void()>& before_forward = [] {}) {
   ParameterStore<double> store;
   store.bind(module);
   Rng rng(seed);
@@ -183,7 +184,9 @@ TEST(GradientCheck, WeightedL1WithMissingLabels) {
   w(0, 0) = 10, w(0, 1) = 3, w(0, 2) = 1;
   const double e = loss_gradient_error(
       yhat, [&] { return ops::weighted_l1_loss<double>(yhat.view(), y.view(), s.view(), mask.view(), w.view()); },
-      [&](View<double> g) { ops::weighted_l1_backward<double>(yhat.view(), y.view(), s.view(), mask.view(), w.view(), g); });
+      [&](View<double> g) {
+        ops::weighted_l1_backward<double>(yhat.view(), y.view(), s.view(), mask.view(), w.view(), g);
+      });
   std::cout << "[gradient check] weighted L1: worst error " << e << "\n";
   EXPECT_LT(e, kMaxGradientError);
 }

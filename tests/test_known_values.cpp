@@ -158,8 +158,8 @@ TEST(KnownValues, DropoutKeepsAboutOneMinusP) {
     kept += y.data[k] != 0.0f;
     sum += y.data[k];
   }
-  EXPECT_NEAR(kept / double(y.size()), 0.75, 0.005);      // binomial sd 0.0004
-  EXPECT_NEAR(sum / double(y.size()), 1.0, 0.01);         // inverted dropout keeps the mean
+  EXPECT_NEAR(kept / double(y.size()), 0.75, 0.005);             // binomial sd 0.0004
+  EXPECT_NEAR(sum / double(y.size()), 1.0, 0.01);                // inverted dropout keeps the mean
   EXPECT_EQ(drop.forward(x.view(), Mode::eval).data, x.data());  // identity in evaluation
 }
 
@@ -181,8 +181,8 @@ TEST(KnownValues, ThesisMlpByItsDefinition) {
   Net<double> net(thesis_mlp(0.0));
   std::map<std::string, ConstView<double>> p;
   for (const auto& entry : net.parameters().entries()) p[entry.name] = entry.param->value;
-  const std::vector<std::string> names = {"mlp.0.weight", "mlp.0.bias", "mlp.2.weight", "mlp.2.bias",
-                                          "head.weight", "head.bias"};
+  const std::vector<std::string> names = {"mlp.0.weight", "mlp.0.bias",  "mlp.2.weight",
+                                          "mlp.2.bias",   "head.weight", "head.bias"};
   ASSERT_EQ(p.size(), names.size());
   for (const std::string& name : names) ASSERT_TRUE(p.count(name)) << name;
   EXPECT_EQ(net.parameters().size(), 7 * 1024 + 1024 + 1024 * 512 + 512 + 512 + 1);
@@ -222,8 +222,8 @@ TEST(KnownValues, MlpWithDropoutCountsItInTheSequentialNames) {
   Net<double> net(thesis_mlp(0.1));
   std::vector<std::string> names;
   for (const auto& entry : net.parameters().entries()) names.push_back(entry.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"mlp.0.weight", "mlp.0.bias", "mlp.3.weight", "mlp.3.bias",
-                                             "head.weight", "head.bias"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"mlp.0.weight", "mlp.0.bias", "mlp.3.weight", "mlp.3.bias", "head.weight",
+                                             "head.bias"}));
 }
 
 }  // namespace

@@ -30,8 +30,8 @@ Sample draw(std::uint64_t seed, int n, double mean, double sigma, double outlier
   nn::Rng rng(seed);
   Sample s;
   for (int i = 0; i < n; ++i) {
-    const double residual = rng.uniform() < outlier_fraction ? rng.uniform(-outlier_range, outlier_range)
-                                                             : mean + sigma * rng.normal();
+    const double residual =
+        rng.uniform() < outlier_fraction ? rng.uniform(-outlier_range, outlier_range) : mean + sigma * rng.normal();
     s.truth.push_back(0.5);
     s.predicted.push_back(0.5 + residual);
   }
@@ -52,9 +52,8 @@ double sample_sigma(const Sample& s) {
 
 // The figures go to the log so that a run records what the estimators gave, not only that they passed.
 void print_figures(const char* label, const nn::RegressionMetrics& m, const Sample& s) {
-  std::printf(
-      "[ figures  ] %s, n = %lld: bias %.5f sigma_gauss %.5f sigma_mad %.5f rmse %.5f sample sd %.5f\n",
-      label, static_cast<long long>(m.n), m.bias, m.sigma_gauss, m.sigma_mad, m.rmse, sample_sigma(s));
+  std::printf("[ figures  ] %s, n = %lld: bias %.5f sigma_gauss %.5f sigma_mad %.5f rmse %.5f sample sd %.5f\n", label,
+              static_cast<long long>(m.n), m.bias, m.sigma_gauss, m.sigma_mad, m.rmse, sample_sigma(s));
 }
 
 TEST(Metrics, ClosedFormsOnOddSample) {
@@ -91,9 +90,8 @@ TEST(Metrics, NanPairsAreLeftOut) {
 }
 
 TEST(Metrics, NoUsablePairGivesNan) {
-  for (const auto& [predicted, truth] :
-       {std::pair{std::vector<double>{}, std::vector<double>{}},
-        std::pair{std::vector<double>{nan, 1.0}, std::vector<double>{2.0, nan}}}) {
+  for (const auto& [predicted, truth] : {std::pair{std::vector<double>{}, std::vector<double>{}},
+                                         std::pair{std::vector<double>{nan, 1.0}, std::vector<double>{2.0, nan}}}) {
     const nn::RegressionMetrics m = nn::regression_metrics(predicted, truth);
     EXPECT_EQ(m.n, 0);
     EXPECT_TRUE(std::isnan(m.bias));

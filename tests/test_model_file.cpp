@@ -38,9 +38,11 @@ NetworkFile synthetic_file(const std::string& data = R"("inputs": ["a", "a-b"],
                            const std::string& backbone = R"({"type": "sandwich", "block": "aresdense", "n_init": 8,
               "n_max": 16, "depth": 2, "dropout": 0.1})") {
   return parse_network_file(R"({"format": "starnn-net/1",
-    "data": {"type": "catalog", "catalog": "synthetic", )" + data + R"(,
+    "data": {"type": "catalog", "catalog": "synthetic", )" +
+                                data + R"(,
              "split": {"type": "random", "validation": 0.2, "test": 0.1, "seed": 5}},
-    "model": {"type": "regressor", "backbone": )" + backbone + ", " + model + R"(},
+    "model": {"type": "regressor", "backbone": )" +
+                                backbone + ", " + model + R"(},
     "loss": {"type": "weighted_l1", "s_min": 0.5}, "optimizer": {"type": "adam"},
     "schedule": {"type": "constant", "lr": 0.001}, "training": {"type": "minibatch", "epochs": 1}})",
                             "synthetic.json");
@@ -85,8 +87,7 @@ TEST(TrainingData, DropsMasksSplitsAndNormalisesWithTheTrainingSplit) {
     const Index row = d.rows.train[k];
     EXPECT_EQ(d.train.mask(Index(k), 0), std::isnan(t[row]) ? 0.0f : 1.0f);
     EXPECT_NEAR(d.train.scale(Index(k), 0), std::max(e[row] / d.stats.mean_train_sigma[0], 0.5), 1e-6);
-    if (!std::isnan(t[row]))
-      EXPECT_NEAR(denormalise(d.train.y(Index(k), 0), d.stats.targets, 0), t[row], 1e-4);
+    if (!std::isnan(t[row])) EXPECT_NEAR(denormalise(d.train.y(Index(k), 0), d.stats.targets, 0), t[row], 1e-4);
   }
   // Selecting rows again with the stored statistics gives the very same splits.
   const DataRows again = select_rows(catalog, synthetic_file().data, &d.stats);
@@ -101,10 +102,10 @@ TEST(TrainingData, RowsWithoutTheClassLabelTrainTheRegression) {
   std::vector<double> c(200);
   for (int i = 0; i < 200; ++i) c[i] = i % 7 == 3 ? NAN : double(catalog.column("a")[i] > 16.5);
   catalog.add_column("c", c);
-  const PreparedData d = prepare_training_data(
-      catalog, synthetic_file(R"("inputs": ["a", "a-b"], "label": "c",
+  const PreparedData d =
+      prepare_training_data(catalog, synthetic_file(R"("inputs": ["a", "a-b"], "label": "c",
              "targets": [{"type": "target", "column": "t", "error": "t_err"}])",
-                              R"("heads": {"type": "linear", "classifier": "binary"})"));
+                                                    R"("heads": {"type": "linear", "classifier": "binary"})"));
   EXPECT_EQ(d.rows.missing_label, 29);  // rows 3, 10, ..., 199
   EXPECT_EQ(d.train.rows() + d.validation.rows() + d.test.rows(), 198);
   Index unlabelled = 0;
@@ -128,8 +129,8 @@ TEST(TrainingData, AutoEncoderKeepsRowsWithoutTheBand) {
   EXPECT_EQ(d.rows.missing_input, 0);
   EXPECT_EQ(d.train.y.cols(), 2);
   bool found = false;
-  for (const auto& [rows, data] : {std::pair{&d.rows.train, &d.train}, {&d.rows.validation, &d.validation},
-                                   {&d.rows.test, &d.test}})
+  for (const auto& [rows, data] :
+       {std::pair{&d.rows.train, &d.train}, {&d.rows.validation, &d.validation}, {&d.rows.test, &d.test}})
     for (std::size_t k = 0; k < rows->size(); ++k)
       if ((*rows)[k] == 7) {
         found = true;
@@ -216,9 +217,9 @@ TEST(ModelFile, AutoEncoderFillsInTheBandAndRoundTrips) {
 
 TEST(ModelFile, MlpRoundTrips) {
   const Catalog catalog = synthetic_catalog();
-  const NetworkFile file = synthetic_file(R"("inputs": ["a", "a-b"], "targets": [{"type": "target", "column": "t"}])",
-                                         R"("heads": {"type": "linear"})",
-                                         R"({"type": "mlp", "widths": [16, 8], "dropout": 0.1})");
+  const NetworkFile file =
+      synthetic_file(R"("inputs": ["a", "a-b"], "targets": [{"type": "target", "column": "t"}])",
+                     R"("heads": {"type": "linear"})", R"({"type": "mlp", "widths": [16, 8], "dropout": 0.1})");
   ASSERT_EQ(file.backbone.type, BackboneType::mlp);
   Model model(file, prepare_training_data(catalog, file).stats);
   const auto path = std::filesystem::temp_directory_path() / "starnn_mlp_roundtrip.safetensors";

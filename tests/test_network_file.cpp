@@ -54,8 +54,7 @@ TEST(NetworkFile, ReadsValuesAndDefaults) {
 }
 
 TEST(NetworkFile, ClassifierSharesTheLossByDefault) {
-  const std::string with_classifier =
-      with(R"("type": "causal")", R"("type": "causal", "classifier": "binary")");
+  const std::string with_classifier = with(R"("type": "causal")", R"("type": "causal", "classifier": "binary")");
   std::string text = with_classifier;
   text.replace(text.find(R"("inputs")"), 0, R"("label": "giant", )");
   EXPECT_EQ(parse_network_file(text, "net.json").loss.alpha, 0.5);
@@ -198,10 +197,10 @@ TEST(NetworkFile, ReadsAnMlpBackbone) {
   const NetSpec spec = f.net_spec();
   EXPECT_EQ(spec.backbone.type, BackboneType::mlp);
   EXPECT_EQ(spec.backbone.hidden_widths, f.backbone.hidden_widths);
-  EXPECT_EQ(parse_network_file(mlp_file(R"({"type": "mlp", "widths": [64, 128, 128, 128], "dropout": 0.001})"),
-                               "net.json")
-                .backbone.dropout,
-            0.001);
+  EXPECT_EQ(
+      parse_network_file(mlp_file(R"({"type": "mlp", "widths": [64, 128, 128, 128], "dropout": 0.001})"), "net.json")
+          .backbone.dropout,
+      0.001);
 }
 
 TEST(NetworkFile, MlpRoundTripWritesOnlyItsOwnKeys) {

@@ -27,9 +27,7 @@ std::vector<std::byte> file_bytes(const fs::path& path) {
   return {bytes.begin(), bytes.end()};
 }
 
-void write_raw(const fs::path& path, const std::string& content) {
-  std::ofstream(path, std::ios::binary) << content;
-}
+void write_raw(const fs::path& path, const std::string& content) { std::ofstream(path, std::ios::binary) << content; }
 
 // A file laid out by hand: the 8-byte length, the header as given, then data_bytes bytes.
 std::string raw_file(const std::string& header, std::size_t data_bytes) {
@@ -59,7 +57,6 @@ class SafetensorsTest : public ScratchDir {
     file.tensors.push_back(nn::make_tensor("labels", {4}, labels));
     return file;
   }
-
 };
 
 TEST_F(SafetensorsTest, RoundTripKeepsValuesShapesOrderAndMetadata) {
@@ -103,9 +100,8 @@ TEST_F(SafetensorsTest, LayoutMatchesHandWrittenBytes) {
 
   // The metadata first, then the tensors in the order given, each entry's keys in the
   // reference order; the header is padded with spaces to a multiple of 8 bytes.
-  const std::string header =
-      R"({"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-      R"("b":{"dtype":"I64","shape":[],"data_offsets":[8,16]}}    )";
+  const std::string header = R"({"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                             R"("b":{"dtype":"I64","shape":[],"data_offsets":[8,16]}}    )";
   ASSERT_EQ(header.size(), 136U);
   std::string expected("\x88\0\0\0\0\0\0\0", 8);
   expected += header;
@@ -274,8 +270,7 @@ TEST_P(SafetensorsCorrupt, IsRejectedWithAnErrorNamingFileAndProblem) {
 
 std::string entry(const std::string& name, const std::string& dtype, const std::string& shape,
                   const std::string& offsets) {
-  return nn::str('"', name, R"(":{"dtype":")", dtype, R"(","shape":)", shape, R"(,"data_offsets":)", offsets,
-                 "}");
+  return nn::str('"', name, R"(":{"dtype":")", dtype, R"(","shape":)", shape, R"(,"data_offsets":)", offsets, "}");
 }
 
 const std::string kF32x2 = entry("a", "F32", "[2]", "[0,8]");
@@ -285,43 +280,33 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         Corruption{"Empty", "", "truncated"},
         Corruption{"ShorterThanTheLength", std::string("\x10\0\0", 3), "truncated"},
-        Corruption{"HeaderLongerThanFile", raw_file("{}", 0).replace(0, 1, "\x40"),
-                   "larger than the 2 bytes"},
+        Corruption{"HeaderLongerThanFile", raw_file("{}", 0).replace(0, 1, "\x40"), "larger than the 2 bytes"},
         Corruption{"HugeHeaderLength", std::string(8, '\xff') + "{}", "larger than"},
         Corruption{"InvalidJson", raw_file("{\"a\":", 0), "not valid JSON"},
         Corruption{"TrailingGarbage", raw_file("{} x", 0), "not valid JSON"},
         Corruption{"InvalidUtf8", raw_file("{\"\xff\":1}", 0), "not valid JSON"},
         Corruption{"NotAnObject", raw_file("[1,2]", 0), "must be a JSON object, not array"},
         Corruption{"UnknownDtype", raw_file("{" + entry("a", "BF16", "[2]", "[0,4]") + "}", 4), "\"BF16\""},
-        Corruption{"DtypeNotAString", raw_file(R"({"a":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", 8),
-                   "dtype 4"},
+        Corruption{"DtypeNotAString", raw_file(R"({"a":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", 8), "dtype 4"},
         Corruption{"OffsetsPastTheData", raw_file("{" + kF32x2 + "}", 4), "run past the 4 bytes"},
-        Corruption{"OffsetsReversed", raw_file("{" + entry("a", "F32", "[0]", "[8,0]") + "}", 8),
-                   "end before"},
-        Corruption{"OffsetsNotAPair", raw_file("{" + entry("a", "F32", "[2]", "[0,8,8]") + "}", 8),
-                   "needs 2"},
+        Corruption{"OffsetsReversed", raw_file("{" + entry("a", "F32", "[0]", "[8,0]") + "}", 8), "end before"},
+        Corruption{"OffsetsNotAPair", raw_file("{" + entry("a", "F32", "[2]", "[0,8,8]") + "}", 8), "needs 2"},
         Corruption{"NegativeOffset", raw_file("{" + entry("a", "F32", "[2]", "[-8,0]") + "}", 8), "-8"},
-        Corruption{"Overlap", raw_file("{" + kF32x2 + "," + entry("b", "F32", "[2]", "[4,12]") + "}", 12),
-                   "overlaps"},
-        Corruption{"Gap", raw_file("{" + entry("a", "F32", "[2]", "[4,12]") + "}", 12),
-                   "belong to no tensor"},
+        Corruption{"Overlap", raw_file("{" + kF32x2 + "," + entry("b", "F32", "[2]", "[4,12]") + "}", 12), "overlaps"},
+        Corruption{"Gap", raw_file("{" + entry("a", "F32", "[2]", "[4,12]") + "}", 12), "belong to no tensor"},
         Corruption{"TrailingData", raw_file("{" + kF32x2 + "}", 12), "after the last tensor"},
         Corruption{"ShapeDoesNotFitBytes", raw_file("{" + entry("a", "F32", "[3]", "[0,8]") + "}", 8), "[3]"},
-        Corruption{"ShapeOverflows",
-                   raw_file("{" + entry("a", "F64", "[4611686018427387904,4]", "[0,8]") + "}", 8),
+        Corruption{"ShapeOverflows", raw_file("{" + entry("a", "F64", "[4611686018427387904,4]", "[0,8]") + "}", 8),
                    "does not fit"},
         Corruption{"NegativeDimension", raw_file("{" + entry("a", "F32", "[-2]", "[0,8]") + "}", 8), "-2"},
-        Corruption{"FractionalDimension", raw_file("{" + entry("a", "F32", "[2.0]", "[0,8]") + "}", 8),
-                   "2.0"},
+        Corruption{"FractionalDimension", raw_file("{" + entry("a", "F32", "[2.0]", "[0,8]") + "}", 8), "2.0"},
         Corruption{"MissingOffsets", raw_file(R"({"a":{"dtype":"F32","shape":[2]}})", 8), "'data_offsets'"},
-        Corruption{"UnknownKey",
-                   raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", 8), "'x'"},
+        Corruption{"UnknownKey", raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", 8), "'x'"},
         Corruption{"EntryNotAnObject", raw_file(R"({"a":[1]})", 0), "must be an object"},
         Corruption{"MetadataNotAString", raw_file(R"({"__metadata__":{"epochs":3}})", 0), "'epochs'"},
         Corruption{"MetadataNotAnObject", raw_file(R"({"__metadata__":"x"})", 0), "__metadata__"},
         Corruption{"DuplicateTensor", raw_file("{" + kF32x2 + "," + kF32x2 + "}", 8), "'a' twice"},
-        Corruption{"DuplicateMetadataKey", raw_file(R"({"__metadata__":{"k":"1","k":"2"}})", 0),
-                   "'k' twice"}),
+        Corruption{"DuplicateMetadataKey", raw_file(R"({"__metadata__":{"k":"1","k":"2"}})", 0), "'k' twice"}),
     [](const testing::TestParamInfo<Corruption>& info) { return info.param.name; });
 
 }  // namespace

@@ -40,7 +40,6 @@ STARNN_VECTOR_CLONES void attention_backward_row(const T* hi, const T* ai, const
   }
 }
 
-
 template <class T>
 void attention_forward(ConstView<T> z, ConstView<T> h, ConstView<T> residual, View<T> a, View<T> y) {
   // z, h, residual, a, y are (B, d). One pass per row: the softmax of z, shifted by the row
@@ -57,7 +56,8 @@ void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T>
   // With g = d h dy (the gradient reaching a), the softmax Jacobian gives
   // dz = a (g - sum_j a_j g_j); the direct path of h gives dh = d a dy.
 #pragma omp parallel for schedule(static) if (worth_threads(h.size()))
-  for (Index i = 0; i < h.rows; ++i) attention_backward_row(h.row(i), a.row(i), dy.row(i), dh.row(i), dz.row(i), h.cols);
+  for (Index i = 0; i < h.rows; ++i)
+    attention_backward_row(h.row(i), a.row(i), dy.row(i), dh.row(i), dz.row(i), h.cols);
 }
 
 }  // namespace

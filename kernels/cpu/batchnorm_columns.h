@@ -137,8 +137,8 @@ inline T incoming_gradient(const T* dyi, const T* xi, Index j, ConstView<T> mean
 // otherwise send the loop down the compiler's scalar path), and all of dy before the second pass.
 template <Activation act, class T>
 void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
-                                ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx,
-                                View<T> dgamma, View<T> dbeta) {
+                                ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                                View<T> dbeta) {
   // x, dy, residual, dx are (B, d); mean, invstd, gamma, beta, dgamma, dbeta are (1, d). beta is
   // only read for the ReLU.
   const Index rows = x.rows;

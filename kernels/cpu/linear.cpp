@@ -31,8 +31,8 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
   // product at the training sizes, on two threads); either way dx = 0 + dy W exactly.
   if (!dx.empty()) {
     if (dx_write == GradWrite::overwrite) op_table<T>().fill(dx, T(0));
-    gemm(CblasNoTrans, CblasNoTrans, dy.rows, w.cols, w.rows, T(1), dy.data, dy.stride, w.data, w.stride, T(1),
-         dx.data, dx.stride);
+    gemm(CblasNoTrans, CblasNoTrans, dy.rows, w.cols, w.rows, T(1), dy.data, dy.stride, w.data, w.stride, T(1), dx.data,
+         dx.stride);
   }
 }
 

@@ -23,7 +23,6 @@ Index labelled_classes(ConstView<T> t) {
   return count;
 }
 
-
 template <class T>
 double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
   // Summed in double: the loss is one number per batch, and its accuracy costs nothing.

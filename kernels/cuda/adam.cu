@@ -23,8 +23,8 @@ void adam_step(T* params, const T* grads, T* m, T* v, Index n, const AdamStep& s
                                T(std::sqrt(1 - std::pow(step.beta2, double(step.step)))),
                                T(1 - step.lr * step.weight_decay),
                                T(step.eps)};
-  SIMT_LAUNCH(adam_grid_stride<T>, dim3(blocks_for(n, shape.block.x, shape.max_blocks)), shape.block, 0, stream,
-              params, grads, m, v, n, scalars);
+  SIMT_LAUNCH(adam_grid_stride<T>, dim3(blocks_for(n, shape.block.x, shape.max_blocks)), shape.block, 0, stream, params,
+              grads, m, v, n, scalars);
   detail::check_launch("adam_grid_stride");
 }
 
@@ -38,8 +38,8 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
 
 template void launch::adam_step<float>(float*, const float*, float*, float*, Index, const AdamStep&, cudaStream_t,
                                        const LaunchShape&);
-template void launch::adam_step<double>(double*, const double*, double*, double*, Index, const AdamStep&,
-                                        cudaStream_t, const LaunchShape&);
+template void launch::adam_step<double>(double*, const double*, double*, double*, Index, const AdamStep&, cudaStream_t,
+                                        const LaunchShape&);
 template <class T>
 void fill_adam_ops(OpTable<T>& table) {
   table.adam_step = adam_step<T>;

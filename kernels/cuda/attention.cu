@@ -9,9 +9,9 @@ namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 namespace launch {
 
 template <class T>
-void attention_forward(const T* z, Index z_stride, const T* h, Index h_stride, const T* residual,
-                       Index residual_stride, T* a, Index a_stride, T* y, Index y_stride, Index rows, Index cols,
-                       cudaStream_t stream, const LaunchShape& shape) {
+void attention_forward(const T* z, Index z_stride, const T* h, Index h_stride, const T* residual, Index residual_stride,
+                       T* a, Index a_stride, T* y, Index y_stride, Index rows, Index cols, cudaStream_t stream,
+                       const LaunchShape& shape) {
   const dim3 grid = warp_per_row_grid("attention_forward", rows, shape);
   if (rows == 0 || cols == 0) return;
   SIMT_LAUNCH(attention_forward_warp_per_row<T>, grid, shape.block, 0, stream, z, z_stride, h, h_stride, residual,
@@ -25,8 +25,8 @@ void attention_backward(const T* h, Index h_stride, const T* a, Index a_stride, 
                         const LaunchShape& shape) {
   const dim3 grid = warp_per_row_grid("attention_backward", rows, shape);
   if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH(attention_backward_warp_per_row<T>, grid, shape.block, 0, stream, h, h_stride, a, a_stride, dy,
-              dy_stride, dh, dh_stride, dz, dz_stride, rows, cols);
+  SIMT_LAUNCH(attention_backward_warp_per_row<T>, grid, shape.block, 0, stream, h, h_stride, a, a_stride, dy, dy_stride,
+              dh, dh_stride, dz, dz_stride, rows, cols);
   detail::check_launch("attention_backward_warp_per_row");
 }
 
@@ -46,11 +46,11 @@ void attention_backward(ConstView<T> h, ConstView<T> a, ConstView<T> dy, View<T>
                              dz.stride, h.rows, h.cols, detail::stream());
 }
 
-#define NN_INSTANTIATE(T)                                                                                          \
-  template void launch::attention_forward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*,     \
-                                             Index, Index, Index, cudaStream_t, const LaunchShape&);               \
-  template void launch::attention_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*,    \
-                                              Index, Index, Index, cudaStream_t, const LaunchShape&);
+#define NN_INSTANTIATE(T)                                                                                              \
+  template void launch::attention_forward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*, Index,  \
+                                             Index, Index, cudaStream_t, const LaunchShape&);                          \
+  template void launch::attention_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, T*, Index, \
+                                              Index, Index, cudaStream_t, const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)
 

@@ -1,9 +1,9 @@
 #pragma once
 // Feature-attention kernels: the forward pass (a row softmax and its application) and the
-// backward pass, both reductions along a row of (rows, cols). One warp owns a row (blockDim.x = 32 lanes stride its columns,
-// blockDim.y warps a block): the row's max and sums stay in registers and meet by shuffles,
-// with no shared memory and no barrier. Rows of a few thousand features make 100 loads per
-// lane, enough to hide latency; much wider rows would want a block per row.
+// backward pass, both reductions along a row of (rows, cols). One warp owns a row (blockDim.x = 32 lanes stride its
+// columns, blockDim.y warps a block): the row's max and sums stay in registers and meet by shuffles, with no shared
+// memory and no barrier. Rows of a few thousand features make 100 loads per lane, enough to hide latency; much wider
+// rows would want a block per row.
 #include <cmath>
 #include <limits>
 

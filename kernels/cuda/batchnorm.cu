@@ -19,37 +19,35 @@ void batchnorm_train_columns(const char* op, const T* x, Index x_stride, const T
   // One chunk: the column tile, one launch where the row chunks would make two, which would
   // double the time of a batch this short (the launch's).
   if (chunks.count == 1) {
-    SIMT_LAUNCH((batchnorm_train_column_tile<T, act>), tiles, shape.block, shared, stream, x, x_stride, gamma, beta,
-                y, y_stride, mean, invstd, running_mean, running_var, rows, cols, eps, momentum);
+    SIMT_LAUNCH((batchnorm_train_column_tile<T, act>), tiles, shape.block, shared, stream, x, x_stride, gamma, beta, y,
+                y_stride, mean, invstd, running_mean, running_var, rows, cols, eps, momentum);
     detail::check_launch("batchnorm_train_column_tile");
     return;
   }
   const dim3 grid = row_chunk_grid(cols, chunks, shape);
   T* chunk_sums = partials;
   T* chunk_squares = partials + chunks.count * cols;
-  SIMT_LAUNCH(batchnorm_stats_row_chunks<T>, grid, shape.block, shared, stream, x, x_stride, chunk_sums,
-              chunk_squares, rows, cols, chunks.rows, chunks.count);
+  SIMT_LAUNCH(batchnorm_stats_row_chunks<T>, grid, shape.block, shared, stream, x, x_stride, chunk_sums, chunk_squares,
+              rows, cols, chunks.rows, chunks.count);
   detail::check_launch("batchnorm_stats_row_chunks");
   SIMT_LAUNCH((batchnorm_normalise_row_chunks<T, act>), grid, shape.block, shared, stream, x, x_stride, chunk_sums,
-              chunk_squares, gamma, beta, y, y_stride, mean, invstd, running_mean, running_var, rows, cols,
-              chunks.rows, chunks.count, eps, momentum);
+              chunk_squares, gamma, beta, y, y_stride, mean, invstd, running_mean, running_var, rows, cols, chunks.rows,
+              chunks.count, eps, momentum);
   detail::check_launch("batchnorm_normalise_row_chunks");
 }
 
 template <class T, Activation act>
 void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, const T* mean, const T* invstd,
-                                const T* gamma, const T* beta, const T* dy, Index dy_stride,
-                                const T* residual, Index residual_stride, T* dx, Index dx_stride, T* dgamma,
-                                T* dbeta, Index rows, Index cols, T* partials, cudaStream_t stream,
-                                const LaunchShape& shape) {
+                                const T* gamma, const T* beta, const T* dy, Index dy_stride, const T* residual,
+                                Index residual_stride, T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows,
+                                Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || cols == 0) return;
   const dim3 tiles = column_tile_grid(op, cols, shape);
   const std::size_t shared = column_tile_shared_bytes<T>(shape);
   const RowChunks chunks = row_chunks(rows, cols, shape);
   if (chunks.count == 1) {  // as in batchnorm_train_columns
-    SIMT_LAUNCH((batchnorm_backward_column_tile<T, act>), tiles, shape.block, shared, stream, x, x_stride, mean,
-                invstd, gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta, rows,
-                cols);
+    SIMT_LAUNCH((batchnorm_backward_column_tile<T, act>), tiles, shape.block, shared, stream, x, x_stride, mean, invstd,
+                gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta, rows, cols);
     detail::check_launch("batchnorm_backward_column_tile");
     return;
   }
@@ -59,9 +57,9 @@ void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, cons
   SIMT_LAUNCH((batchnorm_backward_sums_row_chunks<T, act>), grid, shape.block, shared, stream, x, x_stride, mean,
               invstd, gamma, beta, dy, dy_stride, chunk_g, chunk_g_xhat, rows, cols, chunks.rows, chunks.count);
   detail::check_launch("batchnorm_backward_sums_row_chunks");
-  SIMT_LAUNCH((batchnorm_backward_dx_row_chunks<T, act>), grid, shape.block, shared, stream, x, x_stride, mean,
-              invstd, gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, chunk_g, chunk_g_xhat,
-              dgamma, dbeta, rows, cols, chunks.rows, chunks.count);
+  SIMT_LAUNCH((batchnorm_backward_dx_row_chunks<T, act>), grid, shape.block, shared, stream, x, x_stride, mean, invstd,
+              gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, chunk_g, chunk_g_xhat, dgamma,
+              dbeta, rows, cols, chunks.rows, chunks.count);
   detail::check_launch("batchnorm_backward_dx_row_chunks");
 }
 
@@ -70,8 +68,8 @@ void batchnorm_forward_train(const T* x, Index x_stride, const T* gamma, const T
                              Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var, Index rows,
                              Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape) {
   batchnorm_train_columns<T, Activation::none>("batchnorm_forward_train", x, x_stride, gamma, beta, eps, momentum, y,
-                                               y_stride, mean, invstd, running_mean, running_var, rows, cols,
-                                               partials, stream, shape);
+                                               y_stride, mean, invstd, running_mean, running_var, rows, cols, partials,
+                                               stream, shape);
 }
 
 template <class T>
@@ -103,8 +101,8 @@ void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> be
                              View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var) {
   detail::expect_on_device("batchnorm_forward_train", x, gamma, beta, y, mean, invstd, running_mean, running_var);
   launch::batchnorm_forward_train(x.data, x.stride, gamma.data, beta.data, T(options.eps), T(options.momentum), y.data,
-                                  y.stride, mean.data, invstd.data, running_mean.data, running_var.data, x.rows,
-                                  x.cols, detail::batchnorm_partials<T>(), detail::stream());
+                                  y.stride, mean.data, invstd.data, running_mean.data, running_var.data, x.rows, x.cols,
+                                  detail::batchnorm_partials<T>(), detail::stream());
 }
 
 template <class T>
@@ -124,23 +122,22 @@ void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, 
                              detail::stream());
 }
 
-#define NN_INSTANTIATE_COLUMNS(T, act)                                                                             \
-  template void launch::batchnorm_train_columns<T, act>(const char*, const T*, Index, const T*, const T*, T, T,    \
-                                                        T*, Index, T*, T*, T*, T*, Index, Index, T*,               \
-                                                        cudaStream_t, const LaunchShape&);                         \
-  template void launch::batchnorm_backward_columns<T, act>(const char*, const T*, Index, const T*, const T*,       \
-                                                           const T*, const T*, const T*, Index, const T*, Index,   \
-                                                           T*, Index, T*, T*, Index, Index, T*, cudaStream_t,      \
-                                                           const LaunchShape&);
-#define NN_INSTANTIATE(T)                                                                                          \
-  NN_INSTANTIATE_COLUMNS(T, Activation::none)                                                                      \
-  NN_INSTANTIATE_COLUMNS(T, Activation::relu)                                                                      \
-  template T* detail::batchnorm_partials<T>(const LaunchShape&);                                                   \
-  template void launch::batchnorm_forward_train<T>(const T*, Index, const T*, const T*, T, T, T*, Index, T*, T*,   \
-                                                   T*, T*, Index, Index, T*, cudaStream_t, const LaunchShape&);    \
-  template void launch::batchnorm_forward_eval<T>(const T*, Index, const T*, const T*, const T*, const T*, T, T*,  \
-                                                  Index, Index, Index, cudaStream_t, const LaunchShape&);          \
-  template void launch::batchnorm_backward<T>(const T*, Index, const T*, const T*, const T*, const T*, Index, T*,  \
+#define NN_INSTANTIATE_COLUMNS(T, act)                                                                                 \
+  template void launch::batchnorm_train_columns<T, act>(const char*, const T*, Index, const T*, const T*, T, T, T*,    \
+                                                        Index, T*, T*, T*, T*, Index, Index, T*, cudaStream_t,         \
+                                                        const LaunchShape&);                                           \
+  template void launch::batchnorm_backward_columns<T, act>(const char*, const T*, Index, const T*, const T*, const T*, \
+                                                           const T*, const T*, Index, const T*, Index, T*, Index, T*,  \
+                                                           T*, Index, Index, T*, cudaStream_t, const LaunchShape&);
+#define NN_INSTANTIATE(T)                                                                                            \
+  NN_INSTANTIATE_COLUMNS(T, Activation::none)                                                                        \
+  NN_INSTANTIATE_COLUMNS(T, Activation::relu)                                                                        \
+  template T* detail::batchnorm_partials<T>(const LaunchShape&);                                                     \
+  template void launch::batchnorm_forward_train<T>(const T*, Index, const T*, const T*, T, T, T*, Index, T*, T*, T*, \
+                                                   T*, Index, Index, T*, cudaStream_t, const LaunchShape&);          \
+  template void launch::batchnorm_forward_eval<T>(const T*, Index, const T*, const T*, const T*, const T*, T, T*,    \
+                                                  Index, Index, Index, cudaStream_t, const LaunchShape&);            \
+  template void launch::batchnorm_backward<T>(const T*, Index, const T*, const T*, const T*, const T*, Index, T*,    \
                                               Index, T*, T*, Index, Index, T*, cudaStream_t, const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

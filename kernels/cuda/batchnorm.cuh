@@ -148,8 +148,8 @@ __device__ Normalisation<T> batch_statistics(SumAndSquares<T> batch, Index rows,
 // y = act(gamma xhat + beta) over the rows of column j. y may be x: each element is read, then
 // written, by one thread.
 template <Activation act, class T>
-__device__ void normalise_rows(const T* x, Index x_stride, Normalisation<T> s, T g, T b, T* y, Index y_stride,
-                               Index j, RowRange r) {
+__device__ void normalise_rows(const T* x, Index x_stride, Normalisation<T> s, T g, T b, T* y, Index y_stride, Index j,
+                               RowRange r) {
   for (Index i = r.begin + threadIdx.y; i < r.end; i += blockDim.y)
     y[i * y_stride + j] = activate<act>(normalised(x[i * x_stride + j], s.mean, s.invstd, g, b));
 }
@@ -158,10 +158,9 @@ __device__ void normalise_rows(const T* x, Index x_stride, Normalisation<T> s, T
 // beta). y may be x: every x of the tile is summed before the first y is written.
 template <class T, Activation act>
 __global__ void batchnorm_train_column_tile(const T* x, Index x_stride, const T* __restrict__ gamma,
-                                            const T* __restrict__ beta, T* y, Index y_stride,
-                                            T* __restrict__ mean, T* __restrict__ invstd,
-                                            T* __restrict__ running_mean, T* __restrict__ running_var, Index rows,
-                                            Index cols, T eps, T momentum) {
+                                            const T* __restrict__ beta, T* y, Index y_stride, T* __restrict__ mean,
+                                            T* __restrict__ invstd, T* __restrict__ running_mean,
+                                            T* __restrict__ running_var, Index rows, Index cols, T eps, T momentum) {
   // x, y are (rows, cols); gamma, beta, mean, invstd, running_mean, running_var are (1, cols).
   SIMT_DYNAMIC_SHARED(T, buffer);
   const RowRange all{0, rows};
@@ -170,8 +169,8 @@ __global__ void batchnorm_train_column_tile(const T* x, Index x_stride, const T*
     const bool live = j < cols;
     const SumAndSquares<T> column = column_sum_and_squares(x, x_stride, j, live, all, buffer);
     if (!live) continue;
-    const Normalisation<T> s = batch_statistics(column, rows, eps, momentum, j, threadIdx.y == 0, mean, invstd,
-                                                running_mean, running_var);
+    const Normalisation<T> s =
+        batch_statistics(column, rows, eps, momentum, j, threadIdx.y == 0, mean, invstd, running_mean, running_var);
     normalise_rows<act>(x, x_stride, s, gamma[j], beta[j], y, y_stride, j, all);
   }
 }
@@ -226,11 +225,10 @@ __device__ SumAndSquares<T> merge_row_chunks(const T* chunk_sums, const T* chunk
 template <class T, Activation act>
 __global__ void batchnorm_normalise_row_chunks(const T* x, Index x_stride, const T* __restrict__ chunk_sums,
                                                const T* __restrict__ chunk_squares, const T* __restrict__ gamma,
-                                               const T* __restrict__ beta, T* y, Index y_stride,
-                                               T* __restrict__ mean, T* __restrict__ invstd,
-                                               T* __restrict__ running_mean, T* __restrict__ running_var,
-                                               Index rows, Index cols, Index chunk_rows, Index chunks, T eps,
-                                               T momentum) {
+                                               const T* __restrict__ beta, T* y, Index y_stride, T* __restrict__ mean,
+                                               T* __restrict__ invstd, T* __restrict__ running_mean,
+                                               T* __restrict__ running_var, Index rows, Index cols, Index chunk_rows,
+                                               Index chunks, T eps, T momentum) {
   // x, y are (rows, cols); chunk_sums, chunk_squares are (chunks, cols); the rest (1, cols).
   SIMT_DYNAMIC_SHARED(T, buffer);
   for (Index item = blockIdx.x; item < column_tiles(cols) * chunks; item += gridDim.x) {
@@ -239,8 +237,8 @@ __global__ void batchnorm_normalise_row_chunks(const T* x, Index x_stride, const
     const SumAndSquares<T> batch =
         merge_row_chunks(chunk_sums, chunk_squares, b.j, live, rows, cols, chunk_rows, chunks, buffer);
     if (!live) continue;
-    const Normalisation<T> s = batch_statistics(batch, rows, eps, momentum, b.j, b.chunk == 0 && threadIdx.y == 0,
-                                                mean, invstd, running_mean, running_var);
+    const Normalisation<T> s = batch_statistics(batch, rows, eps, momentum, b.j, b.chunk == 0 && threadIdx.y == 0, mean,
+                                                invstd, running_mean, running_var);
     normalise_rows<act>(x, x_stride, s, gamma[b.j], beta[b.j], y, y_stride, b.j, b.rows);
   }
 }
@@ -254,9 +252,8 @@ struct GradientSums {
 };
 
 template <Activation act, class T>
-__device__ GradientSums<T> column_gradient_sums(const T* x, Index x_stride, const ColumnParameters<T>& p,
-                                                const T* dy, Index dy_stride, Index j, bool live, RowRange r,
-                                                T* buffer) {
+__device__ GradientSums<T> column_gradient_sums(const T* x, Index x_stride, const ColumnParameters<T>& p, const T* dy,
+                                                Index dy_stride, Index j, bool live, RowRange r, T* buffer) {
   T sum_g = 0, sum_g_xhat = 0;
   if (live)
     for (Index i = r.begin + threadIdx.y; i < r.end; i += blockDim.y) {
@@ -294,8 +291,7 @@ __global__ void batchnorm_backward_column_tile(const T* x, Index x_stride, const
                                                const T* __restrict__ invstd, const T* __restrict__ gamma,
                                                const T* __restrict__ beta, const T* dy, Index dy_stride,
                                                const T* residual, Index residual_stride, T* dx, Index dx_stride,
-                                               T* __restrict__ dgamma, T* __restrict__ dbeta, Index rows,
-                                               Index cols) {
+                                               T* __restrict__ dgamma, T* __restrict__ dbeta, Index rows, Index cols) {
   // x, dy, residual, dx are (rows, cols); mean, invstd, gamma, beta, dgamma, dbeta are (1, cols).
   SIMT_DYNAMIC_SHARED(T, buffer);
   const RowRange all{0, rows};
@@ -327,8 +323,7 @@ __global__ void batchnorm_backward_sums_row_chunks(const T* x, Index x_stride, c
     const TileChunk b = tile_chunk(item, rows, cols, chunk_rows);
     const bool live = b.j < cols;
     const ColumnParameters<T> p = column_parameters<act>(mean, invstd, gamma, beta, b.j, live);
-    const GradientSums<T> part =
-        column_gradient_sums<act>(x, x_stride, p, dy, dy_stride, b.j, live, b.rows, buffer);
+    const GradientSums<T> part = column_gradient_sums<act>(x, x_stride, p, dy, dy_stride, b.j, live, b.rows, buffer);
     if (live && threadIdx.y == 0) {
       chunk_g[b.chunk * cols + b.j] = part.g;
       chunk_g_xhat[b.chunk * cols + b.j] = part.g_xhat;
@@ -347,8 +342,8 @@ __global__ void batchnorm_backward_dx_row_chunks(const T* x, Index x_stride, con
                                                  const T* __restrict__ beta, const T* dy, Index dy_stride,
                                                  const T* residual, Index residual_stride, T* dx, Index dx_stride,
                                                  const T* __restrict__ chunk_g, const T* __restrict__ chunk_g_xhat,
-                                                 T* __restrict__ dgamma, T* __restrict__ dbeta, Index rows,
-                                                 Index cols, Index chunk_rows, Index chunks) {
+                                                 T* __restrict__ dgamma, T* __restrict__ dbeta, Index rows, Index cols,
+                                                 Index chunk_rows, Index chunks) {
   // x, dy, residual, dx are (rows, cols); chunk_g, chunk_g_xhat are (chunks, cols); the rest
   // (1, cols).
   SIMT_DYNAMIC_SHARED(T, buffer);

@@ -25,8 +25,7 @@ std::size_t batchnorm_partials_bytes(const LaunchShape& shape) {
 template <class T>
 void batchnorm_forward_train(const T* x, Index x_stride, const T* gamma, const T* beta, T eps, T momentum, T* y,
                              Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var, Index rows,
-                             Index cols, T* partials, cudaStream_t stream,
-                             const LaunchShape& shape = kColumnTileShape);
+                             Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape = kColumnTileShape);
 template <class T>
 void batchnorm_forward_eval(const T* x, Index x_stride, const T* gamma, const T* beta, const T* running_mean,
                             const T* running_var, T eps, T* y, Index y_stride, Index rows, Index cols,
@@ -46,10 +45,9 @@ void batchnorm_train_columns(const char* op, const T* x, Index x_stride, const T
                              Index rows, Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape);
 template <class T, Activation act>
 void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, const T* mean, const T* invstd,
-                                const T* gamma, const T* beta, const T* dy, Index dy_stride,
-                                const T* residual, Index residual_stride, T* dx, Index dx_stride, T* dgamma,
-                                T* dbeta, Index rows, Index cols, T* partials, cudaStream_t stream,
-                                const LaunchShape& shape);
+                                const T* gamma, const T* beta, const T* dy, Index dy_stride, const T* residual,
+                                Index residual_stride, T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows,
+                                Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR::launch
 

@@ -29,8 +29,8 @@ void dropout_forward(const T* x, Index x_stride, double p, std::uint64_t seed, T
 }
 
 template <class T>
-void multiply(const T* a, Index a_stride, const T* b, Index b_stride, T* out, Index out_stride, Index rows,
-              Index cols, cudaStream_t stream, const LaunchShape& shape) {
+void multiply(const T* a, Index a_stride, const T* b, Index b_stride, T* out, Index out_stride, Index rows, Index cols,
+              cudaStream_t stream, const LaunchShape& shape) {
   for_each_element(rows, cols, Multiply<T>{a, a_stride, b, b_stride, out, out_stride}, stream, shape);
 }
 
@@ -96,17 +96,17 @@ void fill(View<T> dst, T value) {
   launch::fill(dst.data, dst.stride, value, dst.rows, dst.cols, detail::stream());
 }
 
-#define NN_INSTANTIATE(T)                                                                                          \
-  template void launch::relu_forward<T>(const T*, Index, T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
-  template void launch::relu_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,  \
-                                         const LaunchShape&);                                                      \
-  template void launch::dropout_forward<T>(const T*, Index, double, std::uint64_t, T*, Index, T*, Index, Index,    \
-                                           Index, cudaStream_t, const LaunchShape&);                               \
-  template void launch::multiply<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,       \
-                                    const LaunchShape&);                                                           \
-  template void launch::add<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,            \
-                               const LaunchShape&);                                                                \
-  template void launch::copy<T>(const T*, Index, T*, Index, Index, Index, cudaStream_t, const LaunchShape&);       \
+#define NN_INSTANTIATE(T)                                                                                              \
+  template void launch::relu_forward<T>(const T*, Index, T*, Index, Index, Index, cudaStream_t, const LaunchShape&);   \
+  template void launch::relu_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,      \
+                                         const LaunchShape&);                                                          \
+  template void launch::dropout_forward<T>(const T*, Index, double, std::uint64_t, T*, Index, T*, Index, Index, Index, \
+                                           cudaStream_t, const LaunchShape&);                                          \
+  template void launch::multiply<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,           \
+                                    const LaunchShape&);                                                               \
+  template void launch::add<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,                \
+                               const LaunchShape&);                                                                    \
+  template void launch::copy<T>(const T*, Index, T*, Index, Index, Index, cudaStream_t, const LaunchShape&);           \
   template void launch::fill<T>(T*, Index, T, Index, Index, cudaStream_t, const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

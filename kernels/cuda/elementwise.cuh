@@ -17,8 +17,7 @@ namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 template <class Op>
 __global__ void for_each_element_grid_stride(Index rows, Index cols, Op op) {
   for (Index i = Index(blockIdx.y) * blockDim.y + threadIdx.y; i < rows; i += Index(gridDim.y) * blockDim.y)
-    for (Index j = Index(blockIdx.x) * blockDim.x + threadIdx.x; j < cols; j += Index(gridDim.x) * blockDim.x)
-      op(i, j);
+    for (Index j = Index(blockIdx.x) * blockDim.x + threadIdx.x; j < cols; j += Index(gridDim.x) * blockDim.x) op(i, j);
 }
 
 // Launches op over every element; nothing for an empty matrix. Op::name names it in errors.

@@ -20,8 +20,8 @@ void dropout_forward(const T* x, Index x_stride, double p, std::uint64_t seed, T
                      const LaunchShape& shape = kElementwiseShape);
 
 template <class T>
-void multiply(const T* a, Index a_stride, const T* b, Index b_stride, T* out, Index out_stride, Index rows,
-              Index cols, cudaStream_t stream, const LaunchShape& shape = kElementwiseShape);
+void multiply(const T* a, Index a_stride, const T* b, Index b_stride, T* out, Index out_stride, Index rows, Index cols,
+              cudaStream_t stream, const LaunchShape& shape = kElementwiseShape);
 template <class T>
 void add(const T* a, Index a_stride, const T* b, Index b_stride, T* out, Index out_stride, Index rows, Index cols,
          cudaStream_t stream, const LaunchShape& shape = kElementwiseShape);

@@ -35,9 +35,9 @@ void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T*
                              const T* dy, Index dy_stride, const T* residual, Index residual_stride, T* dx,
                              Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, T* partials,
                              cudaStream_t stream, const LaunchShape& shape) {
-  batchnorm_backward_columns<T, Activation::relu>("batchnorm_relu_backward", x, x_stride, mean, invstd, gamma, beta,
-                                                  dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma,
-                                                  dbeta, rows, cols, partials, stream, shape);
+  batchnorm_backward_columns<T, Activation::relu>("batchnorm_relu_backward", x, x_stride, mean, invstd, gamma, beta, dy,
+                                                  dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta,
+                                                  rows, cols, partials, stream, shape);
 }
 
 template <class T>
@@ -45,8 +45,8 @@ void linear_residual_forward(const T* x, Index x_stride, const T* w, Index w_str
                              Index residual_stride, T* y, Index y_stride, Index rows, Index in, Index out,
                              const detail::Blas& blas, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || out == 0) return;
-  if (blas.lt != nullptr && blas.lt->linear_forward(x, x_stride, w, w_stride, b, residual, residual_stride, y,
-                                                    y_stride, rows, in, out, Activation::none, stream))
+  if (blas.lt != nullptr && blas.lt->linear_forward(x, x_stride, w, w_stride, b, residual, residual_stride, y, y_stride,
+                                                    rows, in, out, Activation::none, stream))
     return;
   // The residual and the bias in place first, then the GEMM adds x W^T (beta = 1).
   for_each_element(rows, out, BiasAndResidual<T>{b, residual, residual_stride, y, y_stride}, stream, shape);
@@ -55,15 +55,14 @@ void linear_residual_forward(const T* x, Index x_stride, const T* w, Index w_str
 
 template <class T>
 void batchnorm_fold_into_linear(const T* w, Index w_stride, const T* b, const T* gamma, const T* beta,
-                                const T* running_mean, const T* running_var, T eps, T* w_folded,
-                                Index w_folded_stride, T* b_folded, Index out, Index in, cudaStream_t stream,
-                                const LaunchShape& shape) {
-  for_each_element(out, in,
-                   FoldBatchNormIntoWeight<T>{w, w_stride, gamma, beta, running_mean, running_var, eps, w_folded,
-                                              w_folded_stride},
-                   stream, shape);
-  for_each_element(1, out, FoldBatchNormIntoBias<T>{b, gamma, beta, running_mean, running_var, eps, b_folded},
-                   stream, shape);
+                                const T* running_mean, const T* running_var, T eps, T* w_folded, Index w_folded_stride,
+                                T* b_folded, Index out, Index in, cudaStream_t stream, const LaunchShape& shape) {
+  for_each_element(
+      out, in,
+      FoldBatchNormIntoWeight<T>{w, w_stride, gamma, beta, running_mean, running_var, eps, w_folded, w_folded_stride},
+      stream, shape);
+  for_each_element(1, out, FoldBatchNormIntoBias<T>{b, gamma, beta, running_mean, running_var, eps, b_folded}, stream,
+                   shape);
 }
 
 }  // namespace launch
@@ -72,8 +71,7 @@ template <class T>
 void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
                                   const BatchNormOptions& options, View<T> y, View<T> mean, View<T> invstd,
                                   View<T> running_mean, View<T> running_var) {
-  detail::expect_on_device("batchnorm_relu_forward_train", x, gamma, beta, y, mean, invstd, running_mean,
-                           running_var);
+  detail::expect_on_device("batchnorm_relu_forward_train", x, gamma, beta, y, mean, invstd, running_mean, running_var);
   launch::batchnorm_relu_forward_train(x.data, x.stride, gamma.data, beta.data, T(options.eps), T(options.momentum),
                                        y.data, y.stride, mean.data, invstd.data, running_mean.data, running_var.data,
                                        x.rows, x.cols, detail::batchnorm_partials<T>(), detail::stream());
@@ -116,21 +114,19 @@ void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gam
                                      w.rows, w.cols, detail::stream());
 }
 
-#define NN_INSTANTIATE(T)                                                                                          \
-  template void launch::batchnorm_relu_forward_train<T>(const T*, Index, const T*, const T*, T, T, T*, Index, T*,  \
-                                                        T*, T*, T*, Index, Index, T*, cudaStream_t,                \
-                                                        const LaunchShape&);                                       \
-  template void launch::batchnorm_relu_forward_eval<T>(const T*, Index, const T*, const T*, const T*, const T*, T, \
-                                                       T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
-  template void launch::batchnorm_relu_backward<T>(const T*, Index, const T*, const T*, const T*, const T*,        \
-                                                   const T*, Index, const T*, Index, T*, Index, T*, T*, Index,     \
-                                                   Index, T*, cudaStream_t, const LaunchShape&);                   \
-  template void launch::linear_residual_forward<T>(const T*, Index, const T*, Index, const T*, const T*, Index,    \
-                                                   T*, Index, Index, Index, Index, const detail::Blas&,            \
-                                                   cudaStream_t,                                                   \
-                                                   const LaunchShape&);                                            \
-  template void launch::batchnorm_fold_into_linear<T>(const T*, Index, const T*, const T*, const T*, const T*,     \
-                                                      const T*, T, T*, Index, T*, Index, Index, cudaStream_t,      \
+#define NN_INSTANTIATE(T)                                                                                              \
+  template void launch::batchnorm_relu_forward_train<T>(const T*, Index, const T*, const T*, T, T, T*, Index, T*, T*,  \
+                                                        T*, T*, Index, Index, T*, cudaStream_t, const LaunchShape&);   \
+  template void launch::batchnorm_relu_forward_eval<T>(const T*, Index, const T*, const T*, const T*, const T*, T, T*, \
+                                                       Index, Index, Index, cudaStream_t, const LaunchShape&);         \
+  template void launch::batchnorm_relu_backward<T>(const T*, Index, const T*, const T*, const T*, const T*, const T*,  \
+                                                   Index, const T*, Index, T*, Index, T*, T*, Index, Index, T*,        \
+                                                   cudaStream_t, const LaunchShape&);                                  \
+  template void launch::linear_residual_forward<T>(const T*, Index, const T*, Index, const T*, const T*, Index, T*,    \
+                                                   Index, Index, Index, Index, const detail::Blas&, cudaStream_t,      \
+                                                   const LaunchShape&);                                                \
+  template void launch::batchnorm_fold_into_linear<T>(const T*, Index, const T*, const T*, const T*, const T*,         \
+                                                      const T*, T, T*, Index, T*, Index, Index, cudaStream_t,          \
                                                       const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

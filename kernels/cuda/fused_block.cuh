@@ -13,7 +13,7 @@ namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 template <class T>
 struct BiasAndResidual {
   static constexpr const char* name = "linear_residual_forward (bias and residual)";
-  const T* b;  // (1, cols)
+  const T* b;         // (1, cols)
   const T* residual;  // residual, y are (rows, cols)
   Index residual_stride;
   T* y;

@@ -22,8 +22,8 @@ void batchnorm_relu_forward_eval(const T* x, Index x_stride, const T* gamma, con
 // dx = residual + the backward of max(BN(x), 0) given its output y; residual may be null.
 template <class T>
 void batchnorm_relu_backward(const T* x, Index x_stride, const T* mean, const T* invstd, const T* gamma, const T* beta,
-                             const T* dy, Index dy_stride, const T* residual, Index residual_stride,
-                             T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, T* partials,
+                             const T* dy, Index dy_stride, const T* residual, Index residual_stride, T* dx,
+                             Index dx_stride, T* dgamma, T* dbeta, Index rows, Index cols, T* partials,
                              cudaStream_t stream, const LaunchShape& shape = kColumnTileShape);
 // y (rows, out) = residual + x (rows, in) W^T + b; y may be residual. One cuBLASLt matmul (C the
 // residual, beta = 1, the bias in the epilogue), or where it has no algorithm (or blas.lt is
@@ -36,8 +36,8 @@ void linear_residual_forward(const T* x, Index x_stride, const T* w, Index w_str
 // w_folded (out, in) = diag(s) w, b_folded = BN_eval(b), s the evaluation-mode BatchNorm's scale.
 template <class T>
 void batchnorm_fold_into_linear(const T* w, Index w_stride, const T* b, const T* gamma, const T* beta,
-                                const T* running_mean, const T* running_var, T eps, T* w_folded,
-                                Index w_folded_stride, T* b_folded, Index out, Index in, cudaStream_t stream,
+                                const T* running_mean, const T* running_var, T eps, T* w_folded, Index w_folded_stride,
+                                T* b_folded, Index out, Index in, cudaStream_t stream,
                                 const LaunchShape& shape = kElementwiseShape);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR::launch

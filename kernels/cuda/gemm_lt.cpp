@@ -134,8 +134,8 @@ const LtGemms::Plan& LtGemms::plan(const Problem& p, const void* bias) {
           "cublasLtMatmulPreferenceSetAttribute");
   cublasLtMatmulHeuristicResult_t result{};
   int returned = 0;
-  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(handle_, plan->desc, plan->a, plan->b, plan->c,
-                                                               plan->d, preference_, 1, &result, &returned);
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(handle_, plan->desc, plan->a, plan->b, plan->c, plan->d,
+                                                               preference_, 1, &result, &returned);
   // No algorithm is an answer (the op falls back), not an error; anything else is a bug here.
   if (status != CUBLAS_STATUS_NOT_SUPPORTED) check(status, "cublasLtMatmulAlgoGetHeuristic");
   plan->found = status == CUBLAS_STATUS_SUCCESS && returned > 0 && result.state == CUBLAS_STATUS_SUCCESS;
@@ -151,8 +151,8 @@ bool LtGemms::matmul(const Problem& p, T alpha, const T* a, const T* b, T beta, 
   if (!found.found) return false;
   check(cublasLtMatmulDescSetAttribute(found.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias)),
         "cublasLtMatmulDescSetAttribute");
-  check(cublasLtMatmul(handle_, found.desc, &alpha, a, found.a, b, found.b, &beta, c, found.c, d, found.d,
-                       &found.algo, workspace_, workspace_bytes_, stream),
+  check(cublasLtMatmul(handle_, found.desc, &alpha, a, found.a, b, found.b, &beta, c, found.c, d, found.d, &found.algo,
+                       workspace_, workspace_bytes_, stream),
         "cublasLtMatmul");
   return true;
 }
@@ -171,15 +171,14 @@ bool LtGemms::linear_forward(const T* x, Index x_stride, const T* w, Index w_str
   const Index ldc = residual != nullptr ? residual_stride : y_stride;
   const cublasLtEpilogue_t epilogue =
       activation == Activation::relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
-  const Problem p = problem(CUBLAS_OP_T, CUBLAS_OP_N, out, rows, in, w, w_stride, x, x_stride, c, ldc, y, y_stride,
-                            epilogue, b);
+  const Problem p =
+      problem(CUBLAS_OP_T, CUBLAS_OP_N, out, rows, in, w, w_stride, x, x_stride, c, ldc, y, y_stride, epilogue, b);
   return matmul(p, T(1), w, x, residual != nullptr ? T(1) : T(0), c, y, b, stream);
 }
 
 template <class T>
 const T* LtGemms::weight_gradient_and_bias_sums(const T* x, Index x_stride, const T* dy, Index dy_stride, T* dw,
-                                                Index dw_stride, Index rows, Index in, Index out,
-                                                cudaStream_t stream) {
+                                                Index dw_stride, Index rows, Index in, Index out, cudaStream_t stream) {
   if (std::size_t(out) * sizeof(T) > kBiasSumsBytes) return nullptr;
   T* sums = static_cast<T*>(bias_sums_);
   // Column-major, dW^T (in, out) += x^T (in, rows) dy (rows, out): A is x's memory, the
@@ -191,9 +190,9 @@ const T* LtGemms::weight_gradient_and_bias_sums(const T* x, Index x_stride, cons
   return matmul(p, T(1), x, dy, T(1), dw, dw, sums, stream) ? sums : nullptr;
 }
 
-#define NN_INSTANTIATE(T)                                                                                         \
+#define NN_INSTANTIATE(T)                                                                                          \
   template bool LtGemms::linear_forward<T>(const T*, Index, const T*, Index, const T*, const T*, Index, T*, Index, \
-                                           Index, Index, Index, Activation, cudaStream_t);                        \
+                                           Index, Index, Index, Activation, cudaStream_t);                         \
   template const T* LtGemms::weight_gradient_and_bias_sums<T>(const T*, Index, const T*, Index, T*, Index, Index,  \
                                                               Index, Index, cudaStream_t);
 NN_INSTANTIATE(float)

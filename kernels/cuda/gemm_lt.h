@@ -75,9 +75,9 @@ class LtGemms {
   struct Plan;
 
   template <class T>
-  Problem problem(cublasOperation_t transa, cublasOperation_t transb, Index m, Index n, Index k, const T* a,
-                  Index lda, const T* b, Index ldb, const T* c, Index ldc, const T* d, Index ldd,
-                  cublasLtEpilogue_t epilogue, const void* bias) const;
+  Problem problem(cublasOperation_t transa, cublasOperation_t transb, Index m, Index n, Index k, const T* a, Index lda,
+                  const T* b, Index ldb, const T* c, Index ldc, const T* d, Index ldd, cublasLtEpilogue_t epilogue,
+                  const void* bias) const;
   // The plan of a problem, made on first use with `bias` set for the heuristic to see.
   const Plan& plan(const Problem& problem, const void* bias);
   // Runs the problem's plan with these operands; false if it has no algorithm.

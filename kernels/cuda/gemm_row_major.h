@@ -17,8 +17,8 @@ inline cublasStatus_t gemm(cublasHandle_t blas, cublasOperation_t ta, cublasOper
   return cublasSgemm(blas, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 inline cublasStatus_t gemm(cublasHandle_t blas, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
-                           const double* alpha, const double* a, int lda, const double* b, int ldb,
-                           const double* beta, double* c, int ldc) {
+                           const double* alpha, const double* a, int lda, const double* b, int ldb, const double* beta,
+                           double* c, int ldc) {
   return cublasDgemm(blas, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
@@ -36,8 +36,8 @@ template <class T>
 void gemm_row_major(cublasHandle_t blas, Transpose ta, Transpose tb, Index m, Index n, Index k, T alpha, const T* a,
                     Index lda, const T* b, Index ldb, T beta, T* c, Index ldc) {
   const auto op = [](Transpose t) { return t == Transpose::yes ? CUBLAS_OP_T : CUBLAS_OP_N; };
-  check(gemm(blas, op(tb), op(ta), to_cublas_int(n), to_cublas_int(m), to_cublas_int(k), &alpha, b,
-             to_cublas_int(ldb), a, to_cublas_int(lda), &beta, c, to_cublas_int(ldc)),
+  check(gemm(blas, op(tb), op(ta), to_cublas_int(n), to_cublas_int(m), to_cublas_int(k), &alpha, b, to_cublas_int(ldb),
+             a, to_cublas_int(lda), &beta, c, to_cublas_int(ldc)),
         std::is_same_v<T, float> ? "cublasSgemm" : "cublasDgemm");
 }
 
@@ -46,8 +46,7 @@ void gemm_row_major(cublasHandle_t blas, Transpose ta, Transpose tb, Index m, In
 template <class T>
 void add_x_wt(cublasHandle_t blas, const T* x, Index x_stride, const T* w, Index w_stride, T* y, Index y_stride,
               Index rows, Index in, Index out) {
-  gemm_row_major(blas, Transpose::no, Transpose::yes, rows, out, in, T(1), x, x_stride, w, w_stride, T(1), y,
-                 y_stride);
+  gemm_row_major(blas, Transpose::no, Transpose::yes, rows, out, in, T(1), x, x_stride, w, w_stride, T(1), y, y_stride);
 }
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR::detail

@@ -65,7 +65,7 @@ std::size_t column_tile_shared_bytes(const LaunchShape& shape) {
 inline constexpr Index kMinRowsPerStripe = 4;
 
 struct RowChunks {
-  Index rows;   // of every chunk but the last
+  Index rows;  // of every chunk but the last
   Index count;
 };
 

@@ -24,8 +24,8 @@ void linear_forward_then(Activation activation, const T* x, Index x_stride, cons
                          T* y, Index y_stride, Index rows, Index in, Index out, const detail::Blas& blas,
                          cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || out == 0) return;
-  if (blas.lt != nullptr && blas.lt->linear_forward<T>(x, x_stride, w, w_stride, b, nullptr, 0, y, y_stride, rows,
-                                                       in, out, activation, stream))
+  if (blas.lt != nullptr && blas.lt->linear_forward<T>(x, x_stride, w, w_stride, b, nullptr, 0, y, y_stride, rows, in,
+                                                       out, activation, stream))
     return;
   // The bias in place first, then the GEMM adds x W^T (beta = 1), then the ReLU in place: a GEMM
   // of cuBLAS's has no epilogue to put it in.
@@ -71,8 +71,8 @@ void linear_backward(const T* x, Index x_stride, const T* w, Index w_stride, con
   }
   if (dx != nullptr) {
     const T beta = dx_write == GradWrite::accumulate ? T(1) : T(0);
-    gemm_row_major(blas.cublas, Transpose::no, Transpose::no, rows, in, out, T(1), dy, dy_stride, w, w_stride, beta,
-                   dx, dx_stride);
+    gemm_row_major(blas.cublas, Transpose::no, Transpose::no, rows, in, out, T(1), dy, dy_stride, w, w_stride, beta, dx,
+                   dx_stride);
   }
 }
 
@@ -101,13 +101,13 @@ void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx
                           detail::stream());
 }
 
-#define NN_INSTANTIATE(T)                                                                                          \
-  template void launch::linear_forward<T>(const T*, Index, const T*, Index, const T*, T*, Index, Index, Index,     \
-                                          Index, const detail::Blas&, cudaStream_t, const LaunchShape&);           \
-  template void launch::linear_relu_forward<T>(const T*, Index, const T*, Index, const T*, T*, Index, Index, Index, \
-                                               Index, const detail::Blas&, cudaStream_t, const LaunchShape&);      \
-  template void launch::linear_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, GradWrite, \
-                                           T*, Index, T*, Index, Index, Index, const detail::Blas&, cudaStream_t,  \
+#define NN_INSTANTIATE(T)                                                                                             \
+  template void launch::linear_forward<T>(const T*, Index, const T*, Index, const T*, T*, Index, Index, Index, Index, \
+                                          const detail::Blas&, cudaStream_t, const LaunchShape&);                     \
+  template void launch::linear_relu_forward<T>(const T*, Index, const T*, Index, const T*, T*, Index, Index, Index,   \
+                                               Index, const detail::Blas&, cudaStream_t, const LaunchShape&);         \
+  template void launch::linear_backward<T>(const T*, Index, const T*, Index, const T*, Index, T*, Index, GradWrite,   \
+                                           T*, Index, T*, Index, Index, Index, const detail::Blas&, cudaStream_t,     \
                                            const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

@@ -24,15 +24,15 @@ void weighted_l1_backward(const T* yhat, Index yhat_stride, const T* y, Index y_
                           const T* mask, Index mask_stride, const T* w, T* dyhat, Index dyhat_stride, Index rows,
                           Index cols, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH(weighted_l1_backward_column_tile<T>, column_tile_grid("weighted_l1_backward", cols, shape),
-              shape.block, column_tile_shared_bytes<double>(shape), stream, yhat, yhat_stride, y, y_stride, s,
-              s_stride, mask, mask_stride, w, dyhat, dyhat_stride, rows, cols);
+  SIMT_LAUNCH(weighted_l1_backward_column_tile<T>, column_tile_grid("weighted_l1_backward", cols, shape), shape.block,
+              column_tile_shared_bytes<double>(shape), stream, yhat, yhat_stride, y, y_stride, s, s_stride, mask,
+              mask_stride, w, dyhat, dyhat_stride, rows, cols);
   detail::check_launch("weighted_l1_backward_column_tile");
 }
 
 template <class T>
-void bce_terms(const T* z, Index z_stride, const T* target, Index target_stride, double* terms, Index rows,
-               Index cols, cudaStream_t stream, const LaunchShape& shape) {
+void bce_terms(const T* z, Index z_stride, const T* target, Index target_stride, double* terms, Index rows, Index cols,
+               cudaStream_t stream, const LaunchShape& shape) {
   if (cols == 0) return;
   SIMT_LAUNCH(bce_terms_column_tile<T>, column_tile_grid("bce_with_logits_loss", cols, shape), shape.block,
               column_tile_shared_bytes<double>(shape), stream, z, z_stride, target, target_stride, terms, rows, cols);
@@ -45,13 +45,12 @@ void sum_in_order(const double* values, Index count, double* out, cudaStream_t s
 }
 
 template <class T>
-void bce_with_logits_backward(const T* z, Index z_stride, const T* target, Index target_stride, T* dz,
-                              Index dz_stride, Index rows, Index cols, cudaStream_t stream,
-                              const LaunchShape& shape) {
+void bce_with_logits_backward(const T* z, Index z_stride, const T* target, Index target_stride, T* dz, Index dz_stride,
+                              Index rows, Index cols, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || cols == 0) return;
   SIMT_LAUNCH(bce_backward_column_tile<T>, column_tile_grid("bce_with_logits_backward", cols, shape), shape.block,
-              column_tile_shared_bytes<double>(shape), stream, z, z_stride, target, target_stride, dz, dz_stride,
-              rows, cols);
+              column_tile_shared_bytes<double>(shape), stream, z, z_stride, target, target_stride, dz, dz_stride, rows,
+              cols);
   detail::check_launch("bce_backward_column_tile");
 }
 
@@ -73,8 +72,8 @@ template <class T>
 double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
   detail::expect_on_device("weighted_l1_loss", yhat, y, s, mask, w);
   auto* terms = static_cast<double*>(detail::scratch(sizeof(double) * std::size_t(yhat.cols + 1)));
-  launch::weighted_l1_terms(yhat.data, yhat.stride, y.data, y.stride, s.data, s.stride, mask.data, mask.stride,
-                            w.data, terms, yhat.rows, yhat.cols, detail::stream());
+  launch::weighted_l1_terms(yhat.data, yhat.stride, y.data, y.stride, s.data, s.stride, mask.data, mask.stride, w.data,
+                            terms, yhat.rows, yhat.cols, detail::stream());
   return total(terms, yhat.cols);
 }
 
@@ -101,14 +100,14 @@ void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
                                    detail::stream());
 }
 
-#define NN_INSTANTIATE(T)                                                                                          \
-  template void launch::weighted_l1_terms<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index,   \
-                                             const T*, double*, Index, Index, cudaStream_t, const LaunchShape&);   \
-  template void launch::weighted_l1_backward<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index, \
+#define NN_INSTANTIATE(T)                                                                                             \
+  template void launch::weighted_l1_terms<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index,      \
+                                             const T*, double*, Index, Index, cudaStream_t, const LaunchShape&);      \
+  template void launch::weighted_l1_backward<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index,   \
                                                 const T*, T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
-  template void launch::bce_terms<T>(const T*, Index, const T*, Index, double*, Index, Index, cudaStream_t,        \
-                                     const LaunchShape&);                                                          \
-  template void launch::bce_with_logits_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index,     \
+  template void launch::bce_terms<T>(const T*, Index, const T*, Index, double*, Index, Index, cudaStream_t,           \
+                                     const LaunchShape&);                                                             \
+  template void launch::bce_with_logits_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index,        \
                                                     cudaStream_t, const LaunchShape&);
 NN_INSTANTIATE(float)
 NN_INSTANTIATE(double)

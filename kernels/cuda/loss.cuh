@@ -41,11 +41,10 @@ __global__ void weighted_l1_terms_column_tile(const T* __restrict__ yhat, Index 
 // dyhat = w_t / (labelled rows of t) sign(yhat - y) / s where labelled, 0 elsewhere (sign(0) = 0,
 // as PyTorch). Counts the labelled rows of each target first, in double as the CPU.
 template <class T>
-__global__ void weighted_l1_backward_column_tile(const T* __restrict__ yhat, Index yhat_stride,
-                                                 const T* __restrict__ y, Index y_stride, const T* __restrict__ s,
-                                                 Index s_stride, const T* __restrict__ mask, Index mask_stride,
-                                                 const T* __restrict__ w, T* __restrict__ dyhat, Index dyhat_stride,
-                                                 Index rows, Index cols) {
+__global__ void weighted_l1_backward_column_tile(const T* __restrict__ yhat, Index yhat_stride, const T* __restrict__ y,
+                                                 Index y_stride, const T* __restrict__ s, Index s_stride,
+                                                 const T* __restrict__ mask, Index mask_stride, const T* __restrict__ w,
+                                                 T* __restrict__ dyhat, Index dyhat_stride, Index rows, Index cols) {
   // yhat, y, s, mask, dyhat are (rows, cols); w is (1, cols).
   SIMT_DYNAMIC_SHARED(double, buffer);
   for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {

@@ -24,13 +24,12 @@ void weighted_l1_backward(const T* yhat, Index yhat_stride, const T* y, Index y_
 // terms[j] = the BCE with logits averaged over the labelled rows (label not NaN) of column j, 0
 // without labels.
 template <class T>
-void bce_terms(const T* z, Index z_stride, const T* target, Index target_stride, double* terms, Index rows,
-               Index cols, cudaStream_t stream, const LaunchShape& shape = kLossShape);
+void bce_terms(const T* z, Index z_stride, const T* target, Index target_stride, double* terms, Index rows, Index cols,
+               cudaStream_t stream, const LaunchShape& shape = kLossShape);
 // *out = values[0] + ... + values[count - 1], in that order.
 void sum_in_order(const double* values, Index count, double* out, cudaStream_t stream);
 template <class T>
-void bce_with_logits_backward(const T* z, Index z_stride, const T* target, Index target_stride, T* dz,
-                              Index dz_stride, Index rows, Index cols, cudaStream_t stream,
-                              const LaunchShape& shape = kLossShape);
+void bce_with_logits_backward(const T* z, Index z_stride, const T* target, Index target_stride, T* dz, Index dz_stride,
+                              Index rows, Index cols, cudaStream_t stream, const LaunchShape& shape = kLossShape);
 
 }  // namespace nn::cuda::inline NN_CUDA_FLAVOUR::launch

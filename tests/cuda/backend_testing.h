@@ -119,8 +119,8 @@ Errors compare(ConstView<T> actual, ConstView<T> expected) {
   for (Index i = 0; i < expected.rows; ++i)
     for (Index j = 0; j < expected.cols; ++j) {
       const double a = actual(i, j), b = expected(i, j);
-      const double d = std::isnan(a) != std::isnan(b) ? std::numeric_limits<double>::infinity()
-                                                      : (std::isnan(a) ? 0.0 : a - b);
+      const double d =
+          std::isnan(a) != std::isnan(b) ? std::numeric_limits<double>::infinity() : (std::isnan(a) ? 0.0 : a - b);
       diff += d * d;
       norm += std::isnan(b) ? 0.0 : b * b;
       worst = std::max(worst, std::abs(d) / std::max(std::isnan(b) ? 1.0 : std::abs(b), 1.0));
@@ -143,8 +143,7 @@ class ErrorLog : public ::testing::Environment {
   }
   void TearDown() override {
     for (const auto& [name, e] : worst_)
-      std::cout << "[cuda vs cpu] " << name << ": worst nmse " << e.nmse << ", worst max error " << e.max_error
-                << "\n";
+      std::cout << "[cuda vs cpu] " << name << ": worst nmse " << e.nmse << ", worst max error " << e.max_error << "\n";
   }
 
  private:
@@ -214,7 +213,7 @@ inline const std::vector<cuda::LaunchShape>& elementwise_shapes() {
   return all;
 }
 inline const std::vector<cuda::LaunchShape>& column_tile_shapes() {
-  static const std::vector<cuda::LaunchShape> all = {cuda::kColumnTileShape, {dim3(5, 7), 3},  {dim3(32, 1), 1},
+  static const std::vector<cuda::LaunchShape> all = {cuda::kColumnTileShape, {dim3(5, 7), 3},   {dim3(32, 1), 1},
                                                      {dim3(1, 64), 2},       {dim3(16, 33), 4}, {dim3(8, 3), 16}};
   return all;
 }

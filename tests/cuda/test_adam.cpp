@@ -46,10 +46,9 @@ TYPED_TEST(CudaAdam, Step) {
       }
       for (const cuda::LaunchShape& shape : adam_shapes()) {
         DeviceMatrix<T> p_d(params.cview()), g_d(grads.cview()), m_d(m.cview()), v_d(v.cview());
-        cuda::launch::adam_step(p_d.data(), g_d.data(), m_d.data(), v_d.data(), n, step, cuda::detail::stream(),
-                                shape);
-        const std::string where = what + ", block " + std::to_string(shape.block.x) + ", max_blocks " +
-                                  std::to_string(shape.max_blocks);
+        cuda::launch::adam_step(p_d.data(), g_d.data(), m_d.data(), v_d.data(), n, step, cuda::detail::stream(), shape);
+        const std::string where =
+            what + ", block " + std::to_string(shape.block.x) + ", max_blocks " + std::to_string(shape.max_blocks);
         expect_close<T>("adam_step (params)", p_d.get(), p_cpu, limit<T>(1e-13, 1e-28), where);
         expect_close<T>("adam_step (m)", m_d.get(), m_cpu, limit<T>(1e-13, 1e-28), where);
         expect_close<T>("adam_step (v)", v_d.get(), v_cpu, limit<T>(1e-13, 1e-28), where);

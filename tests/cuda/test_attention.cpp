@@ -54,8 +54,7 @@ TYPED_TEST(CudaAttention, Forward) {
       else
         cuda::launch::attention_forward(z_d.data(), z_d.stride(), h_d.data(), h_d.stride(),
                                         with_residual ? r_d.data() : nullptr, r_d.stride(), a_d.data(), a_d.stride(),
-                                        y_d.data(), y_d.stride(), size.rows, size.cols, cuda::detail::stream(),
-                                        *shape);
+                                        y_d.data(), y_d.stride(), size.rows, size.cols, cuda::detail::stream(), *shape);
       expect_close<T>("attention_forward (a)", a_d.get(), a, reduction_limit<T>(), where);
       expect_close<T>("attention_forward (y)", y_d.get(), y, reduction_limit<T>(), where);
     });
@@ -102,10 +101,10 @@ TYPED_TEST(CudaAttention, WarpPerRowNeedsWholeWarps) {
   using T = TypeParam;
   DeviceMatrix<T> z(4, 4);
   const T* no_residual = nullptr;
-  EXPECT_THROW(cuda::launch::attention_forward(z.data(), z.stride(), z.data(), z.stride(), no_residual, z.stride(),
-                                               z.data(), z.stride(), z.data(), z.stride(), 4, 4,
-                                               cuda::detail::stream(), {dim3(16, 2), 1}),
-               Error);
+  EXPECT_THROW(
+      cuda::launch::attention_forward(z.data(), z.stride(), z.data(), z.stride(), no_residual, z.stride(), z.data(),
+                                      z.stride(), z.data(), z.stride(), 4, 4, cuda::detail::stream(), {dim3(16, 2), 1}),
+      Error);
 }
 
 }  // namespace

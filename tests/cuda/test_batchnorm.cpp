@@ -41,22 +41,22 @@ TYPED_TEST(CudaBatchNorm, ForwardTrain) {
         mean_d(1, size.cols), invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()),
         running_var_d(f.running_var.cview());
     if (shape == nullptr)
-      cuda::op_table<T>().batchnorm_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(), mean_d.view(),
-                                       invstd_d.view(), running_mean_d.view(), running_var_d.view());
+      cuda::op_table<T>().batchnorm_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(),
+                                                  mean_d.view(), invstd_d.view(), running_mean_d.view(),
+                                                  running_var_d.view());
     else
-      cuda::launch::batchnorm_forward_train(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(), T(options.eps),
-                                            T(options.momentum), y_d.data(), y_d.stride(), mean_d.data(),
-                                            invstd_d.data(), running_mean_d.data(), running_var_d.data(), size.rows,
-                                            size.cols, cuda::detail::batchnorm_partials<T>(*shape),
-                                            cuda::detail::stream(), *shape);
+      cuda::launch::batchnorm_forward_train(
+          x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(), T(options.eps), T(options.momentum), y_d.data(),
+          y_d.stride(), mean_d.data(), invstd_d.data(), running_mean_d.data(), running_var_d.data(), size.rows,
+          size.cols, cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(), *shape);
     const std::string where = context(size, shape, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_forward_train (mean)", mean_d.get(), mean, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_forward_train (invstd)", invstd_d.get(), invstd, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_forward_train (running mean)", running_mean_d.get(), running_mean,
-                    reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_forward_train (running var)", running_var_d.get(), running_var,
-                    reduction_limit<T>(), where);
+    expect_close<T>("batchnorm_forward_train (running mean)", running_mean_d.get(), running_mean, reduction_limit<T>(),
+                    where);
+    expect_close<T>("batchnorm_forward_train (running var)", running_var_d.get(), running_var, reduction_limit<T>(),
+                    where);
   });
 }
 
@@ -78,7 +78,7 @@ TYPED_TEST(CudaBatchNorm, ForwardEval) {
                                            running_mean_d.data(), running_var_d.data(), T(options.eps), y_d.data(),
                                            y_d.stride(), size.rows, size.cols, cuda::detail::stream(), shape);
       cuda::op_table<T>().batchnorm_forward_eval(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
-                                      running_var_d.view(), options, y_entry.view());
+                                                 running_var_d.view(), options, y_entry.view());
       expect_close<T>("batchnorm_forward_eval", y_d.get(), y, limit<T>(1e-13, 1e-28), describe(size, shape));
       expect_close<T>("batchnorm_forward_eval", y_entry.get(), y, limit<T>(1e-13, 1e-28),
                       describe(size, cuda::kElementwiseShape));
@@ -97,7 +97,8 @@ TYPED_TEST(CudaBatchNorm, Backward) {
     Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
     for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
     if (size.rows >= 2)
-      cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean, f.running_var);
+      cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
+                                                 f.running_var);
     // dgamma, dbeta accumulate: start them from earlier gradients.
     const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
     Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
@@ -107,7 +108,7 @@ TYPED_TEST(CudaBatchNorm, Backward) {
         dy_d(dy.cview()), dx_d(size.rows, size.cols), dgamma_d(dgamma0.cview()), dbeta_d(dbeta0.cview());
     if (shape == nullptr)
       cuda::op_table<T>().batchnorm_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(),
-                                  dx_d.view(), dgamma_d.view(), dbeta_d.view());
+                                             dx_d.view(), dgamma_d.view(), dbeta_d.view());
     else
       cuda::launch::batchnorm_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
                                        dy_d.data(), dy_d.stride(), dx_d.data(), dx_d.stride(), dgamma_d.data(),
@@ -137,9 +138,11 @@ TYPED_TEST(CudaBatchNorm, ForwardTrainInPlace) {
     DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), mean_d(1, size.cols),
         invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview());
     Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
-    cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean, f.running_var);
-    cuda::op_table<T>().batchnorm_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, x_d.view(), mean_d.view(),
-                                     invstd_d.view(), running_mean_d.view(), running_var_d.view());
+    cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
+                                               f.running_var);
+    cuda::op_table<T>().batchnorm_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, x_d.view(),
+                                                mean_d.view(), invstd_d.view(), running_mean_d.view(),
+                                                running_var_d.view());
     expect_close<T>("batchnorm_forward_train (in place)", x_d.get(), y, reduction_limit<T>(),
                     describe(size, cuda::kColumnTileShape));
   }
@@ -162,8 +165,8 @@ TYPED_TEST(CudaBatchNorm, BackwardInPlace) {
 
     DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
         dy_d(dy.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
-    cuda::op_table<T>().batchnorm_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(), dy_d.view(),
-                                dgamma_d.view(), dbeta_d.view());
+    cuda::op_table<T>().batchnorm_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(),
+                                           dy_d.view(), dgamma_d.view(), dbeta_d.view());
     expect_close<T>("batchnorm_backward (in place)", dy_d.get(), dx, reduction_limit<T>(),
                     describe(size, cuda::kColumnTileShape));
   }
@@ -174,11 +177,11 @@ TEST(CudaBatchNormRowChunks, FillAGpuWithinTheBounds) {
   // run: the grid is column tiles x chunks, where it used to be the column tiles alone.
   const cuda::LaunchShape gpu{cuda::kColumnTileShape.block, 2048};
   const auto count = [&](Index rows, Index cols) { return cuda::row_chunks(rows, cols, gpu).count; };
-  EXPECT_EQ(count(256, 64), 4);     // 8 blocks instead of 2: 4 rows a stripe
-  EXPECT_EQ(count(4096, 64), 64);   // 128 instead of 2: as many chunks as rows a chunk
-  EXPECT_EQ(count(4096, 256), 64);  // 512 instead of 8
-  EXPECT_EQ(count(256, 2048), 4);   // 256 instead of 64
-  EXPECT_EQ(count(127, 64), 1);     // under two chunks of 4 rows a stripe: whole columns
+  EXPECT_EQ(count(256, 64), 4);         // 8 blocks instead of 2: 4 rows a stripe
+  EXPECT_EQ(count(4096, 64), 64);       // 128 instead of 2: as many chunks as rows a chunk
+  EXPECT_EQ(count(4096, 256), 64);      // 512 instead of 8
+  EXPECT_EQ(count(256, 2048), 4);       // 256 instead of 64
+  EXPECT_EQ(count(127, 64), 1);         // under two chunks of 4 rows a stripe: whole columns
   EXPECT_EQ(count(1 << 20, 64), 1024);  // the grid cap
   // Any problem and shape: whole stripes a chunk, the last one not empty, within the grid cap
   // (and so within batchnorm_partials_bytes).
@@ -202,8 +205,8 @@ TYPED_TEST(CudaBatchNorm, RejectsThreeDimensionalBlocks) {
   using T = TypeParam;
   DeviceMatrix<T> x(4, 4), v(1, 4);
   EXPECT_THROW(cuda::launch::batchnorm_forward_train(x.data(), x.stride(), v.data(), v.data(), T(1e-5), T(0.1),
-                                                     x.data(), x.stride(), v.data(), v.data(), v.data(), v.data(), 4,
-                                                     4, v.data(), cuda::detail::stream(), {dim3(4, 4, 2), 1}),
+                                                     x.data(), x.stride(), v.data(), v.data(), v.data(), v.data(), 4, 4,
+                                                     v.data(), cuda::detail::stream(), {dim3(4, 4, 2), 1}),
                Error);
 }
 

@@ -77,9 +77,9 @@ TEST_F(CublasShim, ZeroScalarsDoNotReadTheirOperand) {
             CUBLAS_STATUS_SUCCESS);
   for (const float v : c) EXPECT_EQ(v, 4.0f) << "beta = 0 overwrites C, NaN or not";
   std::vector<float> nan_a(4, nan);
-  ASSERT_EQ(cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &zero, nan_a.data(), 2, b.data(), 2, &one,
-                        c.data(), 2),
-            CUBLAS_STATUS_SUCCESS);
+  ASSERT_EQ(
+      cublasSgemm(handle_, CUBLAS_OP_N, CUBLAS_OP_N, 2, 2, 2, &zero, nan_a.data(), 2, b.data(), 2, &one, c.data(), 2),
+      CUBLAS_STATUS_SUCCESS);
   for (const float v : c) EXPECT_EQ(v, 4.0f) << "alpha = 0 leaves A and B unread";
 }
 

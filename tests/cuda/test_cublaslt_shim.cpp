@@ -108,8 +108,8 @@ class Matmul {
   // The matmul with the last algorithm the heuristic gave.
   template <class T>
   cublasStatus_t matmul(T alpha, const T* A, cublasLtMatrixLayout_t a, const T* B, cublasLtMatrixLayout_t b, T beta,
-                        const T* C, cublasLtMatrixLayout_t c, T* D, cublasLtMatrixLayout_t d,
-                        void* workspace = nullptr, std::size_t workspace_bytes = 0) {
+                        const T* C, cublasLtMatrixLayout_t c, T* D, cublasLtMatrixLayout_t d, void* workspace = nullptr,
+                        std::size_t workspace_bytes = 0) {
     return cublasLtMatmul(handle_, desc_, &alpha, A, a, B, b, &beta, C, c, D, d, &result_.algo, workspace,
                           workspace_bytes, nullptr);
   }
@@ -246,8 +246,8 @@ TEST(CublasLtShim, InPlaceAccumulatesIntoD) {
   Matmul mm(CUBLAS_COMPUTE_64F, CUDA_R_64F, CUBLAS_OP_N, CUBLAS_OP_N, CUBLASLT_EPILOGUE_BIAS);
   ASSERT_EQ(mm.set_bias(bias.data()), CUBLAS_STATUS_SUCCESS);
   const cublasLtMatrixLayout_t d_layout = mm.layout(m, n, ld);
-  ASSERT_EQ(mm.run(1.0, a.data(), mm.layout(m, k, ld), b.data(), mm.layout(k, n, ld), 1.0, d.data(), d_layout,
-                   d.data(), d_layout),
+  ASSERT_EQ(mm.run(1.0, a.data(), mm.layout(m, k, ld), b.data(), mm.layout(k, n, ld), 1.0, d.data(), d_layout, d.data(),
+                   d_layout),
             CUBLAS_STATUS_SUCCESS);
   expect_near_all(d.values(), expected, 1e-13, "in place");
 }
@@ -282,11 +282,11 @@ TEST(CublasLtShim, BiasGradientsReduceOverK) {
         Matmul mm(CUBLAS_COMPUTE_32F, CUDA_R_32F, ta, tb, epilogue);
         ASSERT_EQ(mm.set_bias(gradient.data()), CUBLAS_STATUS_SUCCESS);
         const cublasLtMatrixLayout_t d_layout = mm.layout(m, n, ldd);
-        ASSERT_EQ(mm.run(1.0f, a.data(), mm.layout(a_rows, a_cols, lda), b.data(), mm.layout(b_rows, b_cols, ldb),
-                         1.0f, d.data(), d_layout, d.data(), d_layout),
+        ASSERT_EQ(mm.run(1.0f, a.data(), mm.layout(a_rows, a_cols, lda), b.data(), mm.layout(b_rows, b_cols, ldb), 1.0f,
+                         d.data(), d_layout, d.data(), d_layout),
                   CUBLAS_STATUS_SUCCESS);
-        const std::string what = std::string(of_a ? "BGRADA" : "BGRADB") + " op " + std::to_string(ta) +
-                                 std::to_string(tb);
+        const std::string what =
+            std::string(of_a ? "BGRADA" : "BGRADB") + " op " + std::to_string(ta) + std::to_string(tb);
         expect_near_all(d.values(), expected_d, 1e-5, what + " (D)");
         expect_near_all(gradient.values(), expected_gradient, 1e-5, what + " (bias gradient)");
       }
@@ -400,16 +400,15 @@ TEST(CublasLtShim, RefusesWhatTheLibraryRefuses) {
   EXPECT_EQ(mm->heuristic(square, square, square, square, &returned, 0), CUBLAS_STATUS_INVALID_VALUE)
       << "no algorithm requested";
   ASSERT_EQ(mm->heuristic(square, square, square, square, &returned), CUBLAS_STATUS_SUCCESS);
-  EXPECT_EQ(mm->matmul(1.0f, a.data(), square, b.data(), square, 1.0f, d.data(), mm->layout(4, 4, 8), d.data(),
-                       square),
+  EXPECT_EQ(mm->matmul(1.0f, a.data(), square, b.data(), square, 1.0f, d.data(), mm->layout(4, 4, 8), d.data(), square),
             CUBLAS_STATUS_INVALID_VALUE)
       << "C == D with another layout";
   EXPECT_EQ(mm->matmul(1.0f, a.data(), square, b.data(), square, 0.0f, c.data(), square, d.data(), square,
                        static_cast<void*>(c.data() + 4), 64),
             CUBLAS_STATUS_INVALID_VALUE)
       << "a workspace that is not 256-byte aligned";
-  EXPECT_EQ(cublasLtMatmul(nullptr, mm->desc(), nullptr, a.data(), square, b.data(), square, nullptr, c.data(),
-                           square, d.data(), square, nullptr, nullptr, 0, nullptr),
+  EXPECT_EQ(cublasLtMatmul(nullptr, mm->desc(), nullptr, a.data(), square, b.data(), square, nullptr, c.data(), square,
+                           d.data(), square, nullptr, nullptr, 0, nullptr),
             CUBLAS_STATUS_NOT_INITIALIZED);
   for (const cublasLtEpilogue_t epilogue : {CUBLASLT_EPILOGUE_BIAS, CUBLASLT_EPILOGUE_RELU_BIAS}) {
     auto biased = std::make_unique<Matmul>(CUBLAS_COMPUTE_32F, CUDA_R_32F, CUBLAS_OP_N, CUBLAS_OP_N, epilogue);
@@ -454,8 +453,7 @@ TEST(CublasLtShim, RefusesWhatItDoesNotEmulate) {
   // CUBLASLT_EPILOGUE_RELU, RELU_AUX, RELU_AUX_BIAS, DRELU, DRELU_BGRAD, GELU, GELU_BIAS: every
   // activation but RELU_BIAS, and every aux buffer.
   for (const std::uint32_t epilogue : {2u, 2u | 128u, 2u | 128u | 4u, 8u | 128u, 8u | 128u | 16u, 32u, 32u | 4u})
-    EXPECT_EQ(mm.set(CUBLASLT_MATMUL_DESC_EPILOGUE, epilogue), CUBLAS_STATUS_INVALID_VALUE)
-        << "epilogue " << epilogue;
+    EXPECT_EQ(mm.set(CUBLASLT_MATMUL_DESC_EPILOGUE, epilogue), CUBLAS_STATUS_INVALID_VALUE) << "epilogue " << epilogue;
   EXPECT_EQ(mm.set(cublasLtMatmulDescAttributes_t(12), std::int64_t(128)), CUBLAS_STATUS_INVALID_VALUE)
       << "an aux leading dimension";
   EXPECT_EQ(mm.set(CUBLASLT_MATMUL_DESC_TRANSA, std::int64_t(CUBLAS_OP_T)), CUBLAS_STATUS_INVALID_VALUE)

@@ -43,22 +43,21 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluForwardTrain) {
     Features<T> f(size.cols, rng);
     Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
     Tensor<T> running_mean = copy_of<T>(f.running_mean), running_var = copy_of<T>(f.running_var);
-    cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, running_mean, running_var);
+    cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, running_mean,
+                                                    running_var);
 
     DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), y_d(size.rows, size.cols),
         mean_d(1, size.cols), invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()),
         running_var_d(f.running_var.cview());
     if (shape == nullptr)
       cuda::op_table<T>().batchnorm_relu_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(),
-                                            mean_d.view(), invstd_d.view(), running_mean_d.view(),
-                                            running_var_d.view());
+                                                       mean_d.view(), invstd_d.view(), running_mean_d.view(),
+                                                       running_var_d.view());
     else
-      cuda::launch::batchnorm_relu_forward_train(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
-                                                 T(options.eps), T(options.momentum), y_d.data(), y_d.stride(),
-                                                 mean_d.data(), invstd_d.data(), running_mean_d.data(),
-                                                 running_var_d.data(), size.rows, size.cols,
-                                                 cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(),
-                                                 *shape);
+      cuda::launch::batchnorm_relu_forward_train(
+          x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(), T(options.eps), T(options.momentum), y_d.data(),
+          y_d.stride(), mean_d.data(), invstd_d.data(), running_mean_d.data(), running_var_d.data(), size.rows,
+          size.cols, cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(), *shape);
     const std::string where = context(size, shape, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_relu_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
     expect_close<T>("batchnorm_relu_forward_train (mean)", mean_d.get(), mean, reduction_limit<T>(), where);
@@ -84,12 +83,11 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluForwardEval) {
         running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), y_d(size.rows, size.cols);
     if (shape == nullptr)
       cuda::op_table<T>().batchnorm_relu_forward_eval(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
-                                           running_var_d.view(), options, y_d.view());
+                                                      running_var_d.view(), options, y_d.view());
     else
       cuda::launch::batchnorm_relu_forward_eval(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
-                                                running_mean_d.data(), running_var_d.data(), T(options.eps),
-                                                y_d.data(), y_d.stride(), size.rows, size.cols,
-                                                cuda::detail::stream(), *shape);
+                                                running_mean_d.data(), running_var_d.data(), T(options.eps), y_d.data(),
+                                                y_d.stride(), size.rows, size.cols, cuda::detail::stream(), *shape);
     expect_close<T>("batchnorm_relu_forward_eval", y_d.get(), y, elementwise_limit<T>(),
                     context(size, shape, cuda::kElementwiseShape));
   });
@@ -108,27 +106,26 @@ void check_backward(const Size& size, const cuda::LaunchShape* shape, Residual r
   for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
   if (size.rows >= 2)
     cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
-                                         f.running_var);
+                                                    f.running_var);
   const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
   Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
   const bool added = residual == Residual::added;
-  cpu::op_table<T>().batchnorm_relu_backward(x, mean, invstd, f.gamma, f.beta, dy, added ? skip.cview() : ConstView<T>(), dx,
-                                  dgamma, dbeta);
+  cpu::op_table<T>().batchnorm_relu_backward(x, mean, invstd, f.gamma, f.beta, dy,
+                                             added ? skip.cview() : ConstView<T>(), dx, dgamma, dbeta);
 
   DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(f.gamma.cview()),
       beta_d(f.beta.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dx_d(size.rows, size.cols),
       dgamma_d(dgamma0.cview()), dbeta_d(dbeta0.cview());
   if (shape == nullptr)
-    cuda::op_table<T>().batchnorm_relu_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), beta_d.view(),
-                                     dy_d.view(), added ? skip_d.view() : View<T>(), dx_d.view(), dgamma_d.view(),
-                                     dbeta_d.view());
+    cuda::op_table<T>().batchnorm_relu_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(),
+                                                beta_d.view(), dy_d.view(), added ? skip_d.view() : View<T>(),
+                                                dx_d.view(), dgamma_d.view(), dbeta_d.view());
   else
     cuda::launch::batchnorm_relu_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
-                                          beta_d.data(), dy_d.data(), dy_d.stride(),
-                                          added ? skip_d.data() : nullptr, skip_d.stride(), dx_d.data(),
-                                          dx_d.stride(), dgamma_d.data(), dbeta_d.data(), size.rows, size.cols,
-                                          cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(),
-                                          *shape);
+                                          beta_d.data(), dy_d.data(), dy_d.stride(), added ? skip_d.data() : nullptr,
+                                          skip_d.stride(), dx_d.data(), dx_d.stride(), dgamma_d.data(), dbeta_d.data(),
+                                          size.rows, size.cols, cuda::detail::batchnorm_partials<T>(*shape),
+                                          cuda::detail::stream(), *shape);
   const std::string where = context(size, shape, cuda::kColumnTileShape) + (added ? " with residual" : "");
   expect_close<T>("batchnorm_relu_backward (dx)", dx_d.get(), dx, reduction_limit<T>(), where);
   expect_close<T>("batchnorm_relu_backward (dgamma)", dgamma_d.get(), dgamma, reduction_limit<T>(), where);
@@ -162,16 +159,16 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardInPlace) {
       Tensor<T> dx(rows, cols), dgamma(1, cols), dbeta(1, cols);
       dgamma.fill(T(0));
       dbeta.fill(T(0));
-      cpu::op_table<T>().batchnorm_relu_backward(x, mean, invstd, gamma, beta, dy, into_residual ? skip.cview() : ConstView<T>(),
-                                      dx, dgamma, dbeta);
+      cpu::op_table<T>().batchnorm_relu_backward(x, mean, invstd, gamma, beta, dy,
+                                                 into_residual ? skip.cview() : ConstView<T>(), dx, dgamma, dbeta);
 
       DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(gamma.cview()),
           beta_d(beta.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dgamma_d(dgamma.cview()),
           dbeta_d(dbeta.cview());
       DeviceMatrix<T>& out = into_residual ? skip_d : dy_d;
-      cuda::op_table<T>().batchnorm_relu_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), beta_d.view(),
-                                       dy_d.view(), into_residual ? skip_d.view() : View<T>(), out.view(),
-                                       dgamma_d.view(), dbeta_d.view());
+      cuda::op_table<T>().batchnorm_relu_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(),
+                                                  beta_d.view(), dy_d.view(), into_residual ? skip_d.view() : View<T>(),
+                                                  out.view(), dgamma_d.view(), dbeta_d.view());
       expect_close<T>("batchnorm_relu_backward (in place)", out.get(), dx, reduction_limit<T>(),
                       describe(size, cuda::kColumnTileShape) + (into_residual ? ", dx = residual" : ", dx = dy"));
     }
@@ -192,17 +189,18 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardMaskIsTheForwardsSign) {
     DeviceMatrix<T> gamma(f.gamma.cview()), beta(f.beta.cview());
     DeviceMatrix<T> running_mean(f.running_mean.cview()), running_var(f.running_var.cview());
     DeviceMatrix<T> y(rows, cols), mean(1, cols), invstd(1, cols);
-    cuda::op_table<T>().batchnorm_relu_forward_train(x.view(), gamma.view(), beta.view(), options, y.view(), mean.view(),
-                                          invstd.view(), running_mean.view(), running_var.view());
+    cuda::op_table<T>().batchnorm_relu_forward_train(x.view(), gamma.view(), beta.view(), options, y.view(),
+                                                     mean.view(), invstd.view(), running_mean.view(),
+                                                     running_var.view());
     Tensor<T> zeros(1, cols);
     zeros.fill(T(0));
     DeviceMatrix<T> dx(rows, cols), dgamma(zeros.cview()), dbeta(zeros.cview());
-    cuda::op_table<T>().batchnorm_relu_backward(x.view(), mean.view(), invstd.view(), gamma.view(), beta.view(), dy.view(),
-                                     View<T>(), dx.view(), dgamma.view(), dbeta.view());
+    cuda::op_table<T>().batchnorm_relu_backward(x.view(), mean.view(), invstd.view(), gamma.view(), beta.view(),
+                                                dy.view(), View<T>(), dx.view(), dgamma.view(), dbeta.view());
     DeviceMatrix<T> g(rows, cols), dx_ref(rows, cols), dgamma_ref(zeros.cview()), dbeta_ref(zeros.cview());
     cuda::op_table<T>().relu_backward(y.view(), dy.view(), g.view());
     cuda::op_table<T>().batchnorm_backward(x.view(), mean.view(), invstd.view(), gamma.view(), g.view(), dx_ref.view(),
-                                dgamma_ref.view(), dbeta_ref.view());
+                                           dgamma_ref.view(), dbeta_ref.view());
     const std::string where = describe(size, cuda::kColumnTileShape);
     expect_close<T>("batchnorm_relu_backward (mask from x, dx)", dx.get(), dx_ref.get(), 0.0, where);
     expect_close<T>("batchnorm_relu_backward (mask from x, dgamma)", dgamma.get(), dgamma_ref.get(), 0.0, where);
@@ -227,20 +225,20 @@ TYPED_TEST(CudaFusedBlock, RowChunksReplayAsLaunched) {
     DeviceMatrix<T> x, gamma, beta, y, mean, invstd, running_mean, running_var, dy, skip, dgamma, dbeta;
   };
   const auto make = [&] {
-    return std::make_unique<Step>(Step{DeviceMatrix<T>(x.cview()), DeviceMatrix<T>(f.gamma.cview()),
-                                       DeviceMatrix<T>(f.beta.cview()), DeviceMatrix<T>(rows, cols),
-                                       DeviceMatrix<T>(1, cols), DeviceMatrix<T>(1, cols),
-                                       DeviceMatrix<T>(f.running_mean.cview()), DeviceMatrix<T>(f.running_var.cview()),
-                                       DeviceMatrix<T>(dy.cview()), DeviceMatrix<T>(skip.cview()),
-                                       DeviceMatrix<T>(dgamma0.cview()), DeviceMatrix<T>(dbeta0.cview())});
+    return std::make_unique<Step>(Step{
+        DeviceMatrix<T>(x.cview()), DeviceMatrix<T>(f.gamma.cview()), DeviceMatrix<T>(f.beta.cview()),
+        DeviceMatrix<T>(rows, cols), DeviceMatrix<T>(1, cols), DeviceMatrix<T>(1, cols),
+        DeviceMatrix<T>(f.running_mean.cview()), DeviceMatrix<T>(f.running_var.cview()), DeviceMatrix<T>(dy.cview()),
+        DeviceMatrix<T>(skip.cview()), DeviceMatrix<T>(dgamma0.cview()), DeviceMatrix<T>(dbeta0.cview())});
   };
   // Forward, then the backward in place into the residual, as BN1 of a block runs.
   const auto run = [&](Step& s) {
     cuda::op_table<T>().batchnorm_relu_forward_train(s.x.view(), s.gamma.view(), s.beta.view(), options, s.y.view(),
-                                          s.mean.view(), s.invstd.view(), s.running_mean.view(),
-                                          s.running_var.view());
-    cuda::op_table<T>().batchnorm_relu_backward(s.x.view(), s.mean.view(), s.invstd.view(), s.gamma.view(), s.beta.view(),
-                                     s.dy.view(), s.skip.view(), s.skip.view(), s.dgamma.view(), s.dbeta.view());
+                                                     s.mean.view(), s.invstd.view(), s.running_mean.view(),
+                                                     s.running_var.view());
+    cuda::op_table<T>().batchnorm_relu_backward(s.x.view(), s.mean.view(), s.invstd.view(), s.gamma.view(),
+                                                s.beta.view(), s.dy.view(), s.skip.view(), s.skip.view(),
+                                                s.dgamma.view(), s.dbeta.view());
   };
   const std::unique_ptr<Step> launched = make(), replayed = make();
   run(*launched);
@@ -270,8 +268,8 @@ TYPED_TEST(CudaFusedBlock, LinearResidualForward) {
   Rng rng(55);
   const std::vector<LinearSize> all = {{1, 1, 1}, {2, 3, 5}, {17, 33, 9}, {64, 96, 70}, {130, 97, 33}, {5, 300, 7}};
   for (const LinearSize& s : all)
-    for (const cuda::LaunchShape* shape : {static_cast<const cuda::LaunchShape*>(nullptr), &elementwise_shapes()[1],
-                                           &elementwise_shapes()[3]})
+    for (const cuda::LaunchShape* shape :
+         {static_cast<const cuda::LaunchShape*>(nullptr), &elementwise_shapes()[1], &elementwise_shapes()[3]})
       for (const GemmRoute route : gemm_routes()) {
         if (shape == nullptr && route == GemmRoute::cublas_alone) continue;  // the entry point picks its route
         const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
@@ -284,8 +282,8 @@ TYPED_TEST(CudaFusedBlock, LinearResidualForward) {
           cuda::op_table<T>().linear_residual_forward(x_d.view(), w_d.view(), b_d.view(), r_d.view(), y_d.view());
         else
           cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(),
-                                                r_d.data(), r_d.stride(), y_d.data(), y_d.stride(), s.rows, s.in,
-                                                s.out, blas_for(route), cuda::detail::stream(), *shape);
+                                                r_d.data(), r_d.stride(), y_d.data(), y_d.stride(), s.rows, s.in, s.out,
+                                                blas_for(route), cuda::detail::stream(), *shape);
         expect_close<T>("linear_residual_forward", y_d.get(), y, reduction_limit<T>(),
                         "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") " +
                             context(Size{s.rows, s.out}, shape, cuda::kElementwiseShape) +
@@ -311,16 +309,16 @@ TYPED_TEST(CudaFusedBlock, LinearResidualForwardInPlace) {
 #if defined(STARNN_CUDA_EMULATION)
       const std::int64_t matmuls_before = simt::lt::accepted_matmuls();
 #endif
-      cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(),
-                                            r_d.data(), r_d.stride(), r_d.data(), r_d.stride(), s.rows, s.in, s.out,
+      cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), r_d.data(),
+                                            r_d.stride(), r_d.data(), r_d.stride(), s.rows, s.in, s.out,
                                             blas_for(route), cuda::detail::stream());
 #if defined(STARNN_CUDA_EMULATION)
       const bool through_lt = s.in == 33 && route == GemmRoute::cublaslt_where_it_can;
       EXPECT_EQ(simt::lt::accepted_matmuls() - matmuls_before, through_lt ? 1 : 0) << "in " << s.in << describe(route);
 #endif
       expect_close<T>("linear_residual_forward (in place)", r_d.get(), y, reduction_limit<T>(),
-                      "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") -> " +
-                          std::to_string(s.out) + describe(route));
+                      "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") -> " + std::to_string(s.out) +
+                          describe(route));
     }
 }
 
@@ -334,16 +332,16 @@ TYPED_TEST(CudaFusedBlock, FoldIntoLinear) {
     const Tensor<T> w = random_matrix<T>(out, in, rng, 0.3), b = random_matrix<T>(1, out, rng);
     Features<T> f(out, rng);
     Tensor<T> w_folded(out, in), b_folded(1, out);
-    cpu::op_table<T>().batchnorm_fold_into_linear(w, b, f.gamma, f.beta, f.running_mean, f.running_var, options, w_folded,
-                                       b_folded);
+    cpu::op_table<T>().batchnorm_fold_into_linear(w, b, f.gamma, f.beta, f.running_mean, f.running_var, options,
+                                                  w_folded, b_folded);
 
     DeviceMatrix<T> w_d(w.cview()), b_d(b.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
         running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), w_folded_d(out, in),
         b_folded_d(1, out);
     if (shape == nullptr)
       cuda::op_table<T>().batchnorm_fold_into_linear(w_d.view(), b_d.view(), gamma_d.view(), beta_d.view(),
-                                          running_mean_d.view(), running_var_d.view(), options, w_folded_d.view(),
-                                          b_folded_d.view());
+                                                     running_mean_d.view(), running_var_d.view(), options,
+                                                     w_folded_d.view(), b_folded_d.view());
     else
       cuda::launch::batchnorm_fold_into_linear(w_d.data(), w_d.stride(), b_d.data(), gamma_d.data(), beta_d.data(),
                                                running_mean_d.data(), running_var_d.data(), T(options.eps),

@@ -30,7 +30,7 @@ struct LinearSize {
 };
 
 const std::vector<LinearSize>& linear_sizes() {
-  static const std::vector<LinearSize> all = {{1, 1, 1},   {2, 3, 5},     {17, 33, 9},
+  static const std::vector<LinearSize> all = {{1, 1, 1},    {2, 3, 5},     {17, 33, 9},
                                               {64, 96, 70}, {130, 97, 33}, {5, 300, 7}};
   return all;
 }
@@ -54,7 +54,8 @@ template <class T>
 struct ForwardOperands {
   Tensor<T> x, w, b;
   ForwardOperands(const LinearSize& s, Rng& rng)
-      : x(random_matrix<T>(s.rows, s.in, rng)), w(random_matrix<T>(s.out, s.in, rng, 0.3)),
+      : x(random_matrix<T>(s.rows, s.in, rng)),
+        w(random_matrix<T>(s.out, s.in, rng, 0.3)),
         b(random_matrix<T>(1, s.out, rng)) {}
 };
 
@@ -67,11 +68,13 @@ void check_forward(const LinearSize& s, const ForwardOperands<T>& in, Activation
 
   DeviceMatrix<T> x_d(in.x.cview()), w_d(in.w.cview()), b_d(in.b.cview()), y_d(s.rows, s.out);
   if (shape == nullptr)
-    (relu ? cuda::op_table<T>().linear_relu_forward : cuda::op_table<T>().linear_forward)(x_d.view(), w_d.view(), b_d.view(), y_d.view());
+    (relu ? cuda::op_table<T>().linear_relu_forward : cuda::op_table<T>().linear_forward)(x_d.view(), w_d.view(),
+                                                                                          b_d.view(), y_d.view());
   else
-    (relu ? cuda::launch::linear_relu_forward<T> : cuda::launch::linear_forward<T>)(
-        x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), y_d.data(), y_d.stride(), s.rows, s.in, s.out,
-        blas_for(route), cuda::detail::stream(), *shape);
+    (relu ? cuda::launch::linear_relu_forward<T>
+          : cuda::launch::linear_forward<T>)(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), y_d.data(),
+                                             y_d.stride(), s.rows, s.in, s.out, blas_for(route), cuda::detail::stream(),
+                                             *shape);
   expect_close<T>(op, y_d.get(), y, nmse_limit, where(s, shape, route, cuda::kElementwiseShape));
 }
 
@@ -96,16 +99,17 @@ void check_backward(const LinearSize& s, const cuda::LaunchShape* shape, GemmRou
       dx_d(s.rows, s.in);
   if (dx_write == GradWrite::accumulate) dx_d.set(dx0);
   if (shape == nullptr)
-    cuda::op_table<T>().linear_backward(x_d.view(), w_d.view(), dy_d.view(), dx_d.view(), dx_write, dw_d.view(), db_d.view());
+    cuda::op_table<T>().linear_backward(x_d.view(), w_d.view(), dy_d.view(), dx_d.view(), dx_write, dw_d.view(),
+                                        db_d.view());
   else
     cuda::launch::linear_backward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), dy_d.data(), dy_d.stride(),
-                                  dx_d.data(), dx_d.stride(), dx_write, dw_d.data(), dw_d.stride(), db_d.data(),
-                                  s.rows, s.in, s.out, blas_for(route), cuda::detail::stream(), *shape);
+                                  dx_d.data(), dx_d.stride(), dx_write, dw_d.data(), dw_d.stride(), db_d.data(), s.rows,
+                                  s.in, s.out, blas_for(route), cuda::detail::stream(), *shape);
   const std::string context = where(s, shape, route, cuda::kColumnTileShape);
   expect_close<T>(op + " (dw)", dw_d.get(), dw, nmse_limit, context);
   expect_close<T>(op + " (db)", db_d.get(), db, nmse_limit, context);
-  expect_close<T>(op + (dx_write == GradWrite::accumulate ? " (dx, accumulated)" : " (dx)"), dx_d.get(), dx,
-                  nmse_limit, context);
+  expect_close<T>(op + (dx_write == GradWrite::accumulate ? " (dx, accumulated)" : " (dx)"), dx_d.get(), dx, nmse_limit,
+                  context);
 }
 
 TYPED_TEST(CudaLinear, Forward) {
@@ -152,8 +156,8 @@ TYPED_TEST(CudaLinear, Backward) {
   Rng rng(32);
   for (const LinearSize& s : linear_sizes())
     for (const GradWrite write : {GradWrite::overwrite, GradWrite::accumulate}) {
-      check_backward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, write, limit<T>(1e-10, 1e-24),
-                        "linear_backward", rng);
+      check_backward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, write, limit<T>(1e-10, 1e-24), "linear_backward",
+                        rng);
       for (const cuda::LaunchShape& shape : column_tile_shapes())
         for (const GemmRoute route : gemm_routes())
           check_backward<T>(s, &shape, route, write, limit<T>(1e-10, 1e-24), "linear_backward", rng);
@@ -171,7 +175,7 @@ TYPED_TEST(CudaLinear, BackwardWithoutInputGradient) {
   DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), dy_d(dy.cview()), dw_d(dw.cview()), db_d(db.cview());
   cpu::op_table<T>().linear_backward(x, w, dy, no_dx, GradWrite::overwrite, dw, db);
   cuda::op_table<T>().linear_backward(x_d.view(), w_d.view(), dy_d.view(), View<T>(), GradWrite::overwrite, dw_d.view(),
-                           db_d.view());
+                                      db_d.view());
   expect_close<T>("linear_backward (no dx)", dw_d.get(), dw, limit<T>(1e-10, 1e-24), "(9, 6) -> 4");
   expect_close<T>("linear_backward (no dx)", db_d.get(), db, limit<T>(1e-10, 1e-24), "(9, 6) -> 4");
 }
@@ -211,16 +215,16 @@ TYPED_TEST(CudaLinear, AlignedOperandsTakeCublasLtTheRestFallBack) {
   EXPECT_EQ(matmuls_of([&] {
               check_forward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward",
                                rng);
-              check_forward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit,
-                               "linear_relu_forward", rng, Activation::relu);
-              check_backward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite,
-                                nmse_limit, "linear_backward", rng);
+              check_forward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_relu_forward",
+                               rng, Activation::relu);
+              check_backward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite, nmse_limit,
+                                "linear_backward", rng);
             }),
             0)
       << "no algorithm for misaligned operands: the cuBLAS path";
   EXPECT_EQ(matmuls_of([&] {
-              check_forward<T>(aligned, &cuda::kElementwiseShape, GemmRoute::cublas_alone, nmse_limit,
-                               "linear_forward", rng);
+              check_forward<T>(aligned, &cuda::kElementwiseShape, GemmRoute::cublas_alone, nmse_limit, "linear_forward",
+                               rng);
               check_forward<T>(aligned, &cuda::kElementwiseShape, GemmRoute::cublas_alone, nmse_limit,
                                "linear_relu_forward", rng, Activation::relu);
               check_backward<T>(aligned, &cuda::kColumnTileShape, GemmRoute::cublas_alone, GradWrite::accumulate,

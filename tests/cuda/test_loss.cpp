@@ -63,10 +63,12 @@ TYPED_TEST(CudaLoss, WeightedL1) {
     DeviceMatrix<T> yhat_d(l.yhat.cview()), y_d(l.y.cview()), s_d(l.s.cview()), mask_d(l.mask.cview()),
         w_d(l.w.cview()), dyhat_d(size.rows, size.cols);
     const std::string entry = describe(size, cuda::kLossShape) + " (entry point)";
-    expect_close_scalar("weighted_l1_loss", type_name<T>(),
-                        cuda::op_table<T>().weighted_l1_loss(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view()),
-                        loss, kLossLimit, entry);
-    cuda::op_table<T>().weighted_l1_backward(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view(), dyhat_d.view());
+    expect_close_scalar(
+        "weighted_l1_loss", type_name<T>(),
+        cuda::op_table<T>().weighted_l1_loss(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view()), loss,
+        kLossLimit, entry);
+    cuda::op_table<T>().weighted_l1_backward(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view(),
+                                             dyhat_d.view());
     expect_close<T>("weighted_l1_backward", dyhat_d.get(), dyhat, 0.0, entry);
 
     for (const cuda::LaunchShape& shape : loss_shapes()) {
@@ -74,8 +76,8 @@ TYPED_TEST(CudaLoss, WeightedL1) {
       DeviceMatrix<double> terms(1, size.cols + 1);
       DeviceMatrix<T> dyhat_s(size.rows, size.cols);
       cuda::launch::weighted_l1_terms(yhat_d.data(), yhat_d.stride(), y_d.data(), y_d.stride(), s_d.data(),
-                                      s_d.stride(), mask_d.data(), mask_d.stride(), w_d.data(), terms.data(),
-                                      size.rows, size.cols, stream, shape);
+                                      s_d.stride(), mask_d.data(), mask_d.stride(), w_d.data(), terms.data(), size.rows,
+                                      size.cols, stream, shape);
       cuda::launch::sum_in_order(terms.data(), size.cols, terms.data() + size.cols, stream);
       cuda::launch::weighted_l1_backward(yhat_d.data(), yhat_d.stride(), y_d.data(), y_d.stride(), s_d.data(),
                                          s_d.stride(), mask_d.data(), mask_d.stride(), w_d.data(), dyhat_s.data(),
@@ -120,8 +122,7 @@ TYPED_TEST(CudaLoss, BceWithLogits) {
       const cudaStream_t stream = cuda::detail::stream();
       DeviceMatrix<double> terms(1, 1);
       DeviceMatrix<T> dz_s(rows, 1);
-      cuda::launch::bce_terms(z_d.data(), z_d.stride(), t_d.data(), t_d.stride(), terms.data(), rows, 1, stream,
-                              shape);
+      cuda::launch::bce_terms(z_d.data(), z_d.stride(), t_d.data(), t_d.stride(), terms.data(), rows, 1, stream, shape);
       cuda::launch::bce_with_logits_backward(z_d.data(), z_d.stride(), t_d.data(), t_d.stride(), dz_s.data(),
                                              dz_s.stride(), rows, 1, stream, shape);
       expect_close_scalar("bce_with_logits_loss", type_name<T>(), terms.get()(0, 0), loss, kLossLimit,

@@ -156,12 +156,15 @@ TYPED_TEST(NetOnDevice, TrainingStepsMatchTheCpu) {
       return s;
     };
     for (std::size_t k = 0; k < cpu.parameters.size(); ++k)
-      worst_parameter = std::max(worst_parameter, std::abs(gpu.parameters[k] - cpu.parameters[k]) / scale(cpu.parameters));
+      worst_parameter =
+          std::max(worst_parameter, std::abs(gpu.parameters[k] - cpu.parameters[k]) / scale(cpu.parameters));
     for (std::size_t k = 0; k < cpu.predictions.size(); ++k)
       worst_prediction =
           std::max(worst_prediction, std::abs(gpu.predictions[k] - cpu.predictions[k]) / scale(cpu.predictions));
-    std::cout << "[net on device] " << (block == BlockType::resdense ? "ResDense" : "AResDense auto-encoder with an MLP decoder") << (std::is_same_v<T, float> ? " float, " : " double, ")
-              << epochs * kBatchesPerEpoch << " steps: worst relative difference, epoch losses " << worst_loss << ", parameters " << worst_parameter
+    std::cout << "[net on device] "
+              << (block == BlockType::resdense ? "ResDense" : "AResDense auto-encoder with an MLP decoder")
+              << (std::is_same_v<T, float> ? " float, " : " double, ") << epochs * kBatchesPerEpoch
+              << " steps: worst relative difference, epoch losses " << worst_loss << ", parameters " << worst_parameter
               << ", predictions " << worst_prediction << "\n";
     EXPECT_LT(worst_loss, tolerance<T>());
     EXPECT_LT(worst_parameter, tolerance<T>());
@@ -240,7 +243,8 @@ TEST(ModelOnDevice, SavesFromTheGpuAndLoadsOnTheCpu) {
     "optimizer": {"type": "adam"},
     "schedule": {"type": "one_cycle", "max_lr": 0.01},
     "training": {"type": "minibatch", "epochs": 1, "batch_size": 64, "seed": 3}
-  })", "model.json");
+  })",
+                                              "model.json");
   const ColumnStats inputs{{"ug", "gr", "ri"}, {1.0, 0.5, 0.2}, {0.3, 0.2, 0.1}};
   const DataStats stats{inputs, {-5.0, -5.0, -5.0}, {5.0, 5.0, 5.0}, {{"feh"}, {-0.8}, {0.5}}, {1.0}};
   Model on_gpu(file, stats), on_cpu(file, stats);
@@ -251,7 +255,8 @@ TEST(ModelOnDevice, SavesFromTheGpuAndLoadsOnTheCpu) {
   on_cpu.save(cpu_path, OptimizerState::leave_out);
   Model loaded = Model::load(gpu_path);
   EXPECT_EQ(loaded.net().device(), Device::cpu);
-  EXPECT_EQ(host_values<float>(loaded.net().parameters().values()), host_values<float>(on_cpu.net().parameters().values()));
+  EXPECT_EQ(host_values<float>(loaded.net().parameters().values()),
+            host_values<float>(on_cpu.net().parameters().values()));
   std::ifstream a(gpu_path, std::ios::binary), b(cpu_path, std::ios::binary);
   const std::string bytes_a((std::istreambuf_iterator<char>(a)), {}), bytes_b((std::istreambuf_iterator<char>(b)), {});
   EXPECT_EQ(bytes_a, bytes_b);

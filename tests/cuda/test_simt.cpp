@@ -79,8 +79,8 @@ TEST(SimtEmulation, ColumnTileSumForAnyHeight) {
       for (std::size_t k = 0; k < in.size(); ++k) in[k] = double(k % 13) + 0.25;
       for (int i = 0; i < rows; ++i)
         for (unsigned j = 0; j < width; ++j) expected[j] += in[i * width + j];
-      SIMT_LAUNCH(tile_sums, 1, dim3(width, height), sizeof(double) * width * height, nullptr, in.data(),
-                  out.data(), rows);
+      SIMT_LAUNCH(tile_sums, 1, dim3(width, height), sizeof(double) * width * height, nullptr, in.data(), out.data(),
+                  rows);
       ASSERT_EQ(cudaGetLastError(), cudaSuccess);
       for (unsigned j = 0; j < width; ++j) EXPECT_EQ(out[j], expected[j]) << width << " x " << height;
     }
@@ -123,9 +123,9 @@ __global__ void wrong_mask(float* out) { out[threadIdx.x] = __shfl_xor_sync(0x00
 TEST(SimtEmulation, ReportsWhatAGpuReports) {
   std::vector<float> out(32);
   // Too many threads, a grid too tall, too much shared memory: nothing runs, the launch check says why.
-  for (const auto& [grid, block, shared] : {std::tuple{dim3(1), dim3(1025), std::size_t(0)},
-                                            std::tuple{dim3(1, 70000), dim3(32), std::size_t(0)},
-                                            std::tuple{dim3(1), dim3(32), std::size_t(64 * 1024)}}) {
+  for (const auto& [grid, block, shared] :
+       {std::tuple{dim3(1), dim3(1025), std::size_t(0)}, std::tuple{dim3(1, 70000), dim3(32), std::size_t(0)},
+        std::tuple{dim3(1), dim3(32), std::size_t(64 * 1024)}}) {
     out[0] = 0;
     SIMT_LAUNCH(wrong_mask, grid, block, shared, nullptr, out.data());
     EXPECT_EQ(out[0], 0.0f);

@@ -101,8 +101,8 @@ class SmallNet {
       return l;
     };
     auto norm = [&](Index d) {
-      Norm n{slice(values_, 1, d), {}, slice(grads_, 1, d), {}, work_.take(1, d), work_.take(1, d),
-             work_.take(1, d), work_.take(1, d)};
+      Norm n{slice(values_, 1, d), {}, slice(grads_, 1, d), {}, work_.take(1, d), work_.take(1, d), work_.take(1, d),
+             work_.take(1, d)};
       offset += d;
       n.beta = slice(values_, 1, d);
       n.dbeta = slice(grads_, 1, d);
@@ -241,8 +241,8 @@ TYPED_TEST(CudaTraining, FiftyStepsMatchTheCpu) {
     if (t == 1) first = cpu_loss;
     last = cpu_loss;
   }
-  std::cout << "[cuda vs cpu] 50 training steps (" << type_name<F>() << "): loss " << first << " -> " << last << ", worst relative difference "
-            << worst << "\n";
+  std::cout << "[cuda vs cpu] 50 training steps (" << type_name<F>() << "): loss " << first << " -> " << last
+            << ", worst relative difference " << worst << "\n";
   EXPECT_LT(last, 0.8 * first) << "the net should learn";
 }
 

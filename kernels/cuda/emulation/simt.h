@@ -21,7 +21,7 @@
 
 #define SIMT_LAUNCH(kernel, grid, block, shared_bytes, stream, ...) \
   (kernel)<<<(grid), (block), (shared_bytes), (stream)>>>(__VA_ARGS__)
-#define SIMT_DYNAMIC_SHARED(T, name)                                     \
+#define SIMT_DYNAMIC_SHARED(T, name)                                    \
   extern __shared__ __align__(16) unsigned char simt_dynamic_shared_[]; \
   T* name = reinterpret_cast<T*>(simt_dynamic_shared_)
 
@@ -128,8 +128,8 @@ inline void enqueue(std::function<void()> work) {
 
 inline std::mutex launch_lock;  // one launch at a time: __shared__ statics are shared
 inline thread_local Launch* current = nullptr;
-inline thread_local unsigned rank = 0;  // linear thread index in the block, as CUDA numbers warps
-inline thread_local unsigned exchanges = 0;  // warp shuffles this thread has made in this block
+inline thread_local unsigned rank = 0;                     // linear thread index in the block, as CUDA numbers warps
+inline thread_local unsigned exchanges = 0;                // warp shuffles this thread has made in this block
 inline thread_local cudaError_t last_error = cudaSuccess;  // per host thread, as the runtime's
 
 inline unsigned lane() { return rank & 31u; }
@@ -213,9 +213,8 @@ inline Pool& pool() {
 
 inline bool valid(dim3 grid, dim3 block, std::size_t shared_bytes) {
   const std::uint64_t threads = std::uint64_t(block.x) * block.y * block.z;
-  return threads >= 1 && threads <= kMaxThreadsPerBlock && block.z <= kMaxBlockDimZ && grid.x >= 1 &&
-         grid.y >= 1 && grid.z >= 1 && grid.y <= kMaxGridDimYZ && grid.z <= kMaxGridDimYZ &&
-         shared_bytes <= kMaxDynamicShared;
+  return threads >= 1 && threads <= kMaxThreadsPerBlock && block.z <= kMaxBlockDimZ && grid.x >= 1 && grid.y >= 1 &&
+         grid.z >= 1 && grid.y <= kMaxGridDimYZ && grid.z <= kMaxGridDimYZ && shared_bytes <= kMaxDynamicShared;
 }
 
 }  // namespace detail
@@ -261,8 +260,7 @@ void run(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_by
 // launches nothing and leaves cudaErrorInvalidConfiguration for cudaGetLastError, as the
 // runtime does.
 template <class... Params, class... Args>
-void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t,
-            Args&&... args) {
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, std::size_t shared_bytes, cudaStream_t, Args&&... args) {
   if (!detail::valid(grid, block, shared_bytes)) {
     detail::last_error = cudaErrorInvalidConfiguration;
     return;

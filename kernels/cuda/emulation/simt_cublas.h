@@ -59,8 +59,8 @@ float to_tf32(float v);
 // Element (i, j) of op(A) op(B) for column-major A and B (op(X) = X^T when transposed), summed
 // over l = 0 .. k - 1 in order, the inputs rounded to TF32 first when tf32 is set (float only).
 template <class T>
-T product_element(bool transpose_a, bool transpose_b, const T* A, std::int64_t lda, const T* B, std::int64_t ldb,
-                  int k, int i, int j, bool tf32) {
+T product_element(bool transpose_a, bool transpose_b, const T* A, std::int64_t lda, const T* B, std::int64_t ldb, int k,
+                  int i, int j, bool tf32) {
   auto input = [tf32](T v) {
     if constexpr (std::is_same_v<T, float>) return tf32 ? to_tf32(v) : v;
     return v;
@@ -81,6 +81,6 @@ using simt::blas::cublasDestroy;
 using simt::blas::cublasDgemm;
 using simt::blas::cublasGetStatusString;
 using simt::blas::cublasSetMathMode;
-using simt::blas::cublasSetWorkspace;
 using simt::blas::cublasSetStream;
+using simt::blas::cublasSetWorkspace;
 using simt::blas::cublasSgemm;

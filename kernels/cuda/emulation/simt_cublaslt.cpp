@@ -72,8 +72,10 @@ struct Problem {
 bool supported_types(const cublasLtMatmulDescOpaque_t& desc, cudaDataType_t type) {
   switch (desc.compute_type) {
     case CUBLAS_COMPUTE_32F:
-    case CUBLAS_COMPUTE_32F_FAST_TF32: return desc.scale_type == CUDA_R_32F && type == CUDA_R_32F;
-    case CUBLAS_COMPUTE_64F: return desc.scale_type == CUDA_R_64F && type == CUDA_R_64F;
+    case CUBLAS_COMPUTE_32F_FAST_TF32:
+      return desc.scale_type == CUDA_R_32F && type == CUDA_R_32F;
+    case CUBLAS_COMPUTE_64F:
+      return desc.scale_type == CUDA_R_64F && type == CUDA_R_64F;
   }
   return false;
 }
@@ -116,8 +118,8 @@ Extent extent_of(const void* p, const cublasLtMatrixLayoutOpaque_t& layout) {
 }
 
 template <class T>
-void run(const Problem& p, const cublasLtMatmulDescOpaque_t& desc, T alpha, const T* A, std::int64_t lda,
-         const T* B, std::int64_t ldb, T beta, const T* C, std::int64_t ldc, T* D, std::int64_t ldd) {
+void run(const Problem& p, const cublasLtMatmulDescOpaque_t& desc, T alpha, const T* A, std::int64_t lda, const T* B,
+         std::int64_t ldb, T beta, const T* C, std::int64_t ldc, T* D, std::int64_t ldd) {
   const bool ta = desc.transa == CUBLAS_OP_T, tb = desc.transb == CUBLAS_OP_T;
   const int m = int(p.m), n = int(p.n), k = int(p.k);
   const cublasLtEpilogue_t epilogue = desc.epilogue;
@@ -204,7 +206,8 @@ cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t desc, cublasL
       desc->epilogue = cublasLtEpilogue_t(epilogue);
       return CUBLAS_STATUS_SUCCESS;
     }
-    case CUBLASLT_MATMUL_DESC_BIAS_POINTER: return read_attribute(desc->bias, buffer, bytes);
+    case CUBLASLT_MATMUL_DESC_BIAS_POINTER:
+      return read_attribute(desc->bias, buffer, bytes);
   }
   return CUBLAS_STATUS_INVALID_VALUE;  // not emulated
 }
@@ -233,8 +236,8 @@ cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t prefer
 }
 
 cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t preference,
-                                                    cublasLtMatmulPreferenceAttributes_t attribute,
-                                                    const void* buffer, std::size_t bytes) {
+                                                    cublasLtMatmulPreferenceAttributes_t attribute, const void* buffer,
+                                                    std::size_t bytes) {
   if (preference == nullptr) return CUBLAS_STATUS_INVALID_VALUE;
   switch (attribute) {
     case CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES:

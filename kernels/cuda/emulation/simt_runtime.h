@@ -151,13 +151,20 @@ inline cudaError_t cudaGetLastError() {
 
 inline const char* cudaGetErrorString(cudaError_t error) {
   switch (error) {
-    case cudaSuccess: return "no error";
-    case cudaErrorInvalidValue: return "invalid argument";
-    case cudaErrorMemoryAllocation: return "out of memory";
-    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
-    case cudaErrorLaunchFailure: return "unspecified launch failure";
-    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
-    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+    case cudaSuccess:
+      return "no error";
+    case cudaErrorInvalidValue:
+      return "invalid argument";
+    case cudaErrorMemoryAllocation:
+      return "out of memory";
+    case cudaErrorInvalidConfiguration:
+      return "invalid configuration argument";
+    case cudaErrorLaunchFailure:
+      return "unspecified launch failure";
+    case cudaErrorStreamCaptureUnsupported:
+      return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated:
+      return "operation failed due to a previous error during capture";
   }
   return "unrecognized error code";
 }
@@ -165,27 +172,27 @@ inline const char* cudaGetErrorString(cudaError_t error) {
 }  // namespace simt::runtime
 
 using simt::runtime::cudaDeviceProp;
+using simt::runtime::cudaFree;
+using simt::runtime::cudaGetDevice;
+using simt::runtime::cudaGetDeviceCount;
+using simt::runtime::cudaGetDeviceProperties;
+using simt::runtime::cudaGetErrorString;
+using simt::runtime::cudaGetLastError;
 using simt::runtime::cudaGraph_t;
 using simt::runtime::cudaGraphDestroy;
 using simt::runtime::cudaGraphExec_t;
 using simt::runtime::cudaGraphExecDestroy;
 using simt::runtime::cudaGraphInstantiate;
 using simt::runtime::cudaGraphLaunch;
+using simt::runtime::cudaMalloc;
+using simt::runtime::cudaMemcpyAsync;
+using simt::runtime::cudaMemsetAsync;
 using simt::runtime::cudaStreamBeginCapture;
 using simt::runtime::cudaStreamCaptureMode;
 using simt::runtime::cudaStreamCaptureModeGlobal;
 using simt::runtime::cudaStreamCaptureModeRelaxed;
 using simt::runtime::cudaStreamCaptureModeThreadLocal;
-using simt::runtime::cudaStreamEndCapture;
-using simt::runtime::cudaFree;
-using simt::runtime::cudaGetDevice;
-using simt::runtime::cudaGetDeviceProperties;
-using simt::runtime::cudaGetDeviceCount;
-using simt::runtime::cudaGetErrorString;
-using simt::runtime::cudaGetLastError;
-using simt::runtime::cudaMalloc;
-using simt::runtime::cudaMemcpyAsync;
-using simt::runtime::cudaMemsetAsync;
 using simt::runtime::cudaStreamCreate;
 using simt::runtime::cudaStreamDestroy;
+using simt::runtime::cudaStreamEndCapture;
 using simt::runtime::cudaStreamSynchronize;

@@ -31,8 +31,7 @@ NN_API AbsMagRelation parse_abs_mag_relation(const std::string& name);
 NN_API double mr0(double g_minus_i, AbsMagRelation relation = AbsMagRelation::ivezic2008);
 // dMr = 4.50 - 1.11[Fe/H] - 0.18[Fe/H]^2.
 NN_API double delta_mr(double feh);
-NN_API double absolute_magnitude_r(double g_minus_i, double feh,
-                                   AbsMagRelation relation = AbsMagRelation::ivezic2008);
+NN_API double absolute_magnitude_r(double g_minus_i, double feh, AbsMagRelation relation = AbsMagRelation::ivezic2008);
 
 // d = 10^(1 + mu/5) pc for the distance modulus mu = r - Mr, and its inverse.
 NN_API double distance_pc_from_modulus(double modulus);

@@ -77,8 +77,7 @@ NN_API void convert_catalog(const std::filesystem::path& in, const std::filesyst
                             const CatalogOptions& options = {});
 
 // The names of all columns of the file's table, numeric or not, from its header.
-NN_API std::vector<std::string> catalog_columns(const std::filesystem::path& path,
-                                                const CatalogOptions& options = {});
+NN_API std::vector<std::string> catalog_columns(const std::filesystem::path& path, const CatalogOptions& options = {});
 
 // Column expressions, where spaces around names, operators and numbers are allowed:
 //   expression := operand | operand OP number       OP := "<" | ">" | "<=" | ">="

@@ -48,8 +48,8 @@ struct DataRows {
 };
 
 // The usable rows (every input present; a classifier's label 0, 1 or missing, NaN, which masks
-// the classifier's loss on that row and nothing else) shuffled with the split's seed and cut into test, validation and train; then, when stats are given, cleared
-// of input outliers. Training and evaluation both select rows this way.
+// the classifier's loss on that row and nothing else) shuffled with the split's seed and cut into test, validation and
+// train; then, when stats are given, cleared of input outliers. Training and evaluation both select rows this way.
 NN_API DataRows select_rows(const Catalog& catalog, const DataSpec& data, const DataStats* stats);
 
 // Indices 0..rows-1 shuffled with the seed and cut into test, validation and train (in that

@@ -12,8 +12,7 @@ namespace nn {
 
 class NN_API Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message,
-                 std::source_location where = std::source_location::current());
+  explicit Error(const std::string& message, std::source_location where = std::source_location::current());
   // The message alone, without the source location (for user-facing output).
   const std::string& message() const noexcept { return message_; }
 

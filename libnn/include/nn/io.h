@@ -43,19 +43,15 @@ extern template NN_API std::vector<float> NamedTensor::values<float>() const;
 extern template NN_API std::vector<double> NamedTensor::values<double>() const;
 extern template NN_API std::vector<std::int64_t> NamedTensor::values<std::int64_t>() const;
 extern template NN_API std::vector<float> NamedTensor::values<float>(const std::vector<std::int64_t>&) const;
-extern template NN_API std::vector<double> NamedTensor::values<double>(
-    const std::vector<std::int64_t>&) const;
+extern template NN_API std::vector<double> NamedTensor::values<double>(const std::vector<std::int64_t>&) const;
 extern template NN_API std::vector<std::int64_t> NamedTensor::values<std::int64_t>(
     const std::vector<std::int64_t>&) const;
 
 // Copies values into a new tensor; throws nn::Error when the shape does not hold exactly
 // values.size() elements.
-NN_API NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape,
-                               std::span<const float> values);
-NN_API NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape,
-                               std::span<const double> values);
-NN_API NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape,
-                               std::span<const std::int64_t> values);
+NN_API NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape, std::span<const float> values);
+NN_API NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape, std::span<const double> values);
+NN_API NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape, std::span<const std::int64_t> values);
 
 struct NN_API SafetensorsFile {
   std::map<std::string, std::string> metadata;

@@ -50,8 +50,8 @@ class BatchNorm1d final : public Module<T> {
   void reset_parameters(Rng& rng) override;
   const BatchNormOptions& options() const { return options_; }
 
-  Param<T> weight;  // gamma (1, d)
-  Param<T> bias;    // beta (1, d)
+  Param<T> weight;                      // gamma (1, d)
+  Param<T> bias;                        // beta (1, d)
   Tensor<T> running_mean, running_var;  // (1, d)
 
  private:

@@ -18,9 +18,9 @@
 namespace nn {
 
 struct TrainingState {
-  Index epoch = 0;                      // epochs completed
-  std::int64_t step = 0;                // optimiser steps taken
-  double best_validation_loss = 0.0;    // lowest so far (NaN before the first epoch)
+  Index epoch = 0;                    // epochs completed
+  std::int64_t step = 0;              // optimiser steps taken
+  double best_validation_loss = 0.0;  // lowest so far (NaN before the first epoch)
   Index best_epoch = 0;
 };
 

@@ -62,7 +62,7 @@ struct NetSpec {
   Index n_inputs = 0;
   BackboneSpec backbone;
   HeadSpec heads;
-  std::uint64_t seed = 0;  // initial parameters and dropout masks
+  std::uint64_t seed = 0;               // initial parameters and dropout masks
   std::optional<BackboneSpec> decoder;  // the auto-encoder's band decoder; heads.n_targets excludes the band
 };
 
@@ -106,12 +106,12 @@ class Sandwich final : public Backbone<T> {
   std::vector<Index> widths_;
   Skips skips_;
   Linear<T> stem_;
-  std::vector<Level> enc_, dec_;                    // dec_[i] is decoder level i
+  std::vector<Level> enc_, dec_;                       // dec_[i] is decoder level i
   std::vector<std::unique_ptr<Linear<T>>> down_, up_;  // down_[i]: w_i -> w_{i+1}; up_[i]: w_{i+1} -> w_i
-  std::vector<ConstView<T>> enc_out_;               // encoder level outputs, for the skips
-  std::vector<ConstView<T>> skip_grad_;             // gradients reaching them through the skips
-  std::vector<Tensor<T>> skip_sum_;                 // up(h) + e_i per decoder level
-  Tensor<T> grad_sum_;                              // gradient meeting at an encoder output
+  std::vector<ConstView<T>> enc_out_;                  // encoder level outputs, for the skips
+  std::vector<ConstView<T>> skip_grad_;                // gradients reaching them through the skips
+  std::vector<Tensor<T>> skip_sum_;                    // up(h) + e_i per decoder level
+  Tensor<T> grad_sum_;                                 // gradient meeting at an encoder output
 };
 
 template <class T>
@@ -136,9 +136,9 @@ class Mlp final : public Backbone<T> {
   struct Layer {
     std::unique_ptr<Linear<T>> linear;  // the parameters; the layer runs the ops itself
     std::unique_ptr<Dropout<T>> dropout;
-    ConstView<T> x;                     // (B, in): the input
-    Tensor<T> h, dz;                    // (B, out): max(x W^T + b, 0), the gradient at x W^T + b
-    Tensor<T> dx;                       // (B, in)
+    ConstView<T> x;   // (B, in): the input
+    Tensor<T> h, dz;  // (B, out): max(x W^T + b, 0), the gradient at x W^T + b
+    Tensor<T> dx;     // (B, in)
   };
   std::vector<Index> widths_;
   std::vector<Layer> layers_;

@@ -41,8 +41,8 @@ struct SplitSpec {
 };
 
 struct DataSpec {
-  std::string catalog;  // relative paths are relative to the network file's folder
-  std::string hdu;      // FITS extension; empty: the first table
+  std::string catalog;                    // relative paths are relative to the network file's folder
+  std::string hdu;                        // FITS extension; empty: the first table
   std::vector<std::string> inputs;        // columns or colours ("u-g")
   std::vector<std::string> input_errors;  // one per input, or none
   std::vector<TargetSpec> targets;
@@ -68,11 +68,11 @@ enum class ScheduleType { one_cycle, constant, step };
 
 struct ScheduleSpec {
   ScheduleType type = ScheduleType::one_cycle;
-  OneCycleOptions one_cycle;  // total_steps is set from the training run
-  double lr = 1e-3;           // constant and step
-  double beta1 = 0.9;         // constant and step
-  std::int64_t step_size = 1; // step: epochs between decays
-  double gamma = 0.1;         // step
+  OneCycleOptions one_cycle;   // total_steps is set from the training run
+  double lr = 1e-3;            // constant and step
+  double beta1 = 0.9;          // constant and step
+  std::int64_t step_size = 1;  // step: epochs between decays
+  double gamma = 0.1;          // step
 };
 
 struct TrainingSpec {

@@ -88,8 +88,9 @@ static_assert(sizeof(OpTable<float>) == op_slot_count<float> * sizeof(void (*)()
 template <class T>
 std::vector<std::string> missing_ops(const OpTable<T>& table) {
   std::vector<std::string> missing;
-  std::apply([&](const auto&... slot) { ((table.*(slot.second) == nullptr ? missing.push_back(slot.first) : void()), ...); },
-             op_slots<T>);
+  std::apply(
+      [&](const auto&... slot) { ((table.*(slot.second) == nullptr ? missing.push_back(slot.first) : void()), ...); },
+      op_slots<T>);
   return missing;
 }
 

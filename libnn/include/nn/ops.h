@@ -37,8 +37,8 @@ void linear_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T> y);
 // dx (B, in) = dy W (written as dx_write says; skipped when dx is empty);
 // dw (out, in) += dy^T x; db (1, out) += column sums of dy
 template <class T>
-void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx, GradWrite dx_write,
-                     View<T> dw, View<T> db);
+void linear_backward(ConstView<T> x, ConstView<T> w, ConstView<T> dy, View<T> dx, GradWrite dx_write, View<T> dw,
+                     View<T> db);
 // y (B, out) = max(x W^T + b, 0): a Linear and the ReLU after it in one op; a NaN passes
 // through, as in relu_forward. Backward needs no op of its own: relu_backward with y as the
 // saved output, then linear_backward.
@@ -48,18 +48,16 @@ void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T>
 // Training mode: batch mean and biased variance normalise; saves mean and invstd (1, d);
 // updates the running statistics with the unbiased variance. Needs B >= 2.
 template <class T>
-void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
-                             const BatchNormOptions& options, View<T> y, View<T> mean,
-                             View<T> invstd, View<T> running_mean, View<T> running_var);
+void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
+                             View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var);
 template <class T>
-void batchnorm_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
-                            ConstView<T> running_mean, ConstView<T> running_var,
-                            const BatchNormOptions& options, View<T> y);
+void batchnorm_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
+                            ConstView<T> running_var, const BatchNormOptions& options, View<T> y);
 // dx = gamma invstd / B (B dy - sum dy - xhat sum(dy xhat)); dgamma += sum dy xhat;
 // dbeta += sum dy (sums over the batch)
 template <class T>
-void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
-                        ConstView<T> dy, View<T> dx, View<T> dgamma, View<T> dbeta);
+void batchnorm_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma, ConstView<T> dy,
+                        View<T> dx, View<T> dgamma, View<T> dbeta);
 
 // y = max(x, 0) (y may be x); dx = dy where y > 0 (dx may be dy)
 template <class T>
@@ -72,34 +70,31 @@ void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx);
 // invstd as batchnorm_forward_train does; the backward recomputes the ReLU's mask from x.
 template <class T>
 void batchnorm_relu_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
-                                  const BatchNormOptions& options, View<T> y, View<T> mean,
-                                  View<T> invstd, View<T> running_mean, View<T> running_var);
+                                  const BatchNormOptions& options, View<T> y, View<T> mean, View<T> invstd,
+                                  View<T> running_mean, View<T> running_var);
 template <class T>
-void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta,
-                                 ConstView<T> running_mean, ConstView<T> running_var,
-                                 const BatchNormOptions& options, View<T> y);
+void batchnorm_relu_forward_eval(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, ConstView<T> running_mean,
+                                 ConstView<T> running_var, const BatchNormOptions& options, View<T> y);
 // With g = dy where gamma xhat + beta > 0 (the forward's pre-activation, recomputed from x
 // the way the forward rounds it, so neither its output nor a mask is read), else 0:
 // dx = residual + gamma invstd / B (B g - sum g - xhat sum(g xhat));
 // dgamma += sum g xhat; dbeta += sum g. An empty residual adds nothing; a block passes its
 // own dy, the skip connection's gradient. dx may be dy or residual.
 template <class T>
-void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd,
-                             ConstView<T> gamma, ConstView<T> beta, ConstView<T> dy,
-                             ConstView<T> residual, View<T> dx, View<T> dgamma, View<T> dbeta);
+void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
+                             ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
+                             View<T> dbeta);
 // y (B, out) = residual (B, out) + x (B, in) W^T + b: the skip connection added by the
 // GEMM (beta = 1). y may be residual.
 template <class T>
-void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b,
-                             ConstView<T> residual, View<T> y);
+void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, ConstView<T> residual, View<T> y);
 // An evaluation-mode BatchNorm1d after a Linear, folded into it: with
 // s = gamma / sqrt(running_var + eps), w_folded = diag(s) w and b_folded = BN_eval(b)
 // = b s + beta - running_mean s, so x w_folded^T + b_folded = BN_eval(x w^T + b).
 // w, w_folded are (out, in); the rest (1, out).
 template <class T>
-void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gamma,
-                                ConstView<T> beta, ConstView<T> running_mean,
-                                ConstView<T> running_var, const BatchNormOptions& options,
+void batchnorm_fold_into_linear(ConstView<T> w, ConstView<T> b, ConstView<T> gamma, ConstView<T> beta,
+                                ConstView<T> running_mean, ConstView<T> running_var, const BatchNormOptions& options,
                                 View<T> w_folded, View<T> b_folded);
 
 // Inverted dropout: mask = 1/(1-p) with probability 1-p, else 0; y = x mask. The mask of
@@ -134,11 +129,10 @@ void add(ConstView<T> a, ConstView<T> b, View<T> out);
 // L = sum_t w_t sum_i m_it |yhat_it - y_it| / s_it / sum_i m_it; a target without labels in
 // the batch adds 0. yhat, y, s, mask are (B, T); w is (1, T).
 template <class T>
-double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask,
-                        ConstView<T> w);
+double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w);
 template <class T>
-void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask,
-                          ConstView<T> w, View<T> dyhat);
+void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
+                          View<T> dyhat);
 // Mean over labelled rows (t not NaN) of max(z, 0) - z t + log(1 + exp(-|z|)), finite for any
 // z; 0 without labels. z, t are (B, 1); masked rows get dz = 0.
 template <class T>

@@ -32,8 +32,7 @@ struct View {
 
   // A mutable view converts to a const one, never the other way.
   template <class U>
-    requires std::is_same_v<const U, T>
-  View(const View<U>& other)  // NOLINT(google-explicit-constructor)
+  requires std::is_same_v<const U, T> View(const View<U>& other)  // NOLINT(google-explicit-constructor)
       : data(other.data), rows(other.rows), cols(other.cols), stride(other.stride), device(other.device) {}
 
   Index size() const { return rows * cols; }
@@ -77,8 +76,8 @@ class Tensor {
   View<T> view() { return View<T>(data(), rows_, cols_, device_); }
   ConstView<T> view() const { return ConstView<T>(data(), rows_, cols_, device_); }
   ConstView<T> cview() const { return view(); }
-  operator View<T>() { return view(); }              // NOLINT(google-explicit-constructor)
-  operator ConstView<T>() const { return view(); }   // NOLINT(google-explicit-constructor)
+  operator View<T>() { return view(); }             // NOLINT(google-explicit-constructor)
+  operator ConstView<T>() const { return view(); }  // NOLINT(google-explicit-constructor)
   T& operator()(Index i, Index j) { return storage_[i * cols_ + j]; }
   const T& operator()(Index i, Index j) const { return storage_[i * cols_ + j]; }
 

@@ -42,7 +42,7 @@ NN_API Index batches_per_epoch(Index rows, Index batch_size);
 
 // Called around the batches of an epoch (both optional).
 struct EpochHooks {
-  std::function<bool()> stop_requested;                  // checked before every batch
+  std::function<bool()> stop_requested;  // checked before every batch
   std::function<void(Index done, Index total)> batch_done;
 };
 
@@ -92,7 +92,7 @@ class Trainer {
   Batch host_, device_;  // the current batch; device_ only for a net off the CPU
   std::vector<Index> order_;
   std::unique_ptr<detail::StepRecording> recording_;  // on a GPU with record_steps
-  ConstView<T> recorded_out_;                          // the output the recorded step writes
+  ConstView<T> recorded_out_;                         // the output the recorded step writes
   Index replayed_steps_ = 0;
 };
 

@@ -64,12 +64,12 @@ GalacticPosition equatorial_to_galactic(double ra_deg, double dec_deg) {
   return {l, std::atan2(g[2], std::hypot(g[0], g[1])) / degree};
 }
 
-void equatorial_to_galactic(std::span<const double> ra_deg, std::span<const double> dec_deg,
-                            std::span<double> l_deg, std::span<double> b_deg) {
+void equatorial_to_galactic(std::span<const double> ra_deg, std::span<const double> dec_deg, std::span<double> l_deg,
+                            std::span<double> b_deg) {
   const std::size_t rows = ra_deg.size();
   if (dec_deg.size() != rows || l_deg.size() != rows || b_deg.size() != rows) {
-    throw Error(str("equatorial_to_galactic: RA has ", rows, " values but Dec, l and b have ", dec_deg.size(),
-                    ", ", l_deg.size(), " and ", b_deg.size()));
+    throw Error(str("equatorial_to_galactic: RA has ", rows, " values but Dec, l and b have ", dec_deg.size(), ", ",
+                    l_deg.size(), " and ", b_deg.size()));
   }
   for (std::size_t i = 0; i < rows; ++i) {
     const GalacticPosition p = equatorial_to_galactic(ra_deg[i], dec_deg[i]);
@@ -92,12 +92,12 @@ GalactocentricCylindrical galactocentric_cylindrical(double l_deg, double b_deg,
 }
 
 void galactocentric_cylindrical(std::span<const double> l_deg, std::span<const double> b_deg,
-                                std::span<const double> distance_kpc, std::span<double> r_kpc,
-                                std::span<double> z_kpc, const SunPosition& sun) {
+                                std::span<const double> distance_kpc, std::span<double> r_kpc, std::span<double> z_kpc,
+                                const SunPosition& sun) {
   const std::size_t rows = l_deg.size();
   if (b_deg.size() != rows || distance_kpc.size() != rows || r_kpc.size() != rows || z_kpc.size() != rows) {
-    throw Error(str("galactocentric_cylindrical: l has ", rows, " values but b, d, R and Z have ",
-                    b_deg.size(), ", ", distance_kpc.size(), ", ", r_kpc.size(), " and ", z_kpc.size()));
+    throw Error(str("galactocentric_cylindrical: l has ", rows, " values but b, d, R and Z have ", b_deg.size(), ", ",
+                    distance_kpc.size(), ", ", r_kpc.size(), " and ", z_kpc.size()));
   }
   for (std::size_t i = 0; i < rows; ++i) {
     const GalactocentricCylindrical p = galactocentric_cylindrical(l_deg[i], b_deg[i], distance_kpc[i], sun);

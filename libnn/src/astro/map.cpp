@@ -15,8 +15,8 @@ Selection select_stars(std::span<const double> r, std::span<const double> g_minu
                        std::span<const double> distance_kpc, const SelectionCuts& cuts) {
   const std::size_t rows = r.size();
   if (g_minus_r.size() != rows || distance_kpc.size() != rows) {
-    throw Error(str("select_stars: r has ", rows, " values but g-r and distance have ", g_minus_r.size(),
-                    " and ", distance_kpc.size()));
+    throw Error(str("select_stars: r has ", rows, " values but g-r and distance have ", g_minus_r.size(), " and ",
+                    distance_kpc.size()));
   }
   // Negated inclusions, so that NaN fails.
   const auto outside = [](double value, double low, double high) { return !(value > low && value < high); };
@@ -59,9 +59,7 @@ Axis make_axis(double min, double max, double step, const char* name) {
 
 double lower_edge(const Axis& axis, Index bin) { return axis.min + static_cast<double>(bin) * axis.step; }
 
-double upper_edge(const Axis& axis, Index bin) {
-  return bin + 1 == axis.bins ? axis.max : lower_edge(axis, bin + 1);
-}
+double upper_edge(const Axis& axis, Index bin) { return bin + 1 == axis.bins ? axis.max : lower_edge(axis, bin + 1); }
 
 // The pixel of a value inside [min, max), or -1.
 Index bin_of(const Axis& axis, double value) {
@@ -80,12 +78,12 @@ double median(std::vector<double>& values) {
 
 }  // namespace
 
-Catalog metallicity_map(std::span<const double> r_kpc, std::span<const double> z_kpc,
-                        std::span<const double> feh, const MapBinning& binning) {
+Catalog metallicity_map(std::span<const double> r_kpc, std::span<const double> z_kpc, std::span<const double> feh,
+                        const MapBinning& binning) {
   const std::size_t rows = r_kpc.size();
   if (z_kpc.size() != rows || feh.size() != rows) {
-    throw Error(str("metallicity map: R has ", rows, " values but Z and [Fe/H] have ", z_kpc.size(), " and ",
-                    feh.size()));
+    throw Error(
+        str("metallicity map: R has ", rows, " values but Z and [Fe/H] have ", z_kpc.size(), " and ", feh.size()));
   }
   if (binning.min_stars < 1) {
     throw Error(str("metallicity map: the minimum number of stars per pixel is ", binning.min_stars,

@@ -20,7 +20,8 @@ DeviceSelection select_device(DeviceChoice choice) {
   if (cuda_device_count() > 0) return {Device::cuda, str("cuda: ", cuda::device_description())};
   const std::string why = "the CUDA runtime finds no device";
 #else
-  const std::string why = "this build of starnn has no CUDA backend, configured with STARNN_CUDA=OFF or without the toolkit";
+  const std::string why =
+      "this build of starnn has no CUDA backend, configured with STARNN_CUDA=OFF or without the toolkit";
 #endif
   if (choice == DeviceChoice::cuda) throw Error(str("device cuda: ", why));
   return {Device::cpu, str("cpu (auto: ", why, ")")};

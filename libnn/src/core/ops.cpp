@@ -102,8 +102,7 @@ void linear_relu_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, View<T>
 template <class T>
 void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
                              View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var) {
-  if (x.rows < 2)
-    throw Error(str("batchnorm_forward_train: a training batch needs at least 2 rows, got ", x.rows));
+  if (x.rows < 2) throw Error(str("batchnorm_forward_train: a training batch needs at least 2 rows, got ", x.rows));
   const Index d = x.cols;
   for (auto* v : {&gamma, &beta}) expect_shape(*v, 1, d, "batchnorm_forward_train", "gamma/beta");
   for (auto* v : {&mean, &invstd, &running_mean, &running_var})
@@ -111,8 +110,7 @@ void batchnorm_forward_train(ConstView<T> x, ConstView<T> gamma, ConstView<T> be
   expect_shape(y, x.rows, d, "batchnorm_forward_train", "output");
   const Device device =
       common_device("batchnorm_forward_train", x, gamma, beta, y, mean, invstd, running_mean, running_var);
-  NN_DISPATCH(device,
-              batchnorm_forward_train(x, gamma, beta, options, y, mean, invstd, running_mean, running_var));
+  NN_DISPATCH(device, batchnorm_forward_train(x, gamma, beta, options, y, mean, invstd, running_mean, running_var));
 }
 
 template <class T>
@@ -340,7 +338,7 @@ void adam_step(View<T> params, ConstView<T> grads, View<T> m, View<T> v, const A
 }
 
 // Each entry point for both precisions; its type is the declaration's.
-#define NN_INSTANTIATE(op)                 \
+#define NN_INSTANTIATE(op)                \
   template decltype(op<float>) op<float>; \
   template decltype(op<double>) op<double>;
 NN_INSTANTIATE(linear_forward)

@@ -41,8 +41,8 @@ void Tensor<T>::resize(Index rows, Index cols) {
 #endif
   const Index needed = rows * cols;
   if (needed > capacity_) {
-    storage_ = std::unique_ptr<T[], Free>(static_cast<T*>(allocate(device_, sizeof(T) * std::size_t(needed))),
-                                          Free{device_});
+    storage_ =
+        std::unique_ptr<T[], Free>(static_cast<T*>(allocate(device_, sizeof(T) * std::size_t(needed))), Free{device_});
     capacity_ = needed;
   }
   rows_ = rows;
@@ -70,8 +70,8 @@ void Tensor<T>::move_to(Device device) {
 template <class T>
 void transfer(ConstView<T> src, View<T> dst) {
   if (src.rows != dst.rows || src.cols != dst.cols)
-    throw Error(str("transfer: source is (", src.rows, ", ", src.cols, "), destination (", dst.rows, ", ", dst.cols,
-                    ")"));
+    throw Error(
+        str("transfer: source is (", src.rows, ", ", src.cols, "), destination (", dst.rows, ", ", dst.cols, ")"));
   if (!src.contiguous() || !dst.contiguous()) throw Error("transfer: both views must be contiguous");
   const std::size_t bytes = sizeof(T) * std::size_t(src.size());
   if (bytes == 0) return;

@@ -11,8 +11,7 @@ using catalog_detail::Format;
 
 Catalog::Catalog(std::string source) : source_(std::move(source)) {}
 
-Catalog::Catalog(std::string source, Index rows)
-    : source_(std::move(source)), rows_(rows), rows_fixed_(true) {
+Catalog::Catalog(std::string source, Index rows) : source_(std::move(source)), rows_(rows), rows_fixed_(true) {
   if (rows < 0) throw Error(str("catalogue '", source_, "': negative row count ", rows));
 }
 
@@ -31,8 +30,7 @@ void Catalog::add_column(std::string name, std::vector<double> values) {
   const auto size = static_cast<Index>(values.size());
   if (names_.empty() && !rows_fixed_) rows_ = size;
   if (size != rows_) {
-    throw Error(
-        str("column '", name, "' has ", size, " values but catalogue '", source_, "' has ", rows_, " rows"));
+    throw Error(str("column '", name, "' has ", size, " values but catalogue '", source_, "' has ", rows_, " rows"));
   }
   names_.push_back(std::move(name));
   columns_.push_back(std::move(values));
@@ -49,8 +47,7 @@ FileFormat file_format(const std::filesystem::path& path) {
   if (extension == ".csv") {
     throw Error(str("'", path.string(), "': compressed CSV is not supported; decompress it first"));
   }
-  throw Error(
-      str("'", path.string(), "': unknown catalogue format; use .fits, .fit, .fts (optionally .gz) or .csv"));
+  throw Error(str("'", path.string(), "': unknown catalogue format; use .fits, .fit, .fts (optionally .gz) or .csv"));
 }
 
 const char* to_string(Format format) { return format == Format::csv ? "CSV" : "FITS"; }
@@ -75,8 +72,8 @@ std::unique_ptr<ChunkSource> open_source(const std::filesystem::path& path, cons
   return format.format == Format::csv ? open_csv_source(path, options) : open_fits_source(path, options);
 }
 
-std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path,
-                                       const std::vector<std::string>& names, Index rows_hint) {
+std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
+                                       Index rows_hint) {
   require_writable_format(path);
   if (file_format(path).format == Format::csv) return create_csv_sink(path, names);
   return create_fits_sink(path, names, rows_hint);
@@ -112,8 +109,7 @@ void write_catalog(const std::filesystem::path& path, const Catalog& catalog) {
   sink->commit();
 }
 
-void convert_catalog(const std::filesystem::path& in, const std::filesystem::path& out,
-                     const CatalogOptions& options) {
+void convert_catalog(const std::filesystem::path& in, const std::filesystem::path& out, const CatalogOptions& options) {
   const auto source = catalog_detail::open_source(in, options);
   const auto sink = catalog_detail::create_sink(out, source->names(), 0);
   std::vector<std::vector<double>> columns(source->names().size());

@@ -21,8 +21,8 @@ std::string_view trim(std::string_view text) {
 
 void require_no_hdu(const std::filesystem::path& path, const CatalogOptions& options) {
   if (!options.hdu.empty()) {
-    throw Error(str("catalogue '", path.string(), "' is CSV, which has no HDUs; drop the HDU option '",
-                    options.hdu, "'"));
+    throw Error(
+        str("catalogue '", path.string(), "' is CSV, which has no HDUs; drop the HDU option '", options.hdu, "'"));
   }
 }
 
@@ -33,8 +33,7 @@ std::string_view without_bom(std::string_view text) {
   return text.starts_with(bom) ? text.substr(bom.size()) : text;
 }
 
-std::vector<std::string> header_names(const std::filesystem::path& path, CsvRecords& records,
-                                      std::string& record) {
+std::vector<std::string> header_names(const std::filesystem::path& path, CsvRecords& records, std::string& record) {
   if (!records.next(record)) {
     throw Error(str("catalogue '", path.string(), "' is empty: it has no header row"));
   }
@@ -46,11 +45,10 @@ std::vector<std::string> header_names(const std::filesystem::path& path, CsvReco
   return names;
 }
 
-void check_field_count(const std::filesystem::path& path, Index line, std::size_t fields,
-                       std::size_t header) {
+void check_field_count(const std::filesystem::path& path, Index line, std::size_t fields, std::size_t header) {
   if (fields != header) {
-    throw Error(str("catalogue '", path.string(), "' line ", line, " has ", fields,
-                    " fields but its header has ", header));
+    throw Error(
+        str("catalogue '", path.string(), "' line ", line, " has ", fields, " fields but its header has ", header));
   }
 }
 
@@ -69,8 +67,7 @@ bool CsvRecords::next(std::string& record) {
     record = line_;
     for (bool open = odd_quotes(line_); open; open ^= odd_quotes(line_)) {
       if (!std::getline(in_, line_)) {
-        throw Error(
-            str("catalogue '", path_.string(), "' line ", record_line_, ": a quoted field is never closed"));
+        throw Error(str("catalogue '", path_.string(), "' line ", record_line_, ": a quoted field is never closed"));
       }
       ++lines_read_;
       strip_carriage_return(line_);
@@ -196,8 +193,8 @@ Index CsvSource::read(Index max_rows, std::vector<std::vector<double>>& columns)
       const std::string_view text = field_text(fields_[positions_[c]], scratch_);
       const auto value = parse_value(text);
       if (!value) {
-        throw Error(str("catalogue '", path_.string(), "' line ", records_.line(), ", column '", names_[c],
-                        "': '", text, "' is not a number"));
+        throw Error(str("catalogue '", path_.string(), "' line ", records_.line(), ", column '", names_[c], "': '",
+                        text, "' is not a number"));
       }
       columns[c].push_back(*value);
     }
@@ -206,8 +203,7 @@ Index CsvSource::read(Index max_rows, std::vector<std::vector<double>>& columns)
   return rows;
 }
 
-std::unique_ptr<ChunkSource> open_csv_source(const std::filesystem::path& path,
-                                             const CatalogOptions& options) {
+std::unique_ptr<ChunkSource> open_csv_source(const std::filesystem::path& path, const CatalogOptions& options) {
   return std::make_unique<CsvSource>(path, options);
 }
 

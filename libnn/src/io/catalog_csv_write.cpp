@@ -108,13 +108,11 @@ class CsvAugmenter final : public ChunkAugmenter {
 
 }  // namespace
 
-std::unique_ptr<ChunkSink> create_csv_sink(const std::filesystem::path& path,
-                                           const std::vector<std::string>& names) {
+std::unique_ptr<ChunkSink> create_csv_sink(const std::filesystem::path& path, const std::vector<std::string>& names) {
   return std::make_unique<CsvSink>(path, names);
 }
 
-std::unique_ptr<ChunkAugmenter> open_csv_augmenter(const std::filesystem::path& in,
-                                                   const std::filesystem::path& out,
+std::unique_ptr<ChunkAugmenter> open_csv_augmenter(const std::filesystem::path& in, const std::filesystem::path& out,
                                                    const std::vector<std::string>& new_columns,
                                                    const CatalogOptions& options) {
   return std::make_unique<CsvAugmenter>(in, out, new_columns, options);

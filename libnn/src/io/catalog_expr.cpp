@@ -20,19 +20,16 @@ struct Resolved {
 
 // Tries every '-' as the colour's minus, so that names containing '-' still work; more
 // than one reading is an error rather than a guess.
-std::optional<Resolved> resolve(const std::string& expression,
-                                const std::function<bool(const std::string&)>& has) {
+std::optional<Resolved> resolve(const std::string& expression, const std::function<bool(const std::string&)>& has) {
   if (has(expression)) return Resolved{expression, ""};
   std::optional<Resolved> found;
-  for (std::size_t dash = expression.find('-', 1); dash != std::string::npos;
-       dash = expression.find('-', dash + 1)) {
+  for (std::size_t dash = expression.find('-', 1); dash != std::string::npos; dash = expression.find('-', dash + 1)) {
     Resolved colour{catalog_detail::trim_spaces(expression.substr(0, dash)),
                     catalog_detail::trim_spaces(expression.substr(dash + 1))};
     if (colour.first.empty() || colour.second.empty() || !has(colour.first) || !has(colour.second)) continue;
     if (found) {
-      throw Error(str("expression '", expression, "' is ambiguous: both '", found->first, "' - '",
-                      found->second, "' and '", colour.first, "' - '", colour.second,
-                      "' are colours of existing columns"));
+      throw Error(str("expression '", expression, "' is ambiguous: both '", found->first, "' - '", found->second,
+                      "' and '", colour.first, "' - '", colour.second, "' are colours of existing columns"));
     }
     found = colour;
   }

@@ -68,8 +68,8 @@ int selected_table(fitsfile* file, const std::filesystem::path& path, const std:
   }
   check_fits(status, path, str("moving to HDU '", hdu, "'"));
   if (type == IMAGE_HDU) {
-    throw Error(str("HDU '", hdu, "' of FITS file '", path.string(),
-                    "' is an image, not a table; its HDUs are ", hdu_list(file)));
+    throw Error(str("HDU '", hdu, "' of FITS file '", path.string(), "' is an image, not a table; its HDUs are ",
+                    hdu_list(file)));
   }
   int number = 0;
   fits_get_hdu_num(file, &number);
@@ -87,8 +87,7 @@ std::string unreadable_reason(int type, long repeat) {
 
 }  // namespace
 
-void check_fits(int status, const std::filesystem::path& path, const std::string& doing,
-                std::source_location where) {
+void check_fits(int status, const std::filesystem::path& path, const std::string& doing, std::source_location where) {
   if (status == 0) return;
   char reason[FLEN_STATUS] = "";
   fits_get_errstatus(status, reason);
@@ -205,8 +204,8 @@ void FitsSource::read_block(std::size_t c, Index first_row, Index rows, double* 
     // CFITSIO does not convert logicals to numbers, so they are read as flags with nulls.
     flags_.resize(static_cast<std::size_t>(rows));
     nulls_.resize(static_cast<std::size_t>(rows));
-    fits_read_colnull(file_.get(), TLOGICAL, numbers_[c], first_row + 1, 1, rows, flags_.data(),
-                      nulls_.data(), &any_null, &status);
+    fits_read_colnull(file_.get(), TLOGICAL, numbers_[c], first_row + 1, 1, rows, flags_.data(), nulls_.data(),
+                      &any_null, &status);
     for (Index i = 0; i < rows; ++i) values[i] = nulls_[i] ? std::nan("") : flags_[i] ? 1.0 : 0.0;
   } else {
     // A null value of 0 turns CFITSIO's null checks off. Integer and ASCII-table columns
@@ -214,15 +213,13 @@ void FitsSource::read_block(std::size_t c, Index first_row, Index rows, double* 
     // also flush -0 and subnormals to 0 and turn infinities into nulls. NaN is caught below.
     const bool floating = binary_table_ && (types_[c] == TFLOAT || types_[c] == TDOUBLE);
     double null = floating ? 0.0 : std::nan("");
-    fits_read_col(file_.get(), TDOUBLE, numbers_[c], first_row + 1, 1, rows, &null, values, &any_null,
-                  &status);
+    fits_read_col(file_.get(), TDOUBLE, numbers_[c], first_row + 1, 1, rows, &null, values, &any_null, &status);
     for (Index i = 0; i < rows; ++i) values[i] = missing_to_nan(values[i]);
   }
   check_fits(status, path_, str("reading column '", names_[c], "'"));
 }
 
-std::unique_ptr<ChunkSource> open_fits_source(const std::filesystem::path& path,
-                                              const CatalogOptions& options) {
+std::unique_ptr<ChunkSource> open_fits_source(const std::filesystem::path& path, const CatalogOptions& options) {
   return std::make_unique<FitsSource>(path, options);
 }
 

@@ -63,9 +63,8 @@ void write_rows(fitsfile* file, const std::filesystem::path& target, int first_c
     for (std::size_t c = 0; c < columns.size(); ++c) {
       scratch.assign(columns[c].begin() + static_cast<std::ptrdiff_t>(done),
                      columns[c].begin() + static_cast<std::ptrdiff_t>(done + count));
-      fits_write_col(file, TDOUBLE, first_column + static_cast<int>(c),
-                     first_row + static_cast<Index>(done) + 1, 1, static_cast<LONGLONG>(count),
-                     scratch.data(), &status);
+      fits_write_col(file, TDOUBLE, first_column + static_cast<int>(c), first_row + static_cast<Index>(done) + 1, 1,
+                     static_cast<LONGLONG>(count), scratch.data(), &status);
       check_fits(status, target, str("writing column ", first_column + static_cast<int>(c)));
     }
   }
@@ -78,8 +77,8 @@ class FitsSink final : public ChunkSink {
     DoubleColumns columns(path, names);
     int status = 0;
     char extname[] = "CATALOG";
-    fits_create_tbl(file_.get(), BINARY_TBL, rows_hint, columns.count(), columns.types(), columns.forms(),
-                    nullptr, extname, &status);
+    fits_create_tbl(file_.get(), BINARY_TBL, rows_hint, columns.count(), columns.types(), columns.forms(), nullptr,
+                    extname, &status);
     check_fits(status, path, "creating the table");
   }
 
@@ -182,13 +181,12 @@ class FitsAugmenter final : public ChunkAugmenter {
 
 }  // namespace
 
-std::unique_ptr<ChunkSink> create_fits_sink(const std::filesystem::path& path,
-                                            const std::vector<std::string>& names, Index rows_hint) {
+std::unique_ptr<ChunkSink> create_fits_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
+                                            Index rows_hint) {
   return std::make_unique<FitsSink>(path, names, rows_hint);
 }
 
-std::unique_ptr<ChunkAugmenter> open_fits_augmenter(const std::filesystem::path& in,
-                                                    const std::filesystem::path& out,
+std::unique_ptr<ChunkAugmenter> open_fits_augmenter(const std::filesystem::path& in, const std::filesystem::path& out,
                                                     const std::vector<std::string>& new_columns,
                                                     const CatalogOptions& options) {
   return std::make_unique<FitsAugmenter>(in, out, new_columns, options);

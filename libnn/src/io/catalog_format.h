@@ -94,26 +94,21 @@ class ChunkAugmenter : public ChunkSource {
   virtual void commit() = 0;
 };
 
-std::unique_ptr<ChunkSource> open_csv_source(const std::filesystem::path& path,
-                                             const CatalogOptions& options);
-std::unique_ptr<ChunkSource> open_fits_source(const std::filesystem::path& path,
-                                              const CatalogOptions& options);
+std::unique_ptr<ChunkSource> open_csv_source(const std::filesystem::path& path, const CatalogOptions& options);
+std::unique_ptr<ChunkSource> open_fits_source(const std::filesystem::path& path, const CatalogOptions& options);
 std::unique_ptr<ChunkSource> open_source(const std::filesystem::path& path, const CatalogOptions& options);
 
 // rows_hint lets a FITS table be sized once; it may be 0.
-std::unique_ptr<ChunkSink> create_csv_sink(const std::filesystem::path& path,
-                                           const std::vector<std::string>& names);
-std::unique_ptr<ChunkSink> create_fits_sink(const std::filesystem::path& path,
-                                            const std::vector<std::string>& names, Index rows_hint);
-std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path,
-                                       const std::vector<std::string>& names, Index rows_hint);
+std::unique_ptr<ChunkSink> create_csv_sink(const std::filesystem::path& path, const std::vector<std::string>& names);
+std::unique_ptr<ChunkSink> create_fits_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
+                                            Index rows_hint);
+std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
+                                       Index rows_hint);
 
-std::unique_ptr<ChunkAugmenter> open_csv_augmenter(const std::filesystem::path& in,
-                                                   const std::filesystem::path& out,
+std::unique_ptr<ChunkAugmenter> open_csv_augmenter(const std::filesystem::path& in, const std::filesystem::path& out,
                                                    const std::vector<std::string>& new_columns,
                                                    const CatalogOptions& options);
-std::unique_ptr<ChunkAugmenter> open_fits_augmenter(const std::filesystem::path& in,
-                                                    const std::filesystem::path& out,
+std::unique_ptr<ChunkAugmenter> open_fits_augmenter(const std::filesystem::path& in, const std::filesystem::path& out,
                                                     const std::vector<std::string>& new_columns,
                                                     const CatalogOptions& options);
 

@@ -82,8 +82,7 @@ std::string repeated_message(const std::string& source, const std::string& name)
 
 std::size_t find_requested(const std::string& source, const std::vector<HeaderColumn>& header,
                            const std::string& name) {
-  const auto it =
-      std::find_if(header.begin(), header.end(), [&](const HeaderColumn& c) { return c.name == name; });
+  const auto it = std::find_if(header.begin(), header.end(), [&](const HeaderColumn& c) { return c.name == name; });
   if (it == header.end()) {
     std::vector<std::string> names;
     for (const HeaderColumn& column : header) names.push_back(column.name);
@@ -132,8 +131,7 @@ void check_new_columns(const std::string& source, const std::vector<std::string>
     const std::string& name = new_columns[i];
     if (name.empty()) throw Error(str("a new column for '", source, "' has an empty name"));
     if (std::find(existing.begin(), existing.end(), name) != existing.end()) {
-      throw Error(
-          str("catalogue '", source, "' already has a column '", name, "'; choose another name for it"));
+      throw Error(str("catalogue '", source, "' already has a column '", name, "'; choose another name for it"));
     }
     if (repeats_earlier(new_columns, i)) {
       throw Error(str("new column '", name, "' for '", source, "' is given twice"));

@@ -26,10 +26,9 @@ void check_augment_paths(const std::filesystem::path& in, const std::filesystem:
   catalog_detail::require_file(in);
   catalog_detail::require_writable_format(out);
   if (in_format.format != out_format.format) {
-    throw Error(
-        str("cannot add columns to '", in.string(), "' (", to_string(in_format.format), ") in '",
-            out.string(), "' (", to_string(out_format.format),
-            "): input and output must have the same format; convert the input first with `starnn convert`"));
+    throw Error(str("cannot add columns to '", in.string(), "' (", to_string(in_format.format), ") in '", out.string(),
+                    "' (", to_string(out_format.format),
+                    "): input and output must have the same format; convert the input first with `starnn convert`"));
   }
   std::error_code error;
   if (std::filesystem::equivalent(in, out, error)) {
@@ -49,9 +48,7 @@ CatalogReader& CatalogReader::operator=(CatalogReader&&) noexcept = default;
 Index CatalogReader::total_rows() const { return source_->total_rows(); }
 const std::vector<std::string>& CatalogReader::names() const { return source_->names(); }
 
-bool CatalogReader::next(Index max_rows, Catalog& chunk) {
-  return next_chunk(*source_, path_, max_rows, chunk);
-}
+bool CatalogReader::next(Index max_rows, Catalog& chunk) { return next_chunk(*source_, path_, max_rows, chunk); }
 
 CatalogAugmenter::CatalogAugmenter(const std::filesystem::path& in, const std::filesystem::path& out,
                                    std::vector<std::string> new_columns, const CatalogOptions& options)
@@ -80,13 +77,13 @@ bool CatalogAugmenter::next(Index max_rows, Catalog& chunk_inputs) {
 void CatalogAugmenter::write(const std::vector<std::vector<double>>& new_values) {
   if (pending_rows_ < 0) throw Error("CatalogAugmenter::write() without a chunk from next()");
   if (new_values.size() != new_columns_.size()) {
-    throw Error(str("CatalogAugmenter::write() got ", new_values.size(), " columns for ", new_columns_.size(),
-                    " new columns"));
+    throw Error(
+        str("CatalogAugmenter::write() got ", new_values.size(), " columns for ", new_columns_.size(), " new columns"));
   }
   for (std::size_t c = 0; c < new_values.size(); ++c) {
     if (static_cast<Index>(new_values[c].size()) != pending_rows_) {
-      throw Error(str("new column '", new_columns_[c], "' has ", new_values[c].size(),
-                      " values for a chunk of ", pending_rows_, " rows"));
+      throw Error(str("new column '", new_columns_[c], "' has ", new_values[c].size(), " values for a chunk of ",
+                      pending_rows_, " rows"));
     }
   }
   impl_->write(new_values);
@@ -95,8 +92,7 @@ void CatalogAugmenter::write(const std::vector<std::vector<double>>& new_values)
 
 void CatalogAugmenter::commit() {
   if (pending_rows_ >= 0 || !finished_) {
-    throw Error(
-        str("CatalogAugmenter::commit() before every row of '", path_.string(), "' was read and written"));
+    throw Error(str("CatalogAugmenter::commit() before every row of '", path_.string(), "' was read and written"));
   }
   impl_->commit();
 }

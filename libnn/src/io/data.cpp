@@ -60,8 +60,8 @@ std::pair<double, double> moments(const std::vector<double>& v) {
 }
 
 void remove_outliers(std::vector<Index>& rows, const Columns& inputs, const DataStats& stats, Index& outliers) {
-  const auto kept = std::stable_partition(rows.begin(), rows.end(),
-                                          [&](Index r) { return within_bounds(inputs, r, stats); });
+  const auto kept =
+      std::stable_partition(rows.begin(), rows.end(), [&](Index r) { return within_bounds(inputs, r, stats); });
   outliers += Index(rows.end() - kept);
   rows.erase(kept, rows.end());
 }
@@ -144,8 +144,8 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
     std::vector<double> deviation;
     for (double x : v) deviation.push_back(std::abs(x - centre));
     const double robust_sigma = deviation.empty() ? 0.0 : 1.4826 * median(deviation);
-    const double reach = spec.outlier_sigma > 0 ? spec.outlier_sigma * robust_sigma
-                                                : std::numeric_limits<double>::infinity();
+    const double reach =
+        spec.outlier_sigma > 0 ? spec.outlier_sigma * robust_sigma : std::numeric_limits<double>::infinity();
     st.input_low.push_back(centre - reach);
     st.input_high.push_back(centre + reach);
   }

@@ -52,8 +52,8 @@ EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoi
     values.targets.push_back({name, gather(predictions[t]), gather(evaluate_column(catalog, name))});
   }
   if (model.file().classifier == Classifier::binary)
-    values.classifier = ClassifierValues{data.label, gather(predictions.back()),
-                                         gather(evaluate_column(catalog, data.label))};
+    values.classifier =
+        ClassifierValues{data.label, gather(predictions.back()), gather(evaluate_column(catalog, data.label))};
   return values;
 }
 
@@ -63,8 +63,7 @@ EvaluationReport evaluate_values(const EvaluatedValues& values) {
   report.rows = Index(values.rows.size());
   for (const TargetValues& t : values.targets)
     report.targets.push_back({t.name, regression_metrics(t.predicted, t.truth)});
-  if (values.classifier)
-    report.classifier = binary_metrics(values.classifier->logits, values.classifier->labels);
+  if (values.classifier) report.classifier = binary_metrics(values.classifier->logits, values.classifier->labels);
   return report;
 }
 
@@ -87,10 +86,11 @@ std::string to_json(const EvaluationReport& report) {
     const BinaryMetrics& c = *report.classifier;
     out["classifier"] = {{"n", c.n},
                          {"accuracy", number(c.accuracy)},
-                         {"confusion", {{"true_positive", c.true_positive},
-                                        {"false_positive", c.false_positive},
-                                        {"true_negative", c.true_negative},
-                                        {"false_negative", c.false_negative}}}};
+                         {"confusion",
+                          {{"true_positive", c.true_positive},
+                           {"false_positive", c.false_positive},
+                           {"true_negative", c.true_negative},
+                           {"false_negative", c.false_negative}}}};
   }
   return out.dump(2);
 }

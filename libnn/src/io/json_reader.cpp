@@ -96,8 +96,7 @@ std::vector<std::int64_t> JsonReader::integers(const std::string& key, std::int6
   return out;
 }
 
-std::size_t JsonReader::choice_or(const std::string& key, const std::vector<std::string>& names,
-                                  std::size_t fallback) {
+std::size_t JsonReader::choice_or(const std::string& key, const std::vector<std::string>& names, std::size_t fallback) {
   if (!has(key)) return fallback;
   const std::string s = string(key);
   for (std::size_t k = 0; k < names.size(); ++k)

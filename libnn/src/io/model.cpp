@@ -76,8 +76,10 @@ void Model::save(const std::filesystem::path& path, OptimizerState optimizer) co
   if (optimizer == OptimizerState::include) {
     if (adam_m_.size() != net_->parameters().size())
       throw Error(str("saving ", path.string(), ": no optimiser state to save"));
-    f.tensors.push_back(make_tensor("optimizer.m", {adam_m_.size()}, std::span<const float>(adam_m_.data(), adam_m_.size())));
-    f.tensors.push_back(make_tensor("optimizer.v", {adam_v_.size()}, std::span<const float>(adam_v_.data(), adam_v_.size())));
+    f.tensors.push_back(
+        make_tensor("optimizer.m", {adam_m_.size()}, std::span<const float>(adam_m_.data(), adam_m_.size())));
+    f.tensors.push_back(
+        make_tensor("optimizer.v", {adam_v_.size()}, std::span<const float>(adam_v_.data(), adam_v_.size())));
   }
   f.metadata["format"] = "starnn-model/1";
   f.metadata["network"] = to_json(file_);
@@ -87,13 +89,13 @@ void Model::save(const std::filesystem::path& path, OptimizerState optimizer) co
                              {"targets", stats_json(stats_.targets)},
                              {"mean_train_sigma", stats_.mean_train_sigma}}
                             .dump();
-  f.metadata["training"] = Json{{"epoch", state_.epoch},
-                                {"step", state_.step},
-                                {"best_validation_loss", std::isnan(state_.best_validation_loss)
-                                                             ? Json(nullptr)
-                                                             : Json(state_.best_validation_loss)},
-                                {"best_epoch", state_.best_epoch}}
-                               .dump();
+  f.metadata["training"] = Json{
+      {"epoch", state_.epoch},
+      {"step", state_.step},
+      {"best_validation_loss",
+       std::isnan(state_.best_validation_loss) ? Json(nullptr) : Json(state_.best_validation_loss)},
+      {"best_epoch",
+       state_.best_epoch}}.dump();
   f.metadata["folder"] = file_.folder.string();
   write_safetensors(path, f);
 }
@@ -133,7 +135,8 @@ Model Model::load(const std::filesystem::path& path) {
   const Json t = Json::parse(f.metadata_value("training"));
   model.state_.epoch = t.at("epoch").get<Index>();
   model.state_.step = t.at("step").get<std::int64_t>();
-  model.state_.best_validation_loss = t.at("best_validation_loss").is_null() ? NAN : t.at("best_validation_loss").get<double>();
+  model.state_.best_validation_loss =
+      t.at("best_validation_loss").is_null() ? NAN : t.at("best_validation_loss").get<double>();
   model.state_.best_epoch = t.at("best_epoch").get<Index>();
   model.net_->set_dropout_draws(std::uint64_t(model.state_.step));
   return model;

@@ -158,15 +158,9 @@ void read_training(JsonReader r, NetworkFile& f) {
 }
 
 Json backbone_json(const BackboneSpec& b) {
-  if (b.type == BackboneType::mlp)
-    return {{"type", "mlp"}, {"widths", b.hidden_widths}, {"dropout", b.dropout}};
-  return {{"type", "sandwich"},
-          {"block", kBlocks[std::size_t(b.block)]},
-          {"n_init", b.n_init},
-          {"n_max", b.n_max},
-          {"depth", b.depth},
-          {"skips", kSkips[std::size_t(b.skips)]},
-          {"dropout", b.dropout}};
+  if (b.type == BackboneType::mlp) return {{"type", "mlp"}, {"widths", b.hidden_widths}, {"dropout", b.dropout}};
+  return {{"type", "sandwich"}, {"block", kBlocks[std::size_t(b.block)]}, {"n_init", b.n_init},  {"n_max", b.n_max},
+          {"depth", b.depth},   {"skips", kSkips[std::size_t(b.skips)]},  {"dropout", b.dropout}};
 }
 
 }  // namespace
@@ -207,8 +201,9 @@ NetworkFile parse_network_file(const std::string& json_text, const std::string& 
   read_training(root.object("training"), f);
   root.finish();
   if (f.classifier == Classifier::binary && f.data.label.empty())
-    throw Error(str(source, ": $.data.label: expected the 0/1 label column, since $.model.heads.classifier is "
-                            "\"binary\""));
+    throw Error(str(source,
+                    ": $.data.label: expected the 0/1 label column, since $.model.heads.classifier is "
+                    "\"binary\""));
   if (f.classifier == Classifier::none && !f.data.label.empty())
     throw Error(str(source, ": $.data.label: given, but $.model.heads.classifier is \"none\""));
   return f;
@@ -266,9 +261,8 @@ std::string to_json(const NetworkFile& f) {
   Json schedule;
   if (s.type == ScheduleType::one_cycle) {
     const OneCycleOptions& o = s.one_cycle;
-    schedule = {{"type", "one_cycle"},     {"max_lr", o.max_lr},       {"pct_start", o.pct_start},
-                {"div", o.div},            {"div_final", o.div_final}, {"beta1_max", o.beta1_max},
-                {"beta1_min", o.beta1_min}};
+    schedule = {{"type", "one_cycle"},      {"max_lr", o.max_lr},       {"pct_start", o.pct_start}, {"div", o.div},
+                {"div_final", o.div_final}, {"beta1_max", o.beta1_max}, {"beta1_min", o.beta1_min}};
   } else if (s.type == ScheduleType::constant) {
     schedule = {{"type", "constant"}, {"lr", s.lr}, {"beta1", s.beta1}};
   } else {

@@ -87,8 +87,7 @@ template <class T>
 NamedTensor make_tensor_of(std::string name, std::vector<std::int64_t> shape, std::span<const T> values) {
   const auto count = checked_element_count(shape);
   if (!count || *count != values.size()) {
-    throw Error(
-        str("tensor '", name, "': shape ", shape_text(shape), " does not hold ", values.size(), " values"));
+    throw Error(str("tensor '", name, "': shape ", shape_text(shape), " does not hold ", values.size(), " values"));
   }
   NamedTensor tensor{std::move(name), dtype_of<T>(), std::move(shape), {}};
   const auto raw = std::as_bytes(values);
@@ -275,8 +274,8 @@ class Reader {
         open_objects.emplace_back();
       } else if (event == Json::parse_event_t::object_end) {
         open_objects.pop_back();
-      } else if (event == Json::parse_event_t::key &&
-                 !open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
+      } else if (event == Json::parse_event_t::key && !open_objects.back().insert(parsed.get<std::string>()).second &&
+                 duplicate.empty()) {
         duplicate = parsed.get<std::string>();
       }
       return true;
@@ -303,14 +302,12 @@ class Reader {
   }
 
   // A JSON array of non-negative integers that fit in an int64_t.
-  std::vector<std::int64_t> parse_integers(const std::string& name, const char* field,
-                                           const Json& value) const {
+  std::vector<std::int64_t> parse_integers(const std::string& name, const char* field, const Json& value) const {
     if (!value.is_array()) fail(str("tensor '", name, "': '", field, "' is not an array"));
     std::vector<std::int64_t> numbers;
     for (const Json& number : value) {
       if (!number.is_number_unsigned() ||
-          number.get<std::uint64_t>() >
-              static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          number.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         fail(str("tensor '", name, "': '", field, "' holds ", number.dump(), ", not a non-negative integer"));
       }
       numbers.push_back(number.get<std::int64_t>());
@@ -357,15 +354,14 @@ class Reader {
   // Tensors must tile the data exactly, as the reference implementation demands: a gap
   // or an overlap means the header and the data disagree.
   void check_layout(std::vector<Entry>& entries, std::uint64_t data_bytes) const {
-    std::ranges::stable_sort(entries, [](const Entry& a, const Entry& b) {
-      return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
-    });
+    std::ranges::stable_sort(
+        entries, [](const Entry& a, const Entry& b) { return std::pair(a.begin, a.end) < std::pair(b.begin, b.end); });
     std::uint64_t position = 0;
     const std::string* previous = nullptr;
     for (const Entry& entry : entries) {
       if (entry.begin < position) {
-        fail(str("tensor '", entry.tensor.name, "' overlaps tensor '", *previous, "' (bytes ", entry.begin,
-                 " to ", position, ")"));
+        fail(str("tensor '", entry.tensor.name, "' overlaps tensor '", *previous, "' (bytes ", entry.begin, " to ",
+                 position, ")"));
       }
       if (entry.begin > position) {
         fail(str("bytes ", position, " to ", entry.begin, " of the tensor data belong to no tensor"));
@@ -389,18 +385,24 @@ std::string source_text(const SafetensorsFile& file) {
 
 const char* to_string(DType dtype) {
   switch (dtype) {
-    case DType::f32: return "F32";
-    case DType::f64: return "F64";
-    case DType::i64: return "I64";
+    case DType::f32:
+      return "F32";
+    case DType::f64:
+      return "F64";
+    case DType::i64:
+      return "I64";
   }
   throw Error(str("invalid DType ", static_cast<int>(dtype)));
 }
 
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::f32: return 4;
-    case DType::f64: return 8;
-    case DType::i64: return 8;
+    case DType::f32:
+      return 4;
+    case DType::f64:
+      return 8;
+    case DType::i64:
+      return 8;
   }
   throw Error(str("invalid DType ", static_cast<int>(dtype)));
 }
@@ -414,8 +416,7 @@ std::int64_t NamedTensor::element_count() const {
 template <class T>
 std::vector<T> NamedTensor::values() const {
   if (dtype != dtype_of<T>()) {
-    throw Error(
-        str("tensor '", name, "' holds ", to_string(dtype), " values, not ", to_string(dtype_of<T>())));
+    throw Error(str("tensor '", name, "' holds ", to_string(dtype), " values, not ", to_string(dtype_of<T>())));
   }
   const auto count = static_cast<std::size_t>(element_count());
   if (bytes.size() != count * sizeof(T)) {
@@ -430,8 +431,7 @@ std::vector<T> NamedTensor::values() const {
 template <class T>
 std::vector<T> NamedTensor::values(const std::vector<std::int64_t>& expected_shape) const {
   if (shape != expected_shape) {
-    throw Error(
-        str("tensor '", name, "' has shape ", shape_text(shape), ", expected ", shape_text(expected_shape)));
+    throw Error(str("tensor '", name, "' has shape ", shape_text(shape), ", expected ", shape_text(expected_shape)));
   }
   return values<T>();
 }
@@ -451,8 +451,7 @@ NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape, std::
   return make_tensor_of(std::move(name), std::move(shape), values);
 }
 
-NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape,
-                        std::span<const std::int64_t> values) {
+NamedTensor make_tensor(std::string name, std::vector<std::int64_t> shape, std::span<const std::int64_t> values) {
   return make_tensor_of(std::move(name), std::move(shape), values);
 }
 

@@ -38,8 +38,7 @@ double NetLoss<T>::value(ConstView<T> out, const Targets<T>& targets) {
   place_on(out.device);
   const Index n_targets = weights_.cols();
   const double alpha = with_classifier_ ? spec_.alpha : 1.0;
-  double loss =
-      ops::weighted_l1_loss<T>(out.col_range(0, n_targets), targets.y, targets.scale, targets.mask, weights_);
+  double loss = ops::weighted_l1_loss<T>(out.col_range(0, n_targets), targets.y, targets.scale, targets.mask, weights_);
   if (with_classifier_)
     loss += (1.0 - alpha) * ops::bce_with_logits_loss<T>(out.col_range(n_targets, 1), targets.label);
   return loss;

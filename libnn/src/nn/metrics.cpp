@@ -48,8 +48,7 @@ double sum_of_squares(std::span<const double> x, std::span<const double> y, cons
 }
 
 // J^T J and J^T e for the residuals e = y - model.
-void normal_equations(std::span<const double> x, std::span<const double> y, const Vec3& p, Mat3& jtj,
-                      Vec3& jte) {
+void normal_equations(std::span<const double> x, std::span<const double> y, const Vec3& p, Mat3& jtj, Vec3& jte) {
   jtj = {};
   jte = {};
   for (std::size_t i = 0; i < x.size(); ++i) {
@@ -89,8 +88,8 @@ bool solve3(Mat3 a, Vec3 b, Vec3& x) {
 // absolute precision that rounding cannot give.
 bool step_negligible(const Vec3& step, const Vec3& p) {
   const double sigma = std::abs(p[2]);
-  return std::abs(step[0]) <= step_tolerance * std::abs(p[0]) &&
-         std::abs(step[1]) <= step_tolerance * sigma && std::abs(step[2]) <= step_tolerance * sigma;
+  return std::abs(step[0]) <= step_tolerance * std::abs(p[0]) && std::abs(step[1]) <= step_tolerance * sigma &&
+         std::abs(step[2]) <= step_tolerance * sigma;
 }
 
 // Marquardt's damping, scaled by the diagonal of J^T J, makes the step independent of the units
@@ -139,8 +138,7 @@ Histogram histogram(const std::vector<double>& values, double low, double high, 
 }
 
 double gaussian_sigma(const std::vector<double>& residuals, double median, double sigma_mad) {
-  if (residuals.size() < min_fit_count || !(sigma_mad > 0.0) || !std::isfinite(sigma_mad))
-    return not_a_number;
+  if (residuals.size() < min_fit_count || !(sigma_mad > 0.0) || !std::isfinite(sigma_mad)) return not_a_number;
   const double low = median - half_range_in_sigmas * sigma_mad;
   const double high = median + half_range_in_sigmas * sigma_mad;
   const double n = static_cast<double>(residuals.size());
@@ -150,8 +148,7 @@ double gaussian_sigma(const std::vector<double>& residuals, double median, doubl
   const GaussianFit fit = fit_gaussian(h.centres, h.counts, {peak, median, sigma_mad});
   const Gaussian& g = fit.gaussian;
   // A peak outside the histogram, or a curve wider than it, is not constrained by the data.
-  const bool trusted =
-      fit.converged && g.amplitude > 0.0 && g.mean > low && g.mean < high && g.sigma < high - low;
+  const bool trusted = fit.converged && g.amplitude > 0.0 && g.mean > low && g.mean < high && g.sigma < high - low;
   return trusted ? g.sigma : not_a_number;
 }
 
@@ -169,12 +166,11 @@ std::vector<double> residuals(std::span<const double> predicted, std::span<const
 }  // namespace
 
 GaussianFit fit_gaussian(std::span<const double> x, std::span<const double> y, Gaussian start) {
-  if (x.size() != y.size())
-    throw Error(str("fit_gaussian: ", x.size(), " abscissae for ", y.size(), " ordinates"));
+  if (x.size() != y.size()) throw Error(str("fit_gaussian: ", x.size(), " abscissae for ", y.size(), " ordinates"));
   if (x.size() < 3) throw Error(str("fit_gaussian: ", x.size(), " points cannot fix 3 parameters"));
   if (start.amplitude == 0.0 || start.sigma == 0.0)
-    throw Error(str("fit_gaussian: the start needs a non-zero amplitude and sigma, got ", start.amplitude,
-                    " and ", start.sigma));
+    throw Error(str("fit_gaussian: the start needs a non-zero amplitude and sigma, got ", start.amplitude, " and ",
+                    start.sigma));
   Vec3 p{start.amplitude, start.mean, start.sigma};
   double cost = sum_of_squares(x, y, p);
   double damping = 1e-3;
@@ -214,8 +210,7 @@ GaussianFit fit_gaussian(std::span<const double> x, std::span<const double> y, G
 
 RegressionMetrics regression_metrics(std::span<const double> predicted, std::span<const double> truth) {
   if (predicted.size() != truth.size())
-    throw Error(
-        str("regression_metrics: ", predicted.size(), " predictions for ", truth.size(), " true values"));
+    throw Error(str("regression_metrics: ", predicted.size(), " predictions for ", truth.size(), " true values"));
   const std::vector<double> r = residuals(predicted, truth);
   RegressionMetrics m;
   m.n = static_cast<std::int64_t>(r.size());
@@ -249,13 +244,13 @@ BinaryMetrics binary_metrics(std::span<const double> logits, std::span<const dou
       throw Error(str("binary_metrics: label ", i, " is ", labels[i], ", not 0 or 1"));
     const bool predicted = logits[i] > 0.0;
     const bool actual = labels[i] == 1.0;
-    std::int64_t& cell = predicted ? (actual ? m.true_positive : m.false_positive)
-                                   : (actual ? m.false_negative : m.true_negative);
+    std::int64_t& cell =
+        predicted ? (actual ? m.true_positive : m.false_positive) : (actual ? m.false_negative : m.true_negative);
     ++cell;
     ++m.n;
   }
-  m.accuracy = m.n == 0 ? not_a_number
-                        : static_cast<double>(m.true_positive + m.true_negative) / static_cast<double>(m.n);
+  m.accuracy =
+      m.n == 0 ? not_a_number : static_cast<double>(m.true_positive + m.true_negative) / static_cast<double>(m.n);
   return m;
 }
 

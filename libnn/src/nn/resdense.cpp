@@ -78,8 +78,8 @@ ConstView<T> ResDense<T>::backward(ConstView<T> dy) {
   ops::batchnorm_relu_backward<T>(z1_, mean2_, invstd2_, bn2.weight.value, bn2.bias.value, dh2_, ConstView<T>(), dh2_,
                                   bn2.weight.grad, bn2.bias.grad);
   ops::linear_backward<T>(h1_, l1.weight.value, dh2_, dh1_, GradWrite::overwrite, l1.weight.grad, l1.bias.grad);
-  ops::batchnorm_relu_backward<T>(x_, mean1_, invstd1_, bn1.weight.value, bn1.bias.value, dh1_, dy, dx_, bn1.weight.grad,
-                                  bn1.bias.grad);
+  ops::batchnorm_relu_backward<T>(x_, mean1_, invstd1_, bn1.weight.value, bn1.bias.value, dh1_, dy, dx_,
+                                  bn1.weight.grad, bn1.bias.grad);
   return dx_;
 }
 

@@ -8,16 +8,16 @@ namespace nn {
 
 std::vector<Index> features_scale(Index n_init, Index n_max, Index depth) {
   if (n_init <= 0 || n_max < n_init || depth <= 0)
-    throw Error(str("features_scale(", n_init, ", ", n_max, ", ", depth,
-                    "): needs 0 < n_init <= n_max and depth >= 1"));
+    throw Error(
+        str("features_scale(", n_init, ", ", n_max, ", ", depth, "): needs 0 < n_init <= n_max and depth >= 1"));
   std::vector<Index> widths(depth);
   for (Index i = 0; i < depth; ++i) {
     const double t = depth == 1 ? 0.0 : double(i) / double(depth - 1);
     const double width = double(n_init) * std::pow(double(n_max) / double(n_init), t);
     widths[i] = Index(std::nearbyint(width / 8.0)) * 8;  // ties to even, as Python's round
     if (widths[i] <= 0)
-      throw Error(str("features_scale(", n_init, ", ", n_max, ", ", depth, "): width ", i,
-                      " rounds to 0; use n_init >= 8"));
+      throw Error(
+          str("features_scale(", n_init, ", ", n_max, ", ", depth, "): width ", i, " rounds to 0; use n_init >= 8"));
   }
   return widths;
 }

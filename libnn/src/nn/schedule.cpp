@@ -25,8 +25,8 @@ class OneCycle final : public Schedule {
     peak_step_ = o.pct_start * double(o.total_steps) - 1.0;
     last_step_ = double(o.total_steps - 1);
     if (!(peak_step_ > 0.0 && peak_step_ < last_step_))
-      throw Error(str("one_cycle: pct_start ", o.pct_start, " leaves no warm-up or no annealing in ", o.total_steps,
-                      " steps"));
+      throw Error(
+          str("one_cycle: pct_start ", o.pct_start, " leaves no warm-up or no annealing in ", o.total_steps, " steps"));
   }
 
   ScheduleValue at(std::int64_t step) const override {

@@ -20,8 +20,7 @@ struct StepRecording {};  // a build without CUDA has no GPU to record for
 }  // namespace detail
 
 template <class T>
-Trainer<T>::Trainer(Net<T>& net, NetLoss<T>& loss, Adam<T>& adam, const Schedule& schedule,
-                    const TrainOptions& options)
+Trainer<T>::Trainer(Net<T>& net, NetLoss<T>& loss, Adam<T>& adam, const Schedule& schedule, const TrainOptions& options)
     : net_(net),
       loss_(loss),
       adam_(adam),
@@ -34,9 +33,7 @@ Trainer<T>::Trainer(Net<T>& net, NetLoss<T>& loss, Adam<T>& adam, const Schedule
 template <class T>
 Trainer<T>::~Trainer() = default;
 
-Index batches_per_epoch(Index rows, Index batch_size) {
-  return rows / batch_size + (rows % batch_size >= 2);
-}
+Index batches_per_epoch(Index rows, Index batch_size) { return rows / batch_size + (rows % batch_size >= 2); }
 
 template <class T>
 const typename Trainer<T>::Batch& Trainer<T>::gather(const Dataset<T>& data, const std::vector<Index>& order,
