@@ -1,27 +1,14 @@
 // The CPU backend's op table, filled once from every family.
 #include "backend.h"
+#include "filled_op_table.h"
 
 namespace nn::cpu {
-namespace {
-
-template <class T>
-OpTable<T> make_op_table() {
-  OpTable<T> table;
-  fill_adam_ops(table);
-  fill_attention_ops(table);
-  fill_batchnorm_ops(table);
-  fill_elementwise_ops(table);
-  fill_fused_block_ops(table);
-  fill_linear_ops(table);
-  fill_loss_ops(table);
-  return table;
-}
-
-}  // namespace
 
 template <class T>
 const OpTable<T>& op_table() {
-  static const OpTable<T> table = make_op_table<T>();
+  static const OpTable<T> table =
+      filled_op_table<T>({fill_adam_ops<T>, fill_attention_ops<T>, fill_batchnorm_ops<T>, fill_elementwise_ops<T>,
+                          fill_fused_block_ops<T>, fill_linear_ops<T>, fill_loss_ops<T>});
   return table;
 }
 template const OpTable<float>& op_table();
