@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "nn/evaluation.h"
-#include "report.h"
+#include "nn/report.h"
 
 namespace starnn {
 
@@ -22,7 +22,13 @@ int evaluate_command(int argc, char** argv) {
   const nn::EvaluatedValues values = nn::evaluated_values(model, catalog, split);
   const nn::EvaluationReport report = nn::evaluate_values(values);
   // Training writes history.csv beside its models.
-  if (const auto dir = args.get("report")) write_report(values, report, model_path.parent_path() / "history.csv", *dir);
+  if (const auto dir = args.get("report")) {
+    const std::filesystem::path history = model_path.parent_path() / "history.csv";
+    const nn::ReportFiles files = nn::write_report(values, report, history, *dir);
+    if (files.history_skipped)
+      std::fprintf(stderr, "no %s next to the model: history.png skipped\n", history.string().c_str());
+    for (const auto& png : files.written) std::fprintf(stderr, "wrote %s\n", png.string().c_str());
+  }
   std::printf("%s\n", nn::to_json(report).c_str());
   return 0;
 }

@@ -16,7 +16,7 @@
 #include "nn/astro.h"
 #include "nn/catalog.h"
 #include "nn/error.h"
-#include "report.h"
+#include "nn/figure.h"
 
 namespace fs = std::filesystem;
 
@@ -66,7 +66,7 @@ void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, cons
   }
   const double y0 = binning.abs_z_min_kpc;
 
-  PngFigure figure(png, 1000, 700);
+  nn::plot::PngFigure figure(png, 1000, 700);
   plvpor(0.12, 0.80, 0.11, 0.92);
   plwind(x0, x1, y0, y1);
 
@@ -77,12 +77,12 @@ void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, cons
     plcol1(std::clamp((median[i] - lo) / (hi - lo), 0.0, 1.0));
     plfill(4, xs, ys);
   }
-  plcol0(ink);
+  plcol0(nn::plot::ink);
   plbox("bcnst", 0, 0, "bcnstv", 0, 0);
   pllab("R (kpc)", "|Z| (kpc)",
         empty ? "no pixel has enough stars" : nn::str("median ", feh_name, " per pixel").c_str());
 
-  draw_colour_bar(lo, hi, "median [Fe/H]");
+  nn::plot::draw_colour_bar(lo, hi, "median [Fe/H]");
   figure.finish();
 }
 

@@ -39,6 +39,11 @@ starnn_report("CFITSIO" "${CFITSIO_FOUND}" "${CFITSIO_VERSION}")
 
 find_package(Threads REQUIRED)
 
+# PLplot draws the figures of libstarnn_report and the program's maps; without it only
+# libstarnn is built.
+pkg_check_modules(PLPLOT QUIET IMPORTED_TARGET plplot)
+starnn_report("PLplot (libstarnn_report, the starnn program)" "${PLPLOT_FOUND}" "${PLPLOT_VERSION}")
+
 if(STARNN_BUILD_TESTS)
   find_package(GTest REQUIRED)
   starnn_report("GoogleTest" "${GTest_FOUND}" "${GTest_VERSION}")

@@ -1,6 +1,6 @@
 # Installs libstarnn as a CMake package, so that another project embeds it with
 #   find_package(starnn 0.1 REQUIRED)
-#   target_link_libraries(app PRIVATE starnn::starnn)
+#   target_link_libraries(app PRIVATE starnn::starnn)     # or starnn::report for the figures
 # Installed: the public headers (include/nn), the library (lib/) and the package files
 # (lib/cmake/starnn). The `starnn` program installs itself, into bin/, with the install rule
 # next to its target in apps/CMakeLists.txt.
@@ -16,6 +16,9 @@ set(STARNN_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/starnn)
 # that installs itself, or runs outside CMake, must find <prefix>/lib at run time itself
 # (INSTALL_RPATH, CMAKE_INSTALL_RPATH_USE_LINK_PATH, ldconfig or LD_LIBRARY_PATH).
 install(TARGETS starnn EXPORT starnnTargets)
+if(TARGET starnn_report)
+  install(TARGETS starnn_report EXPORT starnnTargets)
+endif()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/libnn/include/nn
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h")
@@ -27,6 +30,11 @@ install(EXPORT starnnTargets
 # A static libstarnn carries its private dependencies into the consumer's link line, so the
 # package file must find them again; a shared one needs nothing from the consumer.
 get_target_property(STARNN_LIBRARY_TYPE starnn TYPE)
+if(TARGET starnn_report)
+  set(STARNN_WITH_REPORT TRUE)
+else()
+  set(STARNN_WITH_REPORT FALSE)
+endif()
 configure_package_config_file(
   ${CMAKE_CURRENT_LIST_DIR}/starnnConfig.cmake.in
   ${PROJECT_BINARY_DIR}/starnnConfig.cmake

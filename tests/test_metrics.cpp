@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -195,3 +197,60 @@ TEST(Metrics, BinaryRejectsLabelsOtherThanZeroAndOne) {
 }
 
 }  // namespace
+
+// The histogram figures draw is the one the fit used: its edges, bin count and counts from the
+// rule in metrics.h, by hand.
+TEST(Metrics, ResidualHistogramFollowsTheBinningRule) {
+  // 27 residuals about 0, two of them far beyond +-5 sigma_mad.
+  std::vector<double> r;
+  for (int k = -11; k <= 12; ++k) r.push_back(0.01 * k);
+  r.push_back(-0.005);
+  r.push_back(9.0);
+  r.push_back(-9.0);
+  const double sigma_mad = 0.05;
+  const nn::ResidualHistogram h = nn::residual_histogram(r, sigma_mad);
+  std::vector<double> sorted = r;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_DOUBLE_EQ(h.median, sorted[13]);
+  EXPECT_DOUBLE_EQ(h.low, h.median - 0.25);
+  EXPECT_DOUBLE_EQ(h.high, h.median + 0.25);
+  // ceil(10 * 27^(1/3) / 2.698) = ceil(30 / 2.698) = 12 bins.
+  ASSERT_EQ(h.counts.size(), 12u);
+  EXPECT_DOUBLE_EQ(h.width, 0.5 / 12);
+  EXPECT_EQ(h.outside, 2);
+  double binned = 0;
+  for (double c : h.counts) binned += c;
+  EXPECT_EQ(binned, 25.0);
+  // Each value lands in floor((v - low) / width).
+  std::vector<double> expected(12, 0.0);
+  for (double v : r)
+    if (v >= h.low && v < h.high) expected[std::size_t((v - h.low) / h.width)] += 1;
+  EXPECT_EQ(h.counts, expected);
+  EXPECT_DOUBLE_EQ(h.centres.front(), h.low + 0.5 * h.width);
+}
+
+TEST(Metrics, ResidualHistogramWithoutSpreadCoversTheRange) {
+  const std::vector<double> r(30, 0.25);
+  const nn::ResidualHistogram h = nn::residual_histogram(r, 0.0);
+  EXPECT_DOUBLE_EQ(h.low, -0.25);
+  EXPECT_DOUBLE_EQ(h.high, 0.75);
+  ASSERT_EQ(h.counts.size(), 10u);
+  EXPECT_EQ(h.counts[5], 30.0);
+  EXPECT_EQ(h.outside, 0);
+  EXPECT_FALSE(nn::residual_gaussian(h, 30, 0.0));
+}
+
+// residual_gaussian is sigma_gauss: the same number, and nothing exactly where it is NaN.
+TEST(Metrics, ResidualGaussianIsTheReportedSigma) {
+  nn::Rng rng(5);
+  std::vector<double> predicted(4000), truth(4000, 0.0);
+  for (double& p : predicted) p = 0.1 + 0.2 * rng.normal();
+  const nn::RegressionMetrics m = nn::regression_metrics(predicted, truth);
+  const nn::ResidualHistogram h = nn::residual_histogram(predicted, m.sigma_mad);
+  const std::optional<nn::Gaussian> g = nn::residual_gaussian(h, m.n, m.sigma_mad);
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->sigma, m.sigma_gauss);
+  EXPECT_NEAR(g->sigma, 0.2, 0.01);
+  EXPECT_NEAR(g->mean, 0.1, 0.01);
+  EXPECT_FALSE(nn::residual_gaussian(nn::residual_histogram(std::vector<double>(10, 0.5), 0.1), 10, 0.1));
+}

@@ -6,7 +6,9 @@
 // without changing the core of the distribution; the fit (and the MAD) describe the core, so they
 // are what is compared between nets, while bias and RMSE show what the core leaves out.
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "nn/export.h"
 
@@ -52,6 +54,21 @@ struct GaussianFit {
 // sigma for mean and sigma) within 200 trial steps. Throws nn::Error when x and y differ in length
 // or hold fewer than 3 points.
 NN_API GaussianFit fit_gaussian(std::span<const double> x, std::span<const double> y, Gaussian start);
+
+// The histogram sigma_gauss is fitted to, for figures that show the fit: residuals (their NaNs
+// already left out) over median +- 5 sigma_mad in ceil(10 n^(1/3) / 2.698) bins. When sigma_mad
+// is 0 or not finite, which the rule cannot bin, their whole range +- 0.5 in 10 bins. Empty
+// (no bins) for no residuals.
+struct ResidualHistogram {
+  double median = 0.0, low = 0.0, high = 0.0, width = 0.0;
+  std::vector<double> centres, counts;
+  std::int64_t outside = 0;  // residuals beyond [low, high)
+};
+NN_API ResidualHistogram residual_histogram(std::span<const double> residuals, double sigma_mad);
+
+// The Gaussian regression_metrics reports as sigma_gauss, fitted to h (of n residuals), or
+// nothing when it is not trusted (see regression_metrics).
+NN_API std::optional<Gaussian> residual_gaussian(const ResidualHistogram& h, std::int64_t n, double sigma_mad);
 
 struct BinaryMetrics {
   std::int64_t n = 0;  // pairs used: those where neither the logit nor the label is NaN

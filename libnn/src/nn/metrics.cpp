@@ -112,45 +112,11 @@ double median_of(std::vector<double>& values) {
   return 0.5 * (*middle + *std::max_element(values.begin(), middle));
 }
 
-constexpr std::size_t min_fit_count = 20;
+constexpr std::int64_t min_fit_count = 20;
 constexpr double half_range_in_sigmas = 5.0;
 // Freedman-Diaconis, 2 IQR n^(-1/3), with the IQR of a Gaussian, 1.349 sigma.
 constexpr double bin_width_in_sigmas = 2.0 * 1.349;
 constexpr double mad_to_sigma = 1.4826;
-
-struct Histogram {
-  std::vector<double> centres;
-  std::vector<double> counts;
-};
-
-Histogram histogram(const std::vector<double>& values, double low, double high, std::size_t bins) {
-  const double width = (high - low) / static_cast<double>(bins);
-  Histogram h;
-  h.counts.assign(bins, 0.0);
-  for (std::size_t k = 0; k < bins; ++k) h.centres.push_back(low + (static_cast<double>(k) + 0.5) * width);
-  for (const double v : values) {
-    if (!(v >= low && v < high)) continue;
-    // Rounding can put a value just below high into bin `bins`.
-    const auto k = std::min(static_cast<std::size_t>((v - low) / width), bins - 1);
-    h.counts[k] += 1.0;
-  }
-  return h;
-}
-
-double gaussian_sigma(const std::vector<double>& residuals, double median, double sigma_mad) {
-  if (residuals.size() < min_fit_count || !(sigma_mad > 0.0) || !std::isfinite(sigma_mad)) return not_a_number;
-  const double low = median - half_range_in_sigmas * sigma_mad;
-  const double high = median + half_range_in_sigmas * sigma_mad;
-  const double n = static_cast<double>(residuals.size());
-  const double bins = std::ceil(2.0 * half_range_in_sigmas * std::cbrt(n) / bin_width_in_sigmas);
-  const Histogram h = histogram(residuals, low, high, static_cast<std::size_t>(bins));
-  const double peak = *std::max_element(h.counts.begin(), h.counts.end());
-  const GaussianFit fit = fit_gaussian(h.centres, h.counts, {peak, median, sigma_mad});
-  const Gaussian& g = fit.gaussian;
-  // A peak outside the histogram, or a curve wider than it, is not constrained by the data.
-  const bool trusted = fit.converged && g.amplitude > 0.0 && g.mean > low && g.mean < high && g.sigma < high - low;
-  return trusted ? g.sigma : not_a_number;
-}
 
 // Residuals of the usable pairs: NaN on either side, or the same infinity on both, gives NaN.
 std::vector<double> residuals(std::span<const double> predicted, std::span<const double> truth) {
@@ -164,6 +130,50 @@ std::vector<double> residuals(std::span<const double> predicted, std::span<const
 }
 
 }  // namespace
+
+ResidualHistogram residual_histogram(std::span<const double> residuals, double sigma_mad) {
+  ResidualHistogram h;
+  if (residuals.empty()) return h;
+  std::vector<double> sorted(residuals.begin(), residuals.end());
+  h.median = median_of(sorted);
+  double bins = 0.0;
+  if (sigma_mad > 0.0 && std::isfinite(sigma_mad)) {
+    h.low = h.median - half_range_in_sigmas * sigma_mad;
+    h.high = h.median + half_range_in_sigmas * sigma_mad;
+    bins =
+        std::ceil(2.0 * half_range_in_sigmas * std::cbrt(static_cast<double>(residuals.size())) / bin_width_in_sigmas);
+  } else {
+    const auto [lowest, highest] = std::minmax_element(sorted.begin(), sorted.end());
+    h.low = *lowest - 0.5;
+    h.high = *highest + 0.5;
+    bins = 10.0;
+  }
+  const auto count = static_cast<std::size_t>(bins);
+  h.width = (h.high - h.low) / bins;
+  h.counts.assign(count, 0.0);
+  for (std::size_t k = 0; k < count; ++k) h.centres.push_back(h.low + (static_cast<double>(k) + 0.5) * h.width);
+  for (const double v : residuals) {
+    if (!(v >= h.low && v < h.high)) {
+      ++h.outside;
+      continue;
+    }
+    // Rounding can put a value just below high into bin `count`.
+    h.counts[std::min(static_cast<std::size_t>((v - h.low) / h.width), count - 1)] += 1.0;
+  }
+  return h;
+}
+
+std::optional<Gaussian> residual_gaussian(const ResidualHistogram& h, std::int64_t n, double sigma_mad) {
+  if (n < min_fit_count || !(sigma_mad > 0.0) || !std::isfinite(sigma_mad) || h.counts.empty()) return std::nullopt;
+  const double peak = *std::max_element(h.counts.begin(), h.counts.end());
+  const GaussianFit fit = fit_gaussian(h.centres, h.counts, {peak, h.median, sigma_mad});
+  const Gaussian& g = fit.gaussian;
+  // A peak outside the histogram, or a curve wider than it, is not constrained by the data.
+  const bool trusted =
+      fit.converged && g.amplitude > 0.0 && g.mean > h.low && g.mean < h.high && g.sigma < h.high - h.low;
+  if (!trusted) return std::nullopt;
+  return g;
+}
 
 GaussianFit fit_gaussian(std::span<const double> x, std::span<const double> y, Gaussian start) {
   if (x.size() != y.size()) throw Error(str("fit_gaussian: ", x.size(), " abscissae for ", y.size(), " ordinates"));
@@ -230,7 +240,8 @@ RegressionMetrics regression_metrics(std::span<const double> predicted, std::spa
   const double median = median_of(deviations);
   for (double& v : deviations) v = std::abs(v - median);
   m.sigma_mad = mad_to_sigma * median_of(deviations);
-  m.sigma_gauss = gaussian_sigma(r, median, m.sigma_mad);
+  const std::optional<Gaussian> fit = residual_gaussian(residual_histogram(r, m.sigma_mad), m.n, m.sigma_mad);
+  m.sigma_gauss = fit ? fit->sigma : not_a_number;
   return m;
 }
 

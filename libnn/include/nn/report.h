@@ -1,0 +1,29 @@
+#pragma once
+// The figures of an evaluation (`starnn evaluate --report`): how training went, and how the
+// predictions compare with the truth. Part of libstarnn_report (target starnn::report).
+#include <filesystem>
+#include <vector>
+
+#include "nn/evaluation.h"
+#include "nn/export.h"
+
+namespace nn {
+
+struct ReportFiles {
+  std::vector<std::filesystem::path> written;  // in the order drawn
+  bool history_skipped = false;                // no history file was found
+};
+
+// Writes into dir (made if missing), each PNG atomically:
+//   history.png                     training and validation loss per epoch from history_csv
+//                                   (training_run.h), the best epoch marked; skipped when there
+//                                   is no such file
+//   <target>_predicted_vs_true.png  predicted against true (binned counts beyond 1000 stars)
+//   <target>_residuals.png          the residual histogram sigma_gauss is fitted to, with the fit
+//   confusion.png                   a classifier's confusion matrix
+// report holds the metrics of values (evaluate_values). Target names are made safe for file
+// names (characters other than letters, digits, '_', '-', '.' become '_').
+NN_API ReportFiles write_report(const EvaluatedValues& values, const EvaluationReport& report,
+                                const std::filesystem::path& history_csv, const std::filesystem::path& dir);
+
+}  // namespace nn

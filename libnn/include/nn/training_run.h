@@ -1,0 +1,109 @@
+#pragma once
+// A training run: a network file and its catalogue in, a run folder out. It is what `starnn train`
+// does, for any code that embeds the library. The folder holds
+//   best.safetensors   the model of the epoch with the lowest validation loss (no optimiser state)
+//   last.safetensors   the state after the latest epoch: parameters, Adam moments, step, epoch
+//   history.csv        epoch,train_loss,validation_loss,lr,seconds, one row per epoch
+//   metrics.json       the best model on the test split (written by evaluate_best)
+// and every file in it is replaced atomically, so that a run stopped at any moment (a stop
+// request, a crash, a killed job) leaves a folder that TrainingRun continues from last.safetensors:
+// the continued run ends exactly as an uninterrupted one.
+//
+//   nn::TrainingRun run(nn::read_network_file("net.json"), "runs/net");
+//   run.train();                                       // every epoch of the file
+//   nn::EvaluationReport test = run.evaluate_best();   // and metrics.json
+//
+//   nn::Model last = nn::load_resume_point("runs/net");
+//   nn::NetworkFile file = last.file();                // may change epochs, device, catalogue path
+//   nn::TrainingRun resumed(file, "runs/net", std::move(last));
+//   resumed.train();
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "nn/data.h"
+#include "nn/devices.h"
+#include "nn/evaluation.h"
+#include "nn/loss.h"
+#include "nn/model.h"
+#include "nn/network_file.h"
+#include "nn/schedule.h"
+
+namespace nn {
+
+// The learning-rate schedule of a network file's `schedule` section over `epochs` epochs of
+// `batches_per_epoch` optimiser steps (one_cycle spans them all; step_size counts epochs).
+NN_API std::unique_ptr<Schedule> make_schedule(const ScheduleSpec& spec, Index epochs, Index batches_per_epoch);
+
+// The training loss of a network file: its targets' weights, loss.alpha, and the classifier's
+// term when it has one.
+NN_API NetLoss<float> make_loss(const NetworkFile& file);
+
+// One row of history.csv.
+struct HistoryRow {
+  Index epoch = 0;
+  double train_loss = 0.0;
+  double validation_loss = 0.0;
+  double lr = 0.0;  // the rate of the epoch's last step
+  double seconds = 0.0;
+};
+
+// Reads history.csv; throws nn::Error naming the file, and the line of a row that is not five
+// numbers in the header's columns.
+NN_API std::vector<HistoryRow> read_history(const std::filesystem::path& csv);
+// Writes history.csv atomically; numbers with 9 significant digits (so rows read back and
+// written again are unchanged).
+NN_API void write_history(const std::filesystem::path& csv, const std::vector<HistoryRow>& rows);
+
+// The checkpoint a run continues from: folder/last.safetensors with its optimiser state. Throws
+// nn::Error when it is missing or holds no optimiser state.
+NN_API Model load_resume_point(const std::filesystem::path& folder);
+
+// What a run tells and asks while it trains; every member is optional.
+struct TrainingRunEvents {
+  // Polled before every batch: true ends the run at once, leaving last.safetensors at the last
+  // complete epoch.
+  std::function<bool()> stop_requested;
+  std::function<void(Index epoch, Index batches_done, Index batches)> batch_done;
+  // After each epoch's checkpoints; `best` when it lowered the validation loss.
+  std::function<void(const HistoryRow& row, bool best)> epoch_done;
+};
+
+class NN_API TrainingRun {
+ public:
+  // Reads and prepares file's catalogue and builds the net, its loss, Adam and schedule on the
+  // device file.training.device selects. With resume_from (load_resume_point), the run
+  // continues that model from its optimiser state and epoch, and its history.csv; file may
+  // then lengthen the run (the schedule is laid out anew over the new total), move it to
+  // another device or point at the catalogue elsewhere, but the catalogue must be the one it
+  // trained on and the seed the same. Nothing is written until train().
+  TrainingRun(NetworkFile file, std::filesystem::path folder, std::optional<Model> resume_from = {});
+  ~TrainingRun();
+  TrainingRun(TrainingRun&&) noexcept;
+  TrainingRun& operator=(TrainingRun&&) noexcept;
+
+  const NetworkFile& file() const;
+  const std::filesystem::path& folder() const;
+  const DeviceSelection& device() const;
+  const std::filesystem::path& catalog_path() const;
+  // The prepared splits with the counts of rows left out.
+  const PreparedData& data() const;
+  Model& model();
+  Index batches_per_epoch() const;
+  const TrainingState& state() const;
+
+  // Makes the folder and trains the epochs left, writing the files above after each. Returns
+  // true when every epoch of file.training.epochs is done, false when stop_requested ended it.
+  bool train(const TrainingRunEvents& events = {});
+
+  // best.safetensors on the catalogue's test split; writes metrics.json (evaluation.h's to_json).
+  EvaluationReport evaluate_best();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace nn

@@ -1,0 +1,68 @@
+#include "nn/figure.h"
+
+#include <plplot.h>
+
+#include "nn/error.h"
+#include "temporary_file.h"
+
+namespace fs = std::filesystem;
+
+namespace nn::plot {
+
+// Kept out of the public header, which includes only the standard library.
+struct PngFigure::Target {
+  explicit Target(const fs::path& png) : file(png) {}
+  TemporaryFile file;
+};
+
+PngFigure::PngFigure(const fs::path& png, int width, int height) : target_(std::make_unique<Target>(png)) {
+  plsdev("pngcairo");
+  plsfnam(target_->file.path().c_str());
+  plsetopt("geometry", str(width, "x", height).c_str());
+  plscol0(background, 255, 255, 255);
+  plscol0(ink, 0, 0, 0);
+  plscol0(blue, 31, 119, 180);
+  plscol0(orange, 255, 127, 14);
+  plscol0(red, 214, 39, 40);
+  plscol0(light_grey, 200, 200, 200);
+  // A perceptually uniform palette (viridis), so that brighter reads as more.
+  PLFLT pos[] = {0.0, 0.25, 0.5, 0.75, 1.0};
+  PLFLT r[] = {0.267, 0.230, 0.128, 0.369, 0.993};
+  PLFLT g[] = {0.005, 0.322, 0.567, 0.789, 0.906};
+  PLFLT b[] = {0.329, 0.546, 0.551, 0.383, 0.144};
+  plscmap1n(256);
+  plscmap1l(1, 5, pos, r, g, b, nullptr);
+  plinit();
+  pladv(0);
+  plschr(0, 1.1);
+}
+
+PngFigure::~PngFigure() {
+  // The temporary goes with target_.
+  if (open_) plend();
+}
+
+void PngFigure::finish() {
+  plend();
+  open_ = false;
+  std::error_code error;
+  if (!fs::exists(target_->file.path(), error))
+    throw Error(str("PLplot wrote no image to ", target_->file.path().string()));
+  target_->file.commit();
+}
+
+void draw_colour_bar(double lo, double hi, const char* label) {
+  PLFLT bar_width = 0, bar_height = 0;
+  PLINT label_opts[] = {PL_COLORBAR_LABEL_RIGHT};
+  const char* labels[] = {label};
+  const char* axis_opts[] = {"bcvtm"};
+  PLFLT ticks[] = {0.0};
+  PLINT sub_ticks[] = {0};
+  PLINT n_values[] = {2};
+  PLFLT range[] = {lo, hi};
+  const PLFLT* values[] = {range};
+  plcolorbar(&bar_width, &bar_height, PL_COLORBAR_GRADIENT, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 0.03, 0.0, 0.04,
+             1.0, 0, 1, 1, 0.0, 0.0, 1, 1.0, 1, label_opts, labels, 1, axis_opts, ticks, sub_ticks, n_values, values);
+}
+
+}  // namespace nn::plot

@@ -1,0 +1,254 @@
+#include "nn/training_run.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "nn/error.h"
+#include "nn/io.h"
+#include "nn/train.h"
+
+namespace nn {
+namespace fs = std::filesystem;
+
+std::unique_ptr<Schedule> make_schedule(const ScheduleSpec& spec, Index epochs, Index batches_per_epoch) {
+  switch (spec.type) {
+    case ScheduleType::one_cycle: {
+      OneCycleOptions options = spec.one_cycle;
+      options.total_steps = epochs * batches_per_epoch;
+      return make_one_cycle(options);
+    }
+    case ScheduleType::constant:
+      return make_constant(spec.lr, spec.beta1);
+    case ScheduleType::step:
+      return make_step({spec.lr, spec.step_size * batches_per_epoch, spec.gamma, spec.beta1});
+  }
+  throw Error("unknown schedule");
+}
+
+NetLoss<float> make_loss(const NetworkFile& file) {
+  LossSpec spec{{}, file.loss.alpha};
+  for (const auto& target : file.data.targets) spec.weights.push_back(target.weight);
+  return NetLoss<float>(spec, file.classifier == Classifier::binary);
+}
+
+// ---- history.csv ----
+
+namespace {
+
+constexpr const char* history_header = "epoch,train_loss,validation_loss,lr,seconds";
+
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  std::stringstream stream(line);
+  for (std::string field; std::getline(stream, field, ',');) fields.push_back(field);
+  return fields;
+}
+
+// The whole field as a number, or nothing ("1.5x" and "" are not numbers).
+std::optional<double> parse_number(const std::string& field) {
+  double value = 0.0;
+  const char* end = field.data() + field.size();
+  const auto [stop, error] = std::from_chars(field.data(), end, value);
+  if (error != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::vector<HistoryRow> read_history(const fs::path& csv) {
+  std::ifstream in(csv);
+  std::string line;
+  if (!in || !std::getline(in, line)) throw Error(str(csv.string(), ": cannot read a header line"));
+  const std::vector<std::string> header = split_fields(line);
+  auto column = [&](const char* name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) throw Error(str(csv.string(), ": no column '", name, "'"));
+    return std::size_t(it - header.begin());
+  };
+  const std::size_t columns[] = {column("epoch"), column("train_loss"), column("validation_loss"), column("lr"),
+                                 column("seconds")};
+  std::vector<HistoryRow> rows;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    const std::vector<std::string> fields = split_fields(line);
+    double values[5];
+    for (int k = 0; k < 5; ++k) {
+      const std::optional<double> value =
+          columns[k] < fields.size() ? parse_number(fields[columns[k]]) : std::optional<double>();
+      if (!value) throw Error(str(csv.string(), ": line ", number, " is not a row of numbers"));
+      values[k] = *value;
+    }
+    if (!(values[0] >= 1) || values[0] != std::floor(values[0]))
+      throw Error(str(csv.string(), ": line ", number, ": epoch ", values[0], " is not a positive whole number"));
+    rows.push_back({Index(values[0]), values[1], values[2], values[3], values[4]});
+  }
+  return rows;
+}
+
+void write_history(const fs::path& csv, const std::vector<HistoryRow>& rows) {
+  std::ostringstream text;
+  text.precision(9);
+  text << history_header << '\n';
+  for (const HistoryRow& r : rows)
+    text << r.epoch << ',' << r.train_loss << ',' << r.validation_loss << ',' << r.lr << ',' << r.seconds << '\n';
+  write_text_atomically(csv, text.str());
+}
+
+Model load_resume_point(const fs::path& folder) {
+  const fs::path last = folder / "last.safetensors";
+  Model model = Model::load(last);
+  if (model.adam_m().size() == 0) throw Error(str(last.string(), " holds no optimiser state to resume from"));
+  return model;
+}
+
+// ---- The run ----
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+Catalog read_training_catalog(const NetworkFile& file, const fs::path& path) {
+  const CatalogOptions options{file.data.hdu, needed_columns(path, data_expressions(file.data), file.data.hdu)};
+  return read_catalog(path, options);
+}
+
+NetworkFile checked(NetworkFile file) {
+  if (file.training.epochs < 1) throw Error(str("training.epochs must be at least 1, not ", file.training.epochs));
+  return file;
+}
+
+// The net to train, on `device`: a new one, or the one a resumed run left.
+Model start_model(const NetworkFile& file, const PreparedData& data, std::optional<Model>& resume_from,
+                  const fs::path& catalog_path, Device device) {
+  Model model = resume_from ? std::move(*resume_from) : Model(file, data.stats);
+  model.net().to(device);
+  if (!resume_from) return model;
+  if (model.stats().inputs.mean != data.stats.inputs.mean)
+    throw Error(str("the catalogue differs from the one the resumed run trained on (", catalog_path.string(), ")"));
+  if (file.training.seed != model.file().training.seed)
+    throw Error(str("a resumed run keeps its seed (", model.file().training.seed, "), not ", file.training.seed));
+  return model;
+}
+
+}  // namespace
+
+// Members in the order they are built: each needs those above it.
+struct TrainingRun::State {
+  NetworkFile file;
+  fs::path folder;
+  bool resumed;
+  DeviceSelection device;
+  fs::path catalog_path;
+  Catalog catalog;
+  PreparedData data;
+  Model model;
+  NetLoss<float> loss;
+  Adam<float> adam;
+  TrainOptions train_options;
+  Index batches;
+  std::unique_ptr<Schedule> schedule;
+  Trainer<float> trainer;
+  std::vector<HistoryRow> history;
+
+  State(NetworkFile file_in, fs::path folder_in, std::optional<Model> resume_from)
+      : file(checked(std::move(file_in))),
+        folder(std::move(folder_in)),
+        resumed(resume_from.has_value()),
+        device(select_device(file.training.device)),
+        catalog_path(file.catalog_path()),
+        catalog(read_training_catalog(file, catalog_path)),
+        data(prepare_training_data(catalog, file)),
+        model(start_model(file, data, resume_from, catalog_path, device.device)),
+        loss(make_loss(file)),
+        adam(model.net().parameters(), file.optimizer.adam),
+        train_options{file.training.batch_size, file.data.augment},
+        batches(nn::batches_per_epoch(data.train.rows(), train_options.batch_size)),
+        schedule(make_schedule(file.schedule, file.training.epochs, batches)),
+        trainer(model.net(), loss, adam, *schedule, train_options) {
+    if (model.adam_m().size() > 0) {
+      transfer<float>(model.adam_m().view(), adam.first_moment().view());
+      transfer<float>(model.adam_v().view(), adam.second_moment().view());
+      adam.set_steps(model.state().step);
+    }
+    // A continued history keeps the rows of the epochs last.safetensors holds. train() writes an
+    // epoch's row before its checkpoint, so a run stopped between the two has a row too many,
+    // dropped here; its epoch is trained again.
+    if (resumed && model.state().epoch > 0) {
+      history = read_history(folder / "history.csv");
+      if (Index(history.size()) > model.state().epoch) history.resize(std::size_t(model.state().epoch));
+    }
+  }
+
+  // last.safetensors always holds the state a continued run starts from exactly: parameters,
+  // moments, step, epoch.
+  void save_last() {
+    model.adam_m().resize(1, adam.first_moment().size());
+    model.adam_v().resize(1, adam.second_moment().size());
+    transfer<float>(adam.first_moment().view(), model.adam_m().view());
+    transfer<float>(adam.second_moment().view(), model.adam_v().view());
+    model.save(folder / "last.safetensors", OptimizerState::include);
+  }
+};
+
+TrainingRun::TrainingRun(NetworkFile file, fs::path folder, std::optional<Model> resume_from)
+    : s_(std::make_unique<State>(std::move(file), std::move(folder), std::move(resume_from))) {}
+
+TrainingRun::~TrainingRun() = default;
+TrainingRun::TrainingRun(TrainingRun&&) noexcept = default;
+TrainingRun& TrainingRun::operator=(TrainingRun&&) noexcept = default;
+
+const NetworkFile& TrainingRun::file() const { return s_->file; }
+const fs::path& TrainingRun::folder() const { return s_->folder; }
+const DeviceSelection& TrainingRun::device() const { return s_->device; }
+const fs::path& TrainingRun::catalog_path() const { return s_->catalog_path; }
+const PreparedData& TrainingRun::data() const { return s_->data; }
+Model& TrainingRun::model() { return s_->model; }
+Index TrainingRun::batches_per_epoch() const { return s_->batches; }
+const TrainingState& TrainingRun::state() const { return s_->model.state(); }
+
+bool TrainingRun::train(const TrainingRunEvents& events) {
+  State& s = *s_;
+  fs::create_directories(s.folder);
+  if (!s.resumed) s.save_last();
+  TrainingState& state = s.model.state();
+  for (Index epoch = state.epoch + 1; epoch <= s.file.training.epochs; ++epoch) {
+    const auto epoch_start = Clock::now();
+    Rng rng = Rng::derive(s.file.training.seed, std::uint64_t(epoch));
+    EpochHooks hooks{events.stop_requested, {}};
+    if (events.batch_done) hooks.batch_done = [&](Index done, Index total) { events.batch_done(epoch, done, total); };
+    const std::optional<double> train_loss = s.trainer.train_epoch(s.data.train, rng, hooks);
+    if (!train_loss) return false;
+    const double validation_loss = s.trainer.evaluate(s.data.validation);
+    const double lr = s.schedule->at(std::max<std::int64_t>(s.adam.steps() - 1, 0)).lr;
+    const HistoryRow row{epoch, *train_loss, validation_loss, lr, seconds_since(epoch_start)};
+    state.epoch = epoch;
+    state.step = s.adam.steps();
+    const bool best = !(validation_loss >= state.best_validation_loss);  // true for the first (NaN)
+    if (best) {
+      state.best_validation_loss = validation_loss;
+      state.best_epoch = epoch;
+      s.model.save(s.folder / "best.safetensors", OptimizerState::leave_out);
+    }
+    s.history.push_back(row);
+    write_history(s.folder / "history.csv", s.history);
+    s.save_last();
+    if (events.epoch_done) events.epoch_done(row, best);
+  }
+  return true;
+}
+
+EvaluationReport TrainingRun::evaluate_best() {
+  Model best = Model::load(s_->folder / "best.safetensors");
+  const EvaluationReport report = evaluate_model(best, s_->catalog, SplitChoice::test);
+  write_text_atomically(s_->folder / "metrics.json", to_json(report) + "\n");
+  return report;
+}
+
+}  // namespace nn
