@@ -296,7 +296,7 @@ void check_block(BlockType type, Index rows, Index d, std::uint64_t seed) {
   Rng rng(seed);
   fused.reset_parameters(rng);
   // Non-trivial BatchNorm parameters, so that folding BN2 into L1 has something to fold.
-  for (BatchNorm1d<double>* bn : {&fused.bn1, &fused.bn2})
+  for (BatchNormParams<double>* bn : {&fused.bn1, &fused.bn2})
     for (Index j = 0; j < d; ++j) {
       bn->weight.value.data[j] = 1.0 + 0.3 * rng.normal();
       bn->bias.value.data[j] = 0.3 * rng.normal();

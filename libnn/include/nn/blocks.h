@@ -20,28 +20,39 @@ class ResDense final : public Module<T> {
   ResDense(Index features, BlockType type = BlockType::resdense);
   Index in_features() const override { return l1.in_features(); }
   Index out_features() const override { return l1.in_features(); }
-  // Runs the fused ops of nn/ops.h (kernels/README.md, "Fused ResDense") on the sublayers'
-  // parameters. Saves (training): the input view x; h1 = max(BN1(x), 0), z1 = L1(h1),
-  // h2 = max(BN2(z1), 0) (the Linears' inputs) and both BatchNorms' mean and invstd (the
-  // backward recomputes the ReLU masks from x and z1); the attention saves its own. Evaluation
-  // saves nothing for a backward: it folds BN2 into L1's weights afresh on every call, so it
-  // always sees the current parameters, and writes h1 = max(BN1(x), 0) and
-  // h2 = max(L1 folded(h1), 0) (linear_relu_forward) as workspaces; backward follows a training
-  // forward.
+  // Runs the fused ops of nn/ops.h (kernels/README.md, "Fused ResDense") on its parameters. Saves (training): the input
+  // view x; h1 = max(BN1(x), 0), z1 = L1(h1), h2 = max(BN2(z1), 0) (the Linears' inputs) and both BatchNorms' mean and
+  // invstd (the backward recomputes the ReLU masks from x and z1); the attention saves its own. Evaluation saves
+  // nothing for a backward: it folds BN2 into L1's weights afresh on every call, so it always sees the current
+  // parameters, and writes h1 = max(BN1(x), 0) and h2 = max(L1 folded(h1), 0) (linear_relu_forward) as workspaces;
+  // backward follows a training forward.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
   void reset_parameters(Rng& rng) override;
   BlockType type() const { return att ? BlockType::aresdense : BlockType::resdense; }
 
-  // The parameters and running statistics, under PyTorch's names; F's ReLUs have none.
-  BatchNorm1d<T> bn1;
-  Linear<T> l1;
-  BatchNorm1d<T> bn2;
-  Linear<T> l2;
+  // The parameters and running statistics, under PyTorch's names; F's ReLUs have none. The
+  // block runs the ops on them itself, so they are holders, not modules; the attention, whose
+  // forward and backward it calls, is a module.
+  BatchNormParams<T> bn1;
+  LinearParams<T> l1;
+  BatchNormParams<T> bn2;
+  LinearParams<T> l2;
   std::optional<AttentionDense<T>> att;
 
  private:
+  // f(name, child) for every child, in the state dict's order, which is also the order their
+  // initial values are drawn in.
+  template <class F>
+  void for_each_child(F&& f) {
+    f("bn1", bn1);
+    f("l1", l1);
+    f("bn2", bn2);
+    f("l2", l2);
+    if (att) f("att", *att);
+  }
+
   ConstView<T> x_;
   Tensor<T> h1_, z1_, h2_, out_, dh2_, dh1_, dx_;  // (B, d); out_ without attention only
   Tensor<T> z2_;                                   // (B, d): L2's output, the attention's input

@@ -15,40 +15,32 @@
 
 namespace nn {
 
+// The parameters of y = x W^T + b: what Linear runs on, and what a block that runs fused ops on
+// them (ResDense, Mlp) holds directly. Parameter holders name their visit and reset_parameters
+// as modules do, so that a block walks its children, holders and modules alike, in one list.
 template <class T>
-class Linear final : public Module<T> {
- public:
-  Linear(Index in_features, Index out_features);
-  Index in_features() const override { return weight.cols; }
-  Index out_features() const override { return weight.rows; }
-  // Saves: the input view x (the caller keeps it unchanged until backward).
-  ConstView<T> forward(ConstView<T> x, Mode mode) override;
-  ConstView<T> backward(ConstView<T> dy) override;
-  // As backward, but adds dx into `dx` (a view the caller owns) instead of returning it.
-  void backward_accumulate(ConstView<T> dy, View<T> dx);
-  void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
-  void reset_parameters(Rng& rng) override;
+struct LinearParams {
+  LinearParams(Index in_features, Index out_features);
+  Index in_features() const { return weight.cols; }
+  Index out_features() const { return weight.rows; }
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix);
+  // PyTorch's default: U(-1/sqrt(in), 1/sqrt(in)) for W (kaiming_uniform, a = sqrt(5)) and b.
+  void reset_parameters(Rng& rng);
 
   Param<T> weight;  // (out, in)
   Param<T> bias;    // (1, out)
-
- private:
-  ConstView<T> x_;
-  Tensor<T> y_, dx_;
 };
 
+// The parameters and running statistics of a BatchNorm over d features, for BatchNorm1d and
+// the blocks that hold them directly.
 template <class T>
-class BatchNorm1d final : public Module<T> {
- public:
-  explicit BatchNorm1d(Index features, BatchNormOptions options = {});
-  Index in_features() const override { return weight.cols; }
-  Index out_features() const override { return weight.cols; }
-  // Saves (training): the input view x, the batch mean and 1/sqrt(var + eps).
-  ConstView<T> forward(ConstView<T> x, Mode mode) override;
-  ConstView<T> backward(ConstView<T> dy) override;
-  void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
-  void reset_parameters(Rng& rng) override;
+struct BatchNormParams {
+  explicit BatchNormParams(Index features, BatchNormOptions options = {});
+  Index features() const { return weight.cols; }
   const BatchNormOptions& options() const { return options_; }
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix);
+  // gamma 1, beta 0, running mean 0 and variance 1, as PyTorch starts (draws nothing).
+  void reset_parameters(Rng& rng);
 
   Param<T> weight;                      // gamma (1, d)
   Param<T> bias;                        // beta (1, d)
@@ -56,6 +48,49 @@ class BatchNorm1d final : public Module<T> {
 
  private:
   BatchNormOptions options_;
+};
+
+template <class T>
+class Linear final : public Module<T>, public LinearParams<T> {
+ public:
+  using LinearParams<T>::weight;
+  using LinearParams<T>::bias;
+  Linear(Index in_features, Index out_features) : LinearParams<T>(in_features, out_features) {}
+  Index in_features() const override { return weight.cols; }
+  Index out_features() const override { return weight.rows; }
+  // Saves: the input view x (the caller keeps it unchanged until backward).
+  ConstView<T> forward(ConstView<T> x, Mode mode) override;
+  ConstView<T> backward(ConstView<T> dy) override;
+  // As backward, but adds dx into `dx` (a view the caller owns) instead of returning it.
+  void backward_accumulate(ConstView<T> dy, View<T> dx);
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override { LinearParams<T>::visit(visitor, prefix); }
+  void reset_parameters(Rng& rng) override { LinearParams<T>::reset_parameters(rng); }
+
+ private:
+  ConstView<T> x_;
+  Tensor<T> y_, dx_;
+};
+
+template <class T>
+class BatchNorm1d final : public Module<T>, public BatchNormParams<T> {
+ public:
+  using BatchNormParams<T>::weight;
+  using BatchNormParams<T>::bias;
+  using BatchNormParams<T>::running_mean;
+  using BatchNormParams<T>::running_var;
+  using BatchNormParams<T>::options;
+  explicit BatchNorm1d(Index features, BatchNormOptions options = {}) : BatchNormParams<T>(features, options) {}
+  Index in_features() const override { return weight.cols; }
+  Index out_features() const override { return weight.cols; }
+  // Saves (training): the input view x, the batch mean and 1/sqrt(var + eps).
+  ConstView<T> forward(ConstView<T> x, Mode mode) override;
+  ConstView<T> backward(ConstView<T> dy) override;
+  void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override {
+    BatchNormParams<T>::visit(visitor, prefix);
+  }
+  void reset_parameters(Rng& rng) override { BatchNormParams<T>::reset_parameters(rng); }
+
+ private:
   ConstView<T> x_;
   Tensor<T> mean_, invstd_, y_, dx_;
 };
@@ -125,6 +160,10 @@ class AttentionDense final : public Module<T> {
   Tensor<T> a_, y_, dh_, dz_;
 };
 
+extern template struct NN_API LinearParams<float>;
+extern template struct NN_API LinearParams<double>;
+extern template struct NN_API BatchNormParams<float>;
+extern template struct NN_API BatchNormParams<double>;
 extern template class NN_API Linear<float>;
 extern template class NN_API Linear<double>;
 extern template class NN_API BatchNorm1d<float>;

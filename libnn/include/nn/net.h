@@ -118,7 +118,7 @@ template <class T>
 class Mlp final : public Backbone<T> {
  public:
   Mlp(Index n_inputs, const BackboneSpec& spec, std::uint64_t dropout_seed);
-  Index in_features() const override { return layers_.front().linear->in_features(); }
+  Index in_features() const override { return layers_.front().linear.in_features(); }
   Index out_features() const override { return widths_.back(); }
   const std::vector<Index>& widths() const override { return widths_; }
   // A hidden layer's Linear and ReLU are one op, linear_relu_forward on the Linear's parameters,
@@ -134,7 +134,7 @@ class Mlp final : public Backbone<T> {
 
  private:
   struct Layer {
-    std::unique_ptr<Linear<T>> linear;  // the parameters; the layer runs the ops itself
+    LinearParams<T> linear;  // the layer runs the ops on them itself
     std::unique_ptr<Dropout<T>> dropout;
     ConstView<T> x;   // (B, in): the input
     Tensor<T> h, dz;  // (B, out): max(x W^T + b, 0), the gradient at x W^T + b

@@ -3,7 +3,7 @@
 namespace nn {
 
 template <class T>
-BatchNorm1d<T>::BatchNorm1d(Index features, BatchNormOptions options) : options_(options) {
+BatchNormParams<T>::BatchNormParams(Index features, BatchNormOptions options) : options_(options) {
   if (features <= 0) throw Error(str("BatchNorm1d(", features, "): size must be positive"));
   weight.rows = bias.rows = 1;
   weight.cols = bias.cols = features;
@@ -12,7 +12,7 @@ BatchNorm1d<T>::BatchNorm1d(Index features, BatchNormOptions options) : options_
 }
 
 template <class T>
-void BatchNorm1d<T>::reset_parameters(Rng&) {
+void BatchNormParams<T>::reset_parameters(Rng&) {
   for (Index j = 0; j < weight.cols; ++j) {
     weight.value.data[j] = T(1);
     bias.value.data[j] = T(0);
@@ -22,7 +22,7 @@ void BatchNorm1d<T>::reset_parameters(Rng&) {
 }
 
 template <class T>
-void BatchNorm1d<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
+void BatchNormParams<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
   visitor.parameter(join_name(prefix, "weight"), weight);
   visitor.parameter(join_name(prefix, "bias"), bias);
   visitor.buffer(join_name(prefix, "running_mean"), running_mean);
@@ -36,10 +36,10 @@ ConstView<T> BatchNorm1d<T>::forward(ConstView<T> x, Mode mode) {
   if (mode == Mode::train) {
     mean_.resize(1, x.cols, x.device);
     invstd_.resize(1, x.cols, x.device);
-    ops::batchnorm_forward_train<T>(x, weight.value, bias.value, options_, y_, mean_, invstd_, running_mean,
+    ops::batchnorm_forward_train<T>(x, weight.value, bias.value, options(), y_, mean_, invstd_, running_mean,
                                     running_var);
   } else {
-    ops::batchnorm_forward_eval<T>(x, weight.value, bias.value, running_mean, running_var, options_, y_);
+    ops::batchnorm_forward_eval<T>(x, weight.value, bias.value, running_mean, running_var, options(), y_);
   }
   return y_;
 }
@@ -51,6 +51,8 @@ ConstView<T> BatchNorm1d<T>::backward(ConstView<T> dy) {
   return dx_;
 }
 
+template struct BatchNormParams<float>;
+template struct BatchNormParams<double>;
 template class BatchNorm1d<float>;
 template class BatchNorm1d<double>;
 

@@ -5,7 +5,7 @@
 namespace nn {
 
 template <class T>
-Linear<T>::Linear(Index in_features, Index out_features) {
+LinearParams<T>::LinearParams(Index in_features, Index out_features) {
   if (in_features <= 0 || out_features <= 0)
     throw Error(str("Linear(", in_features, ", ", out_features, "): sizes must be positive"));
   weight.rows = out_features;
@@ -15,16 +15,14 @@ Linear<T>::Linear(Index in_features, Index out_features) {
 }
 
 template <class T>
-void Linear<T>::reset_parameters(Rng& rng) {
-  // PyTorch's default: kaiming_uniform(a = sqrt(5)) for W, which is U(-1/sqrt(in), 1/sqrt(in)),
-  // and the same bound for b.
+void LinearParams<T>::reset_parameters(Rng& rng) {
   const double bound = 1.0 / std::sqrt(double(in_features()));
   for (Index k = 0; k < weight.value.size(); ++k) weight.value.data[k] = T(rng.uniform(-bound, bound));
   for (Index k = 0; k < bias.value.size(); ++k) bias.value.data[k] = T(rng.uniform(-bound, bound));
 }
 
 template <class T>
-void Linear<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
+void LinearParams<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
   visitor.parameter(join_name(prefix, "weight"), weight);
   visitor.parameter(join_name(prefix, "bias"), bias);
 }
@@ -49,6 +47,8 @@ void Linear<T>::backward_accumulate(ConstView<T> dy, View<T> dx) {
   ops::linear_backward<T>(x_, weight.value, dy, dx, GradWrite::accumulate, weight.grad, bias.grad);
 }
 
+template struct LinearParams<float>;
+template struct LinearParams<double>;
 template class Linear<float>;
 template class Linear<double>;
 

@@ -13,24 +13,23 @@ Mlp<T>::Mlp(Index n_inputs, const BackboneSpec& spec, std::uint64_t dropout_seed
   for (std::size_t i = 0; i < widths_.size(); ++i) {
     const Index width = widths_[i];
     if (width <= 0) throw Error(str("Mlp: hidden width ", i, " is ", width, "; widths must be positive"));
-    Layer& layer = layers_.emplace_back();
-    layer.linear = std::make_unique<Linear<T>>(in, width);
-    layer.dropout =
-        std::make_unique<Dropout<T>>(width, spec.dropout, Rng::derive(dropout_seed, std::uint64_t(i)).next_u64());
+    layers_.push_back(
+        {LinearParams<T>(in, width),
+         std::make_unique<Dropout<T>>(width, spec.dropout, Rng::derive(dropout_seed, std::uint64_t(i)).next_u64())});
     in = width;
   }
 }
 
 template <class T>
 void Mlp<T>::reset_parameters(Rng& rng) {
-  for (Layer& layer : layers_) layer.linear->reset_parameters(rng);
+  for (Layer& layer : layers_) layer.linear.reset_parameters(rng);
 }
 
 template <class T>
 void Mlp<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
   // ReLU and Dropout hold no parameters, but take their places in the Sequential's numbering.
   for (std::size_t i = 0; i < layers_.size(); ++i)
-    layers_[i].linear->visit(visitor, join_name(prefix, str("mlp.", Index(i) * sequential_stride_)));
+    layers_[i].linear.visit(visitor, join_name(prefix, str("mlp.", Index(i) * sequential_stride_)));
 }
 
 template <class T>
@@ -42,7 +41,7 @@ template <class T>
 ConstView<T> Mlp<T>::forward(ConstView<T> x, Mode mode) {
   ConstView<T> h = x;
   for (Layer& layer : layers_) {
-    const Linear<T>& linear = *layer.linear;
+    const LinearParams<T>& linear = layer.linear;
     layer.x = h;
     layer.h.resize(h.rows, linear.out_features(), h.device);
     ops::linear_relu_forward<T>(h, linear.weight.value, linear.bias.value, layer.h);
@@ -55,7 +54,7 @@ template <class T>
 ConstView<T> Mlp<T>::backward(ConstView<T> dy) {
   ConstView<T> g = dy;
   for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer) {
-    Linear<T>& linear = *layer->linear;
+    LinearParams<T>& linear = layer->linear;
     const ConstView<T> dh = layer->dropout->backward(g);
     layer->dz.resize(dh.rows, dh.cols, dh.device);
     ops::relu_backward<T>(layer->h, dh, layer->dz);

@@ -12,20 +12,12 @@ ResDense<T>::ResDense(Index features, BlockType type)
 
 template <class T>
 void ResDense<T>::reset_parameters(Rng& rng) {
-  bn1.reset_parameters(rng);
-  l1.reset_parameters(rng);
-  bn2.reset_parameters(rng);
-  l2.reset_parameters(rng);
-  if (att) att->reset_parameters(rng);
+  for_each_child([&](const char*, auto& child) { child.reset_parameters(rng); });
 }
 
 template <class T>
 void ResDense<T>::visit(ModuleVisitor<T>& visitor, const std::string& prefix) {
-  bn1.visit(visitor, join_name(prefix, "bn1"));
-  l1.visit(visitor, join_name(prefix, "l1"));
-  bn2.visit(visitor, join_name(prefix, "bn2"));
-  l2.visit(visitor, join_name(prefix, "l2"));
-  if (att) att->visit(visitor, join_name(prefix, "att"));
+  for_each_child([&](const char* name, auto& child) { child.visit(visitor, join_name(prefix, name)); });
 }
 
 template <class T>
