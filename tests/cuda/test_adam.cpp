@@ -5,6 +5,7 @@
 #include "backend_testing.h"
 #include "context.h"
 #include "nn/ops.h"
+#include "op_case.h"
 
 namespace nn::test {
 namespace {
@@ -33,26 +34,19 @@ TYPED_TEST(CudaAdam, Step) {
       const Tensor<T> m = random_matrix<T>(1, n, rng, 0.01);
       Tensor<T> v(1, n);
       for (Index k = 0; k < n; ++k) v(0, k) = T(1e-4 * rng.uniform());
-      Tensor<T> p_cpu = copy_of<T>(params), m_cpu = copy_of<T>(m), v_cpu = copy_of<T>(v);
-      cpu::op_table<T>().adam_step(p_cpu, grads, m_cpu, v_cpu, step);
-
-      const std::string what = "n " + std::to_string(n) + ", step " + std::to_string(step.step);
-      {
-        DeviceMatrix<T> p_d(params.cview()), g_d(grads.cview()), m_d(m.cview()), v_d(v.cview());
-        cuda::op_table<T>().adam_step(p_d.view(), g_d.view(), m_d.view(), v_d.view(), step);
-        expect_close<T>("adam_step (params)", p_d.get(), p_cpu, limit<T>(1e-13, 1e-28), what + " (entry point)");
-        expect_close<T>("adam_step (m)", m_d.get(), m_cpu, limit<T>(1e-13, 1e-28), what + " (entry point)");
-        expect_close<T>("adam_step (v)", v_d.get(), v_cpu, limit<T>(1e-13, 1e-28), what + " (entry point)");
-      }
-      for (const cuda::LaunchShape& shape : adam_shapes()) {
-        DeviceMatrix<T> p_d(params.cview()), g_d(grads.cview()), m_d(m.cview()), v_d(v.cview());
-        cuda::launch::adam_step(p_d.data(), g_d.data(), m_d.data(), v_d.data(), n, step, cuda::detail::stream(), shape);
-        const std::string where =
-            what + ", block " + std::to_string(shape.block.x) + ", max_blocks " + std::to_string(shape.max_blocks);
-        expect_close<T>("adam_step (params)", p_d.get(), p_cpu, limit<T>(1e-13, 1e-28), where);
-        expect_close<T>("adam_step (m)", m_d.get(), m_cpu, limit<T>(1e-13, 1e-28), where);
-        expect_close<T>("adam_step (v)", v_d.get(), v_cpu, limit<T>(1e-13, 1e-28), where);
-      }
+      const double nmse_limit = limit<T>(1e-13, 1e-28);
+      check_op<T>({"adam_step",
+                   "n " + std::to_string(n) + ", step " + std::to_string(step.step),
+                   {updated("params", params), read("grads", grads), updated("m", m), updated("v", v)},
+                   nmse_limit,
+                   [step](const OpTable<T>& ops, Operands<T>& o) {
+                     ops.adam_step(o["params"], o["grads"], o["m"], o["v"], step);
+                   },
+                   " (entry point)",
+                   with_shapes<T>(adam_shapes(), [n, step](Operands<T>& o, const cuda::LaunchShape& shape) {
+                     cuda::launch::adam_step(o.data("params"), o.data("grads"), o.data("m"), o.data("v"), n, step,
+                                             cuda::detail::stream(), shape);
+                   })});
     }
 }
 

@@ -6,6 +6,7 @@
 #include "backend_testing.h"
 #include "context.h"
 #include "nn/ops.h"
+#include "op_case.h"
 
 namespace nn::test {
 namespace {
@@ -35,30 +36,32 @@ Tensor<T> attention_weights(Index rows, Index cols, Rng& rng) {
 TYPED_TEST(CudaAttention, Forward) {
   using T = TypeParam;
   Rng rng(21);
-  for (const bool with_residual : {false, true}) {
-    for_each_case(warp_per_row_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
-      const std::string where =
-          context(size, shape, cuda::kWarpPerRowShape) + (with_residual ? " with residual" : " without residual");
+  for (const bool with_residual : {false, true})
+    for (const Size& size : sizes()) {
       // Large logits: the shift by the row maximum is what keeps exp finite.
       const Tensor<T> z = random_matrix<T>(size.rows, size.cols, rng, 30.0);
       const Tensor<T> h = random_matrix<T>(size.rows, size.cols, rng);
       const Tensor<T> residual = random_matrix<T>(size.rows, size.cols, rng);
-      const ConstView<T> r = with_residual ? residual.cview() : ConstView<T>();
-      Tensor<T> a(size.rows, size.cols), y(size.rows, size.cols);
-      cpu::op_table<T>().attention_forward(z, h, r, a, y);
-      DeviceMatrix<T> z_d(z.cview()), h_d(h.cview()), r_d(residual.cview()), a_d(size.rows, size.cols),
-          y_d(size.rows, size.cols);
-      const ConstView<T> r_dv = with_residual ? ConstView<T>(r_d.view()) : ConstView<T>();
-      if (shape == nullptr)
-        cuda::op_table<T>().attention_forward(z_d.view(), h_d.view(), r_dv, a_d.view(), y_d.view());
-      else
-        cuda::launch::attention_forward(z_d.data(), z_d.stride(), h_d.data(), h_d.stride(),
-                                        with_residual ? r_d.data() : nullptr, r_d.stride(), a_d.data(), a_d.stride(),
-                                        y_d.data(), y_d.stride(), size.rows, size.cols, cuda::detail::stream(), *shape);
-      expect_close<T>("attention_forward (a)", a_d.get(), a, reduction_limit<T>(), where);
-      expect_close<T>("attention_forward (y)", y_d.get(), y, reduction_limit<T>(), where);
-    });
-  }
+      const auto r = [with_residual](Operands<T>& o) { return with_residual ? ConstView<T>(o["r"]) : ConstView<T>(); };
+      const std::string suffix = with_residual ? " with residual" : " without residual";
+      check_op<T>(
+          {"attention_forward",
+           describe(size),
+           {read("z", z), read("h", h), read("r", residual), written<T>("a", size.rows, size.cols),
+            written<T>("y", size.rows, size.cols)},
+           reduction_limit<T>(),
+           [r](const OpTable<T>& ops, Operands<T>& o) { ops.attention_forward(o["z"], o["h"], r(o), o["a"], o["y"]); },
+           shape_label(cuda::kWarpPerRowShape) + " (entry point)" + suffix,
+           with_shapes<T>(
+               warp_per_row_shapes(),
+               [with_residual, size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                 cuda::launch::attention_forward(o.data("z"), o.stride("z"), o.data("h"), o.stride("h"),
+                                                 with_residual ? o.data("r") : nullptr, o.stride("r"), o.data("a"),
+                                                 o.stride("a"), o.data("y"), o.stride("y"), size.rows, size.cols,
+                                                 cuda::detail::stream(), shape);
+               },
+               suffix)});
+    }
 }
 
 // y may be the residual: AResDense could sum onto its input in place.
@@ -67,34 +70,38 @@ TYPED_TEST(CudaAttention, ForwardOntoItsResidual) {
   Rng rng(24);
   const Tensor<T> z = random_matrix<T>(9, 70, rng, 3.0), h = random_matrix<T>(9, 70, rng);
   const Tensor<T> residual = random_matrix<T>(9, 70, rng);
-  Tensor<T> a(9, 70), y(9, 70);
-  cpu::op_table<T>().attention_forward(z, h, residual, a, y);
-  DeviceMatrix<T> z_d(z.cview()), h_d(h.cview()), y_d(residual.cview()), a_d(9, 70);
-  cuda::op_table<T>().attention_forward(z_d.view(), h_d.view(), y_d.view(), a_d.view(), y_d.view());
-  expect_close<T>("attention_forward (onto its residual)", y_d.get(), y, reduction_limit<T>(), "(9, 70)");
+  check_op<T>(
+      {"attention_forward (onto its residual)",
+       "(9, 70)",
+       {read("z", z), read("h", h), updated("y", residual), written<T>("a", 9, 70)},
+       reduction_limit<T>(),
+       [](const OpTable<T>& ops, Operands<T>& o) { ops.attention_forward(o["z"], o["h"], o["y"], o["a"], o["y"]); }});
 }
 
 TYPED_TEST(CudaAttention, Backward) {
   using T = TypeParam;
   Rng rng(23);
-  for_each_case(warp_per_row_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
-    const std::string where = context(size, shape, cuda::kWarpPerRowShape);
+  for (const Size& size : sizes()) {
     const Tensor<T> h = random_matrix<T>(size.rows, size.cols, rng);
     const Tensor<T> a = attention_weights<T>(size.rows, size.cols, rng);
     const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
-    Tensor<T> dh(size.rows, size.cols), dz(size.rows, size.cols);
-    cpu::op_table<T>().attention_backward(h, a, dy, dh, dz);
-    DeviceMatrix<T> h_d(h.cview()), a_d(a.cview()), dy_d(dy.cview()), dh_d(size.rows, size.cols),
-        dz_d(size.rows, size.cols);
-    if (shape == nullptr)
-      cuda::op_table<T>().attention_backward(h_d.view(), a_d.view(), dy_d.view(), dh_d.view(), dz_d.view());
-    else
-      cuda::launch::attention_backward(h_d.data(), h_d.stride(), a_d.data(), a_d.stride(), dy_d.data(), dy_d.stride(),
-                                       dh_d.data(), dh_d.stride(), dz_d.data(), dz_d.stride(), size.rows, size.cols,
-                                       cuda::detail::stream(), *shape);
-    expect_close<T>("attention_backward (dh)", dh_d.get(), dh, 0.0, where);
-    expect_close<T>("attention_backward (dz)", dz_d.get(), dz, reduction_limit<T>(), where);
-  });
+    // dh is two products per element, rounded as on the CPU: identical values.
+    check_op<T>({"attention_backward",
+                 describe(size),
+                 {read("h", h), read("a", a), read("dy", dy), written<T>("dh", size.rows, size.cols, 0.0),
+                  written<T>("dz", size.rows, size.cols)},
+                 reduction_limit<T>(),
+                 [](const OpTable<T>& ops, Operands<T>& o) {
+                   ops.attention_backward(o["h"], o["a"], o["dy"], o["dh"], o["dz"]);
+                 },
+                 shape_label(cuda::kWarpPerRowShape) + " (entry point)",
+                 with_shapes<T>(warp_per_row_shapes(), [size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                   cuda::launch::attention_backward(o.data("h"), o.stride("h"), o.data("a"), o.stride("a"),
+                                                    o.data("dy"), o.stride("dy"), o.data("dh"), o.stride("dh"),
+                                                    o.data("dz"), o.stride("dz"), size.rows, size.cols,
+                                                    cuda::detail::stream(), shape);
+                 })});
+  }
 }
 
 TYPED_TEST(CudaAttention, WarpPerRowNeedsWholeWarps) {

@@ -8,6 +8,7 @@
 #include "context.h"
 #include "launch.h"
 #include "nn/ops.h"
+#include "op_case.h"
 
 namespace nn::test {
 namespace {
@@ -28,68 +29,63 @@ TYPED_TEST(CudaBatchNorm, ForwardTrain) {
   using T = TypeParam;
   Rng rng(11);
   const BatchNormOptions options;
-  for_each_case(batch_sizes(), column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
-    if (size.rows < 2) return;  // a training batch needs two rows
+  for (const Size& size : batch_sizes()) {
+    if (size.rows < 2) continue;  // a training batch needs two rows
     // An offset mean, so a one-pass variance would lose digits to cancellation.
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
     Features<T> f(size.cols, rng);
-    Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
-    Tensor<T> running_mean = copy_of<T>(f.running_mean), running_var = copy_of<T>(f.running_var);
-    cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, running_mean, running_var);
-
-    DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), y_d(size.rows, size.cols),
-        mean_d(1, size.cols), invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()),
-        running_var_d(f.running_var.cview());
-    if (shape == nullptr)
-      cuda::op_table<T>().batchnorm_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(),
-                                                  mean_d.view(), invstd_d.view(), running_mean_d.view(),
-                                                  running_var_d.view());
-    else
-      cuda::launch::batchnorm_forward_train(
-          x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(), T(options.eps), T(options.momentum), y_d.data(),
-          y_d.stride(), mean_d.data(), invstd_d.data(), running_mean_d.data(), running_var_d.data(), size.rows,
-          size.cols, cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(), *shape);
-    const std::string where = context(size, shape, cuda::kColumnTileShape);
-    expect_close<T>("batchnorm_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_forward_train (mean)", mean_d.get(), mean, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_forward_train (invstd)", invstd_d.get(), invstd, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_forward_train (running mean)", running_mean_d.get(), running_mean, reduction_limit<T>(),
-                    where);
-    expect_close<T>("batchnorm_forward_train (running var)", running_var_d.get(), running_var, reduction_limit<T>(),
-                    where);
-  });
+    check_op<T>({"batchnorm_forward_train",
+                 describe(size),
+                 {read("x", x), read("gamma", f.gamma), read("beta", f.beta), written<T>("y", size.rows, size.cols),
+                  written<T>("mean", 1, size.cols), written<T>("invstd", 1, size.cols),
+                  updated("running mean", f.running_mean), updated("running var", f.running_var)},
+                 reduction_limit<T>(),
+                 [options](const OpTable<T>& ops, Operands<T>& o) {
+                   ops.batchnorm_forward_train(o["x"], o["gamma"], o["beta"], options, o["y"], o["mean"], o["invstd"],
+                                               o["running mean"], o["running var"]);
+                 },
+                 shape_label(cuda::kColumnTileShape) + " (entry point)",
+                 with_shapes<T>(column_tile_shapes(), [options, size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                   cuda::launch::batchnorm_forward_train(
+                       o.data("x"), o.stride("x"), o.data("gamma"), o.data("beta"), T(options.eps), T(options.momentum),
+                       o.data("y"), o.stride("y"), o.data("mean"), o.data("invstd"), o.data("running mean"),
+                       o.data("running var"), size.rows, size.cols, cuda::detail::batchnorm_partials<T>(shape),
+                       cuda::detail::stream(), shape);
+                 })});
+  }
 }
 
 TYPED_TEST(CudaBatchNorm, ForwardEval) {
   using T = TypeParam;
   Rng rng(12);
   const BatchNormOptions options;
-  for (const Size& size : sizes())
-    for (const cuda::LaunchShape& shape : elementwise_shapes()) {
-      const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 1.0);
-      Features<T> f(size.cols, rng);
-      Tensor<T> y(size.rows, size.cols);
-      cpu::op_table<T>().batchnorm_forward_eval(x, f.gamma, f.beta, f.running_mean, f.running_var, options, y);
-
-      DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
-          running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), y_d(size.rows, size.cols),
-          y_entry(size.rows, size.cols);
-      cuda::launch::batchnorm_forward_eval(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
-                                           running_mean_d.data(), running_var_d.data(), T(options.eps), y_d.data(),
-                                           y_d.stride(), size.rows, size.cols, cuda::detail::stream(), shape);
-      cuda::op_table<T>().batchnorm_forward_eval(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
-                                                 running_var_d.view(), options, y_entry.view());
-      expect_close<T>("batchnorm_forward_eval", y_d.get(), y, limit<T>(1e-13, 1e-28), describe(size, shape));
-      expect_close<T>("batchnorm_forward_eval", y_entry.get(), y, limit<T>(1e-13, 1e-28),
-                      describe(size, cuda::kElementwiseShape));
-    }
+  for (const Size& size : sizes()) {
+    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 1.0);
+    Features<T> f(size.cols, rng);
+    check_op<T>({"batchnorm_forward_eval",
+                 describe(size),
+                 {read("x", x), read("gamma", f.gamma), read("beta", f.beta), read("running mean", f.running_mean),
+                  read("running var", f.running_var), written<T>("y", size.rows, size.cols)},
+                 limit<T>(1e-13, 1e-28),
+                 [options](const OpTable<T>& ops, Operands<T>& o) {
+                   ops.batchnorm_forward_eval(o["x"], o["gamma"], o["beta"], o["running mean"], o["running var"],
+                                              options, o["y"]);
+                 },
+                 shape_label(cuda::kElementwiseShape) + " (entry point)",
+                 with_shapes<T>(elementwise_shapes(), [options, size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                   cuda::launch::batchnorm_forward_eval(o.data("x"), o.stride("x"), o.data("gamma"), o.data("beta"),
+                                                        o.data("running mean"), o.data("running var"), T(options.eps),
+                                                        o.data("y"), o.stride("y"), size.rows, size.cols,
+                                                        cuda::detail::stream(), shape);
+                 })});
+  }
 }
 
 TYPED_TEST(CudaBatchNorm, Backward) {
   using T = TypeParam;
   Rng rng(13);
   const BatchNormOptions options;
-  for_each_case(batch_sizes(), column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for (const Size& size : batch_sizes()) {
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
     const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
     Features<T> f(size.cols, rng);
@@ -101,24 +97,23 @@ TYPED_TEST(CudaBatchNorm, Backward) {
                                                  f.running_var);
     // dgamma, dbeta accumulate: start them from earlier gradients.
     const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
-    Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
-    cpu::op_table<T>().batchnorm_backward(x, mean, invstd, f.gamma, dy, dx, dgamma, dbeta);
-
-    DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(f.gamma.cview()),
-        dy_d(dy.cview()), dx_d(size.rows, size.cols), dgamma_d(dgamma0.cview()), dbeta_d(dbeta0.cview());
-    if (shape == nullptr)
-      cuda::op_table<T>().batchnorm_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(),
-                                             dx_d.view(), dgamma_d.view(), dbeta_d.view());
-    else
-      cuda::launch::batchnorm_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
-                                       dy_d.data(), dy_d.stride(), dx_d.data(), dx_d.stride(), dgamma_d.data(),
-                                       dbeta_d.data(), size.rows, size.cols,
-                                       cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(), *shape);
-    const std::string where = context(size, shape, cuda::kColumnTileShape);
-    expect_close<T>("batchnorm_backward (dx)", dx_d.get(), dx, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_backward (dgamma)", dgamma_d.get(), dgamma, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_backward (dbeta)", dbeta_d.get(), dbeta, reduction_limit<T>(), where);
-  });
+    check_op<T>({"batchnorm_backward",
+                 describe(size),
+                 {read("x", x), read("mean", mean), read("invstd", invstd), read("gamma", f.gamma), read("dy", dy),
+                  written<T>("dx", size.rows, size.cols), updated("dgamma", dgamma0), updated("dbeta", dbeta0)},
+                 reduction_limit<T>(),
+                 [](const OpTable<T>& ops, Operands<T>& o) {
+                   ops.batchnorm_backward(o["x"], o["mean"], o["invstd"], o["gamma"], o["dy"], o["dx"], o["dgamma"],
+                                          o["dbeta"]);
+                 },
+                 shape_label(cuda::kColumnTileShape) + " (entry point)",
+                 with_shapes<T>(column_tile_shapes(), [size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                   cuda::launch::batchnorm_backward(
+                       o.data("x"), o.stride("x"), o.data("mean"), o.data("invstd"), o.data("gamma"), o.data("dy"),
+                       o.stride("dy"), o.data("dx"), o.stride("dx"), o.data("dgamma"), o.data("dbeta"), size.rows,
+                       size.cols, cuda::detail::batchnorm_partials<T>(shape), cuda::detail::stream(), shape);
+                 })});
+  }
 }
 
 // In place, one row chunk and four at the default shape.

@@ -1,10 +1,13 @@
 // The elementwise ops of the CUDA backend against the CPU: ReLU, dropout, multiply, add, copy,
 // fill. No op here rounds differently from the CPU (one operation per element, or none), so
 // all must match it exactly; dropout draws the very same mask.
+#include <functional>
+
 #include "backend_testing.h"
 #include "context.h"
 #include "elementwise.h"
 #include "nn/ops.h"
+#include "op_case.h"
 
 namespace nn::test {
 namespace {
@@ -16,86 +19,115 @@ class CudaElementwise : public ::testing::Test {
 };
 TYPED_TEST_SUITE(CudaElementwise, Types);
 
+// Each case through the entry point, then the launcher with every elementwise shape.
+template <class T>
+void check_elementwise(OpCase<T> c, std::function<void(Operands<T>&, const Size&, const cuda::LaunchShape&)> launch,
+                       const Size& size) {
+  c.where = describe(size);
+  c.entry_label = shape_label(cuda::kElementwiseShape) + " (entry point)";
+  c.variants = with_shapes<T>(
+      elementwise_shapes(), [launch, size](Operands<T>& o, const cuda::LaunchShape& shape) { launch(o, size, shape); });
+  check_op(c);
+}
+
 TYPED_TEST(CudaElementwise, ReluForwardAndBackward) {
   using T = TypeParam;
   Rng rng(1);
-  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for (const Size& size : sizes()) {
     Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng);
     x.data()[0] = T(0);  // the kink: y = 0 and no gradient, on both backends
-    const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
-    Tensor<T> y(size.rows, size.cols), dx(size.rows, size.cols);
+    Tensor<T> y(size.rows, size.cols);
     cpu::op_table<T>().relu_forward(x, y);
-    cpu::op_table<T>().relu_backward(y, dy, dx);
-
-    DeviceMatrix<T> x_d(x.cview()), y_d(size.rows, size.cols), dy_d(dy.cview()), dx_d(size.rows, size.cols);
-    if (shape == nullptr) {
-      cuda::op_table<T>().relu_forward(x_d.view(), y_d.view());
-      cuda::op_table<T>().relu_backward(y_d.view(), dy_d.view(), dx_d.view());
-    } else {
-      cuda::launch::relu_forward(x_d.data(), x_d.stride(), y_d.data(), y_d.stride(), size.rows, size.cols,
-                                 cuda::detail::stream(), *shape);
-      cuda::launch::relu_backward(y_d.data(), y_d.stride(), dy_d.data(), dy_d.stride(), dx_d.data(), dx_d.stride(),
-                                  size.rows, size.cols, cuda::detail::stream(), *shape);
-    }
-    expect_close<T>("relu_forward", y_d.get(), y, 0.0, context(size, shape, cuda::kElementwiseShape));
-    expect_close<T>("relu_backward", dx_d.get(), dx, 0.0, context(size, shape, cuda::kElementwiseShape));
-  });
+    const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
+    check_elementwise<T>(
+        {"relu_forward",
+         "",
+         {read("x", x), written<T>("y", size.rows, size.cols)},
+         0.0,
+         [](const OpTable<T>& ops, Operands<T>& o) { ops.relu_forward(o["x"], o["y"]); }},
+        [](Operands<T>& o, const Size& s, const cuda::LaunchShape& shape) {
+          cuda::launch::relu_forward(o.data("x"), o.stride("x"), o.data("y"), o.stride("y"), s.rows, s.cols,
+                                     cuda::detail::stream(), shape);
+        },
+        size);
+    check_elementwise<T>(
+        {"relu_backward",
+         "",
+         {read("y", y), read("dy", dy), written<T>("dx", size.rows, size.cols)},
+         0.0,
+         [](const OpTable<T>& ops, Operands<T>& o) { ops.relu_backward(o["y"], o["dy"], o["dx"]); }},
+        [](Operands<T>& o, const Size& s, const cuda::LaunchShape& shape) {
+          cuda::launch::relu_backward(o.data("y"), o.stride("y"), o.data("dy"), o.stride("dy"), o.data("dx"),
+                                      o.stride("dx"), s.rows, s.cols, cuda::detail::stream(), shape);
+        },
+        size);
+  }
 }
 
 TYPED_TEST(CudaElementwise, DropoutDrawsTheCpuMask) {
   using T = TypeParam;
   Rng rng(2);
   std::uint64_t seed = 7;
-  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for (const Size& size : sizes()) {
     const double p = 0.3;
     ++seed;
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng);
-    Tensor<T> mask(size.rows, size.cols), y(size.rows, size.cols);
-    cpu::op_table<T>().dropout_forward(x, p, seed, mask, y);
-
-    DeviceMatrix<T> x_d(x.cview()), mask_d(size.rows, size.cols), y_d(size.rows, size.cols);
-    if (shape == nullptr)
-      cuda::op_table<T>().dropout_forward(x_d.view(), p, seed, mask_d.view(), y_d.view());
-    else
-      cuda::launch::dropout_forward(x_d.data(), x_d.stride(), p, seed, mask_d.data(), mask_d.stride(), y_d.data(),
-                                    y_d.stride(), size.rows, size.cols, cuda::detail::stream(), *shape);
-    expect_close<T>("dropout_forward (mask)", mask_d.get(), mask, 0.0, context(size, shape, cuda::kElementwiseShape));
-    expect_close<T>("dropout_forward", y_d.get(), y, 0.0, context(size, shape, cuda::kElementwiseShape));
-  });
+    check_elementwise<T>(
+        {"dropout_forward",
+         "",
+         {read("x", x), written<T>("mask", size.rows, size.cols), written<T>("y", size.rows, size.cols)},
+         0.0,
+         [p, seed](const OpTable<T>& ops, Operands<T>& o) { ops.dropout_forward(o["x"], p, seed, o["mask"], o["y"]); }},
+        [p, seed](Operands<T>& o, const Size& s, const cuda::LaunchShape& shape) {
+          cuda::launch::dropout_forward(o.data("x"), o.stride("x"), p, seed, o.data("mask"), o.stride("mask"),
+                                        o.data("y"), o.stride("y"), s.rows, s.cols, cuda::detail::stream(), shape);
+        },
+        size);
+  }
 }
 
 TYPED_TEST(CudaElementwise, MultiplyAddCopyFill) {
   using T = TypeParam;
   Rng rng(3);
-  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for (const Size& size : sizes()) {
     const Tensor<T> a = random_matrix<T>(size.rows, size.cols, rng), b = random_matrix<T>(size.rows, size.cols, rng);
-    Tensor<T> product(size.rows, size.cols), sum(size.rows, size.cols), filled(size.rows, size.cols);
-    cpu::op_table<T>().multiply(a, b, product);
-    cpu::op_table<T>().add(a, b, sum);
-    cpu::op_table<T>().fill(filled, T(0.625));
-
-    DeviceMatrix<T> a_d(a.cview()), b_d(b.cview()), product_d(size.rows, size.cols), sum_d(size.rows, size.cols),
-        copy_d(size.rows, size.cols), fill_d(size.rows, size.cols);
-    if (shape == nullptr) {
-      cuda::op_table<T>().multiply(a_d.view(), b_d.view(), product_d.view());
-      cuda::op_table<T>().add(a_d.view(), b_d.view(), sum_d.view());
-      cuda::op_table<T>().copy(a_d.view(), copy_d.view());
-      cuda::op_table<T>().fill(fill_d.view(), T(0.625));
-    } else {
-      const cudaStream_t stream = cuda::detail::stream();
-      cuda::launch::multiply(a_d.data(), a_d.stride(), b_d.data(), b_d.stride(), product_d.data(), product_d.stride(),
-                             size.rows, size.cols, stream, *shape);
-      cuda::launch::add(a_d.data(), a_d.stride(), b_d.data(), b_d.stride(), sum_d.data(), sum_d.stride(), size.rows,
-                        size.cols, stream, *shape);
-      cuda::launch::copy(a_d.data(), a_d.stride(), copy_d.data(), copy_d.stride(), size.rows, size.cols, stream,
-                         *shape);
-      cuda::launch::fill(fill_d.data(), fill_d.stride(), T(0.625), size.rows, size.cols, stream, *shape);
-    }
-    expect_close<T>("multiply", product_d.get(), product, 0.0, context(size, shape, cuda::kElementwiseShape));
-    expect_close<T>("add", sum_d.get(), sum, 0.0, context(size, shape, cuda::kElementwiseShape));
-    expect_close<T>("copy", copy_d.get(), a, 0.0, context(size, shape, cuda::kElementwiseShape));
-    expect_close<T>("fill", fill_d.get(), filled, 0.0, context(size, shape, cuda::kElementwiseShape));
-  });
+    const std::vector<Operand<T>> binary = {read("a", a), read("b", b), written<T>("out", size.rows, size.cols)};
+    using BinaryLaunch =
+        void (*)(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t, const cuda::LaunchShape&);
+    auto binary_launch = [](BinaryLaunch launch) {
+      return [launch](Operands<T>& o, const Size& s, const cuda::LaunchShape& shape) {
+        launch(o.data("a"), o.stride("a"), o.data("b"), o.stride("b"), o.data("out"), o.stride("out"), s.rows, s.cols,
+               cuda::detail::stream(), shape);
+      };
+    };
+    check_elementwise<T>({"multiply", "", binary, 0.0,
+                          [](const OpTable<T>& ops, Operands<T>& o) { ops.multiply(o["a"], o["b"], o["out"]); }},
+                         binary_launch(cuda::launch::multiply<T>), size);
+    check_elementwise<T>(
+        {"add", "", binary, 0.0, [](const OpTable<T>& ops, Operands<T>& o) { ops.add(o["a"], o["b"], o["out"]); }},
+        binary_launch(cuda::launch::add<T>), size);
+    check_elementwise<T>(
+        {"copy",
+         "",
+         {read("a", a), written<T>("out", size.rows, size.cols)},
+         0.0,
+         [](const OpTable<T>& ops, Operands<T>& o) { ops.copy(o["a"], o["out"]); }},
+        [](Operands<T>& o, const Size& s, const cuda::LaunchShape& shape) {
+          cuda::launch::copy(o.data("a"), o.stride("a"), o.data("out"), o.stride("out"), s.rows, s.cols,
+                             cuda::detail::stream(), shape);
+        },
+        size);
+    check_elementwise<T>(
+        {"fill",
+         "",
+         {written<T>("out", size.rows, size.cols)},
+         0.0,
+         [](const OpTable<T>& ops, Operands<T>& o) { ops.fill(o["out"], T(0.625)); }},
+        [](Operands<T>& o, const Size& s, const cuda::LaunchShape& shape) {
+          cuda::launch::fill(o.data("out"), o.stride("out"), T(0.625), s.rows, s.cols, cuda::detail::stream(), shape);
+        },
+        size);
+  }
 }
 
 TYPED_TEST(CudaElementwise, InPlace) {

@@ -13,6 +13,7 @@
 #include "context.h"
 #include "fused_block.h"
 #include "nn/ops.h"
+#include "op_case.h"
 
 namespace nn::test {
 namespace {
@@ -37,109 +38,102 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluForwardTrain) {
   using T = TypeParam;
   Rng rng(51);
   const BatchNormOptions options;
-  for_each_case(batch_sizes(), column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
-    if (size.rows < 2) return;  // a training batch needs two rows
+  for (const Size& size : batch_sizes()) {
+    if (size.rows < 2) continue;  // a training batch needs two rows
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
     Features<T> f(size.cols, rng);
-    Tensor<T> y(size.rows, size.cols), mean(1, size.cols), invstd(1, size.cols);
-    Tensor<T> running_mean = copy_of<T>(f.running_mean), running_var = copy_of<T>(f.running_var);
-    cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, running_mean,
-                                                    running_var);
-
-    DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()), y_d(size.rows, size.cols),
-        mean_d(1, size.cols), invstd_d(1, size.cols), running_mean_d(f.running_mean.cview()),
-        running_var_d(f.running_var.cview());
-    if (shape == nullptr)
-      cuda::op_table<T>().batchnorm_relu_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, y_d.view(),
-                                                       mean_d.view(), invstd_d.view(), running_mean_d.view(),
-                                                       running_var_d.view());
-    else
-      cuda::launch::batchnorm_relu_forward_train(
-          x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(), T(options.eps), T(options.momentum), y_d.data(),
-          y_d.stride(), mean_d.data(), invstd_d.data(), running_mean_d.data(), running_var_d.data(), size.rows,
-          size.cols, cuda::detail::batchnorm_partials<T>(*shape), cuda::detail::stream(), *shape);
-    const std::string where = context(size, shape, cuda::kColumnTileShape);
-    expect_close<T>("batchnorm_relu_forward_train (y)", y_d.get(), y, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_relu_forward_train (mean)", mean_d.get(), mean, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_relu_forward_train (invstd)", invstd_d.get(), invstd, reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_relu_forward_train (running mean)", running_mean_d.get(), running_mean,
-                    reduction_limit<T>(), where);
-    expect_close<T>("batchnorm_relu_forward_train (running var)", running_var_d.get(), running_var,
-                    reduction_limit<T>(), where);
-  });
+    check_op<T>({"batchnorm_relu_forward_train",
+                 describe(size),
+                 {read("x", x), read("gamma", f.gamma), read("beta", f.beta), written<T>("y", size.rows, size.cols),
+                  written<T>("mean", 1, size.cols), written<T>("invstd", 1, size.cols),
+                  updated("running mean", f.running_mean), updated("running var", f.running_var)},
+                 reduction_limit<T>(),
+                 [options](const OpTable<T>& ops, Operands<T>& o) {
+                   ops.batchnorm_relu_forward_train(o["x"], o["gamma"], o["beta"], options, o["y"], o["mean"],
+                                                    o["invstd"], o["running mean"], o["running var"]);
+                 },
+                 shape_label(cuda::kColumnTileShape) + " (entry point)",
+                 with_shapes<T>(column_tile_shapes(), [options, size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                   cuda::launch::batchnorm_relu_forward_train(
+                       o.data("x"), o.stride("x"), o.data("gamma"), o.data("beta"), T(options.eps), T(options.momentum),
+                       o.data("y"), o.stride("y"), o.data("mean"), o.data("invstd"), o.data("running mean"),
+                       o.data("running var"), size.rows, size.cols, cuda::detail::batchnorm_partials<T>(shape),
+                       cuda::detail::stream(), shape);
+                 })});
+  }
 }
 
 TYPED_TEST(CudaFusedBlock, BatchNormReluForwardEval) {
   using T = TypeParam;
   Rng rng(52);
   const BatchNormOptions options;
-  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for (const Size& size : sizes()) {
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 0.5);
     Features<T> f(size.cols, rng);
-    Tensor<T> y(size.rows, size.cols);
-    cpu::op_table<T>().batchnorm_relu_forward_eval(x, f.gamma, f.beta, f.running_mean, f.running_var, options, y);
-
-    DeviceMatrix<T> x_d(x.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
-        running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), y_d(size.rows, size.cols);
-    if (shape == nullptr)
-      cuda::op_table<T>().batchnorm_relu_forward_eval(x_d.view(), gamma_d.view(), beta_d.view(), running_mean_d.view(),
-                                                      running_var_d.view(), options, y_d.view());
-    else
-      cuda::launch::batchnorm_relu_forward_eval(x_d.data(), x_d.stride(), gamma_d.data(), beta_d.data(),
-                                                running_mean_d.data(), running_var_d.data(), T(options.eps), y_d.data(),
-                                                y_d.stride(), size.rows, size.cols, cuda::detail::stream(), *shape);
-    expect_close<T>("batchnorm_relu_forward_eval", y_d.get(), y, elementwise_limit<T>(),
-                    context(size, shape, cuda::kElementwiseShape));
-  });
-}
-
-enum class Residual { none, added };
-
-template <class T>
-void check_backward(const Size& size, const cuda::LaunchShape* shape, Residual residual, Rng& rng) {
-  const BatchNormOptions options;
-  const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
-  const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng), skip = random_matrix<T>(size.rows, size.cols, rng);
-  Features<T> f(size.cols, rng);
-  // What a training forward saves; a single row has no statistics, so any will do there.
-  Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
-  for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
-  if (size.rows >= 2)
-    cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
-                                                    f.running_var);
-  const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
-  Tensor<T> dx(size.rows, size.cols), dgamma = copy_of<T>(dgamma0), dbeta = copy_of<T>(dbeta0);
-  const bool added = residual == Residual::added;
-  cpu::op_table<T>().batchnorm_relu_backward(x, mean, invstd, f.gamma, f.beta, dy,
-                                             added ? skip.cview() : ConstView<T>(), dx, dgamma, dbeta);
-
-  DeviceMatrix<T> x_d(x.cview()), mean_d(mean.cview()), invstd_d(invstd.cview()), gamma_d(f.gamma.cview()),
-      beta_d(f.beta.cview()), dy_d(dy.cview()), skip_d(skip.cview()), dx_d(size.rows, size.cols),
-      dgamma_d(dgamma0.cview()), dbeta_d(dbeta0.cview());
-  if (shape == nullptr)
-    cuda::op_table<T>().batchnorm_relu_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(),
-                                                beta_d.view(), dy_d.view(), added ? skip_d.view() : View<T>(),
-                                                dx_d.view(), dgamma_d.view(), dbeta_d.view());
-  else
-    cuda::launch::batchnorm_relu_backward(x_d.data(), x_d.stride(), mean_d.data(), invstd_d.data(), gamma_d.data(),
-                                          beta_d.data(), dy_d.data(), dy_d.stride(), added ? skip_d.data() : nullptr,
-                                          skip_d.stride(), dx_d.data(), dx_d.stride(), dgamma_d.data(), dbeta_d.data(),
-                                          size.rows, size.cols, cuda::detail::batchnorm_partials<T>(*shape),
-                                          cuda::detail::stream(), *shape);
-  const std::string where = context(size, shape, cuda::kColumnTileShape) + (added ? " with residual" : "");
-  expect_close<T>("batchnorm_relu_backward (dx)", dx_d.get(), dx, reduction_limit<T>(), where);
-  expect_close<T>("batchnorm_relu_backward (dgamma)", dgamma_d.get(), dgamma, reduction_limit<T>(), where);
-  expect_close<T>("batchnorm_relu_backward (dbeta)", dbeta_d.get(), dbeta, reduction_limit<T>(), where);
+    check_op<T>({"batchnorm_relu_forward_eval",
+                 describe(size),
+                 {read("x", x), read("gamma", f.gamma), read("beta", f.beta), read("running mean", f.running_mean),
+                  read("running var", f.running_var), written<T>("y", size.rows, size.cols)},
+                 elementwise_limit<T>(),
+                 [options](const OpTable<T>& ops, Operands<T>& o) {
+                   ops.batchnorm_relu_forward_eval(o["x"], o["gamma"], o["beta"], o["running mean"], o["running var"],
+                                                   options, o["y"]);
+                 },
+                 shape_label(cuda::kElementwiseShape) + " (entry point)",
+                 with_shapes<T>(elementwise_shapes(), [options, size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                   cuda::launch::batchnorm_relu_forward_eval(
+                       o.data("x"), o.stride("x"), o.data("gamma"), o.data("beta"), o.data("running mean"),
+                       o.data("running var"), T(options.eps), o.data("y"), o.stride("y"), size.rows, size.cols,
+                       cuda::detail::stream(), shape);
+                 })});
+  }
 }
 
 TYPED_TEST(CudaFusedBlock, BatchNormReluBackward) {
-  // Every launch shape with a residual; without one (a null pointer, one branch less) at the
-  // default shape, which keeps the emulated run short.
+  // Every launch shape with a residual; without one (a null pointer, one branch less) through
+  // the entry point, which keeps the emulated run short.
+  using T = TypeParam;
   Rng rng(53);
-  for_each_case(batch_sizes(), column_tile_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
-    if (shape == nullptr) check_backward<TypeParam>(size, shape, Residual::none, rng);
-    check_backward<TypeParam>(size, shape, Residual::added, rng);
-  });
+  const BatchNormOptions options;
+  for (const Size& size : batch_sizes())
+    for (const bool added : {false, true}) {
+      const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
+      const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
+      const Tensor<T> skip = random_matrix<T>(size.rows, size.cols, rng);
+      Features<T> f(size.cols, rng);
+      // What a training forward saves; a single row has no statistics, so any will do there.
+      Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
+      for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
+      if (size.rows >= 2)
+        cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
+                                                        f.running_var);
+      const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
+      const auto residual = [added](Operands<T>& o) { return added ? ConstView<T>(o["skip"]) : ConstView<T>(); };
+      const std::string suffix = added ? " with residual" : "";
+      check_op<T>({"batchnorm_relu_backward",
+                   describe(size),
+                   {read("x", x), read("mean", mean), read("invstd", invstd), read("gamma", f.gamma),
+                    read("beta", f.beta), read("dy", dy), read("skip", skip), written<T>("dx", size.rows, size.cols),
+                    updated("dgamma", dgamma0), updated("dbeta", dbeta0)},
+                   reduction_limit<T>(),
+                   [residual](const OpTable<T>& ops, Operands<T>& o) {
+                     ops.batchnorm_relu_backward(o["x"], o["mean"], o["invstd"], o["gamma"], o["beta"], o["dy"],
+                                                 residual(o), o["dx"], o["dgamma"], o["dbeta"]);
+                   },
+                   shape_label(cuda::kColumnTileShape) + " (entry point)" + suffix,
+                   added ? with_shapes<T>(
+                               column_tile_shapes(),
+                               [size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                                 cuda::launch::batchnorm_relu_backward(
+                                     o.data("x"), o.stride("x"), o.data("mean"), o.data("invstd"), o.data("gamma"),
+                                     o.data("beta"), o.data("dy"), o.stride("dy"), o.data("skip"), o.stride("skip"),
+                                     o.data("dx"), o.stride("dx"), o.data("dgamma"), o.data("dbeta"), size.rows,
+                                     size.cols, cuda::detail::batchnorm_partials<T>(shape), cuda::detail::stream(),
+                                     shape);
+                               },
+                               suffix)
+                         : std::vector<Variant<T>>()});
+    }
 }
 
 TYPED_TEST(CudaFusedBlock, BatchNormReluBackwardInPlace) {
@@ -267,28 +261,30 @@ TYPED_TEST(CudaFusedBlock, LinearResidualForward) {
   using T = TypeParam;
   Rng rng(55);
   const std::vector<LinearSize> all = {{1, 1, 1}, {2, 3, 5}, {17, 33, 9}, {64, 96, 70}, {130, 97, 33}, {5, 300, 7}};
-  for (const LinearSize& s : all)
-    for (const cuda::LaunchShape* shape :
-         {static_cast<const cuda::LaunchShape*>(nullptr), &elementwise_shapes()[1], &elementwise_shapes()[3]})
-      for (const GemmRoute route : gemm_routes()) {
-        if (shape == nullptr && route == GemmRoute::cublas_alone) continue;  // the entry point picks its route
-        const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
-        const Tensor<T> b = random_matrix<T>(1, s.out, rng), r = random_matrix<T>(s.rows, s.out, rng);
-        Tensor<T> y(s.rows, s.out);
-        cpu::op_table<T>().linear_residual_forward(x, w, b, r, y);
-
-        DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), b_d(b.cview()), r_d(r.cview()), y_d(s.rows, s.out);
-        if (shape == nullptr)
-          cuda::op_table<T>().linear_residual_forward(x_d.view(), w_d.view(), b_d.view(), r_d.view(), y_d.view());
-        else
-          cuda::launch::linear_residual_forward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(),
-                                                r_d.data(), r_d.stride(), y_d.data(), y_d.stride(), s.rows, s.in, s.out,
-                                                blas_for(route), cuda::detail::stream(), *shape);
-        expect_close<T>("linear_residual_forward", y_d.get(), y, reduction_limit<T>(),
-                        "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") " +
-                            context(Size{s.rows, s.out}, shape, cuda::kElementwiseShape) +
-                            (shape == nullptr ? "" : describe(route)));
-      }
+  for (const LinearSize& s : all) {
+    const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
+    const Tensor<T> b = random_matrix<T>(1, s.out, rng), r = random_matrix<T>(s.rows, s.out, rng);
+    OpCase<T> c{"linear_residual_forward",
+                "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + ") " + describe(Size{s.rows, s.out}),
+                {read("x", x), read("w", w), read("b", b), read("r", r), written<T>("y", s.rows, s.out)},
+                reduction_limit<T>(),
+                [](const OpTable<T>& ops, Operands<T>& o) {
+                  ops.linear_residual_forward(o["x"], o["w"], o["b"], o["r"], o["y"]);
+                },
+                shape_label(cuda::kElementwiseShape) + " (entry point)"};
+    // The entry point picks its route; the launcher takes both, with two odd shapes.
+    for (const GemmRoute route : gemm_routes())
+      for (Variant<T>&v : with_shapes<T>(
+               {elementwise_shapes()[1], elementwise_shapes()[3]},
+               [s, route](Operands<T>&o, const cuda::LaunchShape&shape) {
+                 cuda::launch::linear_residual_forward(
+                     o.data("x"), o.stride("x"), o.data("w"), o.stride("w"), o.data("b"), o.data("r"), o.stride("r"),
+                     o.data("y"), o.stride("y"), s.rows, s.in, s.out, blas_for(route), cuda::detail::stream(), shape);
+               },
+               describe(route)))
+        c.variants.push_back(std::move(v));
+    check_op(c);
+  }
 }
 
 TYPED_TEST(CudaFusedBlock, LinearResidualForwardInPlace) {
@@ -327,30 +323,29 @@ TYPED_TEST(CudaFusedBlock, FoldIntoLinear) {
   Rng rng(56);
   const BatchNormOptions options;
   // A size is (out, in) here: the weight's shape.
-  for_each_case(elementwise_shapes(), [&](const Size& size, const cuda::LaunchShape* shape) {
+  for (const Size& size : sizes()) {
     const Index out = size.rows, in = size.cols;
     const Tensor<T> w = random_matrix<T>(out, in, rng, 0.3), b = random_matrix<T>(1, out, rng);
     Features<T> f(out, rng);
-    Tensor<T> w_folded(out, in), b_folded(1, out);
-    cpu::op_table<T>().batchnorm_fold_into_linear(w, b, f.gamma, f.beta, f.running_mean, f.running_var, options,
-                                                  w_folded, b_folded);
-
-    DeviceMatrix<T> w_d(w.cview()), b_d(b.cview()), gamma_d(f.gamma.cview()), beta_d(f.beta.cview()),
-        running_mean_d(f.running_mean.cview()), running_var_d(f.running_var.cview()), w_folded_d(out, in),
-        b_folded_d(1, out);
-    if (shape == nullptr)
-      cuda::op_table<T>().batchnorm_fold_into_linear(w_d.view(), b_d.view(), gamma_d.view(), beta_d.view(),
-                                                     running_mean_d.view(), running_var_d.view(), options,
-                                                     w_folded_d.view(), b_folded_d.view());
-    else
-      cuda::launch::batchnorm_fold_into_linear(w_d.data(), w_d.stride(), b_d.data(), gamma_d.data(), beta_d.data(),
-                                               running_mean_d.data(), running_var_d.data(), T(options.eps),
-                                               w_folded_d.data(), w_folded_d.stride(), b_folded_d.data(), out, in,
-                                               cuda::detail::stream(), *shape);
-    const std::string where = context(size, shape, cuda::kElementwiseShape);
-    expect_close<T>("batchnorm_fold_into_linear (weight)", w_folded_d.get(), w_folded, elementwise_limit<T>(), where);
-    expect_close<T>("batchnorm_fold_into_linear (bias)", b_folded_d.get(), b_folded, elementwise_limit<T>(), where);
-  });
+    check_op<T>(
+        {"batchnorm_fold_into_linear",
+         describe(size),
+         {read("w", w), read("b", b), read("gamma", f.gamma), read("beta", f.beta),
+          read("running mean", f.running_mean), read("running var", f.running_var), written<T>("weight", out, in),
+          written<T>("bias", 1, out)},
+         elementwise_limit<T>(),
+         [options](const OpTable<T>& ops, Operands<T>& o) {
+           ops.batchnorm_fold_into_linear(o["w"], o["b"], o["gamma"], o["beta"], o["running mean"], o["running var"],
+                                          options, o["weight"], o["bias"]);
+         },
+         shape_label(cuda::kElementwiseShape) + " (entry point)",
+         with_shapes<T>(elementwise_shapes(), [options, out, in](Operands<T>& o, const cuda::LaunchShape& shape) {
+           cuda::launch::batchnorm_fold_into_linear(o.data("w"), o.stride("w"), o.data("b"), o.data("gamma"),
+                                                    o.data("beta"), o.data("running mean"), o.data("running var"),
+                                                    T(options.eps), o.data("weight"), o.stride("weight"),
+                                                    o.data("bias"), out, in, cuda::detail::stream(), shape);
+         })});
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "context.h"
 #include "linear.h"
 #include "nn/ops.h"
+#include "op_case.h"
 
 namespace nn::test {
 namespace {
@@ -35,19 +36,10 @@ const std::vector<LinearSize>& linear_sizes() {
   return all;
 }
 
-std::string describe(const LinearSize& s, const cuda::LaunchShape& shape) {
+std::string describe(const LinearSize& s) {
   return "x (" + std::to_string(s.rows) + ", " + std::to_string(s.in) + "), w (" + std::to_string(s.out) + ", " +
-         std::to_string(s.in) + ") " + describe(Size{s.rows, s.out}, shape);
+         std::to_string(s.in) + ") (" + std::to_string(s.rows) + ", " + std::to_string(s.out) + ")";
 }
-
-// A case runs through the entry point (shape null) or through the launcher with a shape and a
-// GEMM route.
-std::string where(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute route,
-                  const cuda::LaunchShape& entry_shape) {
-  return shape == nullptr ? describe(s, entry_shape) + " (entry point)" : describe(s, *shape) + describe(route);
-}
-
-// Which forward a case runs: linear_forward, or linear_relu_forward.
 
 // Random x, w and b for s; a case may plant values in them.
 template <class T>
@@ -59,80 +51,102 @@ struct ForwardOperands {
         b(random_matrix<T>(1, s.out, rng)) {}
 };
 
+// How a case runs on the device: through the entry point or not, and through the launcher with
+// each of these shapes on each of these GEMM routes.
+struct Launches {
+  bool entry_point = true;
+  std::vector<cuda::LaunchShape> shapes;
+  std::vector<GemmRoute> routes;
+};
+const Launches entry_point_only{true, {}, {}};
+
+// The launcher variants: every route with every shape.
 template <class T>
-void check_forward(const LinearSize& s, const ForwardOperands<T>& in, Activation activation,
-                   const cuda::LaunchShape* shape, GemmRoute route, double nmse_limit, const std::string& op) {
+std::vector<Variant<T>> launcher_variants(
+    const Launches& launches, const std::function<void(Operands<T>&, const cuda::LaunchShape&, GemmRoute)>& launch) {
+  std::vector<Variant<T>> variants;
+  for (const GemmRoute route : launches.routes)
+    for (Variant<T>&v : with_shapes<T>(
+             launches.shapes,
+             [launch, route](Operands<T>&o, const cuda::LaunchShape&shape) { launch(o, shape, route); },
+             describe(route)))
+      variants.push_back(std::move(v));
+  return variants;
+}
+
+template <class T>
+void check_forward(const LinearSize& s, const ForwardOperands<T>& in, Activation activation, const Launches& launches,
+                   double nmse_limit, const std::string& op) {
   const bool relu = activation == Activation::relu;
-  Tensor<T> y(s.rows, s.out);
-  (relu ? cpu::op_table<T>().linear_relu_forward : cpu::op_table<T>().linear_forward)(in.x, in.w, in.b, y);
-
-  DeviceMatrix<T> x_d(in.x.cview()), w_d(in.w.cview()), b_d(in.b.cview()), y_d(s.rows, s.out);
-  if (shape == nullptr)
-    (relu ? cuda::op_table<T>().linear_relu_forward : cuda::op_table<T>().linear_forward)(x_d.view(), w_d.view(),
-                                                                                          b_d.view(), y_d.view());
-  else
-    (relu ? cuda::launch::linear_relu_forward<T>
-          : cuda::launch::linear_forward<T>)(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), b_d.data(), y_d.data(),
-                                             y_d.stride(), s.rows, s.in, s.out, blas_for(route), cuda::detail::stream(),
-                                             *shape);
-  expect_close<T>(op, y_d.get(), y, nmse_limit, where(s, shape, route, cuda::kElementwiseShape));
+  OpCase<T> c{op,
+              describe(s),
+              {read("x", in.x), read("w", in.w), read("b", in.b), written<T>("y", s.rows, s.out)},
+              nmse_limit,
+              [relu](const OpTable<T>& ops, Operands<T>& o) {
+                (relu ? ops.linear_relu_forward : ops.linear_forward)(o["x"], o["w"], o["b"], o["y"]);
+              },
+              shape_label(cuda::kElementwiseShape) + " (entry point)",
+              launcher_variants<T>(
+                  launches,
+                  [relu, s](Operands<T>& o, const cuda::LaunchShape& shape, GemmRoute route) {
+                    (relu ? cuda::launch::linear_relu_forward<T>
+                          : cuda::launch::linear_forward<T>)(o.data("x"), o.stride("x"), o.data("w"), o.stride("w"),
+                                                             o.data("b"), o.data("y"), o.stride("y"), s.rows, s.in,
+                                                             s.out, blas_for(route), cuda::detail::stream(), shape);
+                  }),
+              launches.entry_point};
+  check_op(c);
 }
 
 template <class T>
-void check_forward(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute route, double nmse_limit,
-                   const std::string& op, Rng& rng, Activation activation = Activation::none) {
-  check_forward<T>(s, ForwardOperands<T>(s, rng), activation, shape, route, nmse_limit, op);
+void check_forward(const LinearSize& s, const Launches& launches, double nmse_limit, const std::string& op, Rng& rng,
+                   Activation activation = Activation::none) {
+  check_forward<T>(s, ForwardOperands<T>(s, rng), activation, launches, nmse_limit, op);
 }
 
 template <class T>
-void check_backward(const LinearSize& s, const cuda::LaunchShape* shape, GemmRoute route, GradWrite dx_write,
-                    double nmse_limit, const std::string& op, Rng& rng) {
+void check_backward(const LinearSize& s, const Launches& launches, GradWrite dx_write, double nmse_limit,
+                    const std::string& op, Rng& rng) {
   const Tensor<T> x = random_matrix<T>(s.rows, s.in, rng), w = random_matrix<T>(s.out, s.in, rng, 0.3);
   const Tensor<T> dy = random_matrix<T>(s.rows, s.out, rng);
   // dw and db accumulate; dx too when asked, and is overwritten (from NaN) otherwise.
   const Tensor<T> dw0 = random_matrix<T>(s.out, s.in, rng), db0 = random_matrix<T>(1, s.out, rng);
   const Tensor<T> dx0 = random_matrix<T>(s.rows, s.in, rng);
-  Tensor<T> dw = copy_of<T>(dw0), db = copy_of<T>(db0), dx = copy_of<T>(dx0);
-  cpu::op_table<T>().linear_backward(x, w, dy, dx, dx_write, dw, db);
-
-  DeviceMatrix<T> x_d(x.cview()), w_d(w.cview()), dy_d(dy.cview()), dw_d(dw0.cview()), db_d(db0.cview()),
-      dx_d(s.rows, s.in);
-  if (dx_write == GradWrite::accumulate) dx_d.set(dx0);
-  if (shape == nullptr)
-    cuda::op_table<T>().linear_backward(x_d.view(), w_d.view(), dy_d.view(), dx_d.view(), dx_write, dw_d.view(),
-                                        db_d.view());
-  else
-    cuda::launch::linear_backward(x_d.data(), x_d.stride(), w_d.data(), w_d.stride(), dy_d.data(), dy_d.stride(),
-                                  dx_d.data(), dx_d.stride(), dx_write, dw_d.data(), dw_d.stride(), db_d.data(), s.rows,
-                                  s.in, s.out, blas_for(route), cuda::detail::stream(), *shape);
-  const std::string context = where(s, shape, route, cuda::kColumnTileShape);
-  expect_close<T>(op + " (dw)", dw_d.get(), dw, nmse_limit, context);
-  expect_close<T>(op + " (db)", db_d.get(), db, nmse_limit, context);
-  expect_close<T>(op + (dx_write == GradWrite::accumulate ? " (dx, accumulated)" : " (dx)"), dx_d.get(), dx, nmse_limit,
-                  context);
+  const bool accumulate = dx_write == GradWrite::accumulate;
+  OpCase<T> c{
+      op + (accumulate ? " (dx accumulated)" : ""),
+      describe(s),
+      {read("x", x), read("w", w), read("dy", dy), accumulate ? updated("dx", dx0) : written<T>("dx", s.rows, s.in),
+       updated("dw", dw0), updated("db", db0)},
+      nmse_limit,
+      [dx_write](const OpTable<T>& ops, Operands<T>& o) {
+        ops.linear_backward(o["x"], o["w"], o["dy"], o["dx"], dx_write, o["dw"], o["db"]);
+      },
+      shape_label(cuda::kColumnTileShape) + " (entry point)",
+      launcher_variants<T>(launches,
+                           [dx_write, s](Operands<T>& o, const cuda::LaunchShape& shape, GemmRoute route) {
+                             cuda::launch::linear_backward(o.data("x"), o.stride("x"), o.data("w"), o.stride("w"),
+                                                           o.data("dy"), o.stride("dy"), o.data("dx"), o.stride("dx"),
+                                                           dx_write, o.data("dw"), o.stride("dw"), o.data("db"), s.rows,
+                                                           s.in, s.out, blas_for(route), cuda::detail::stream(), shape);
+                           }),
+      launches.entry_point};
+  check_op(c);
 }
 
 TYPED_TEST(CudaLinear, Forward) {
   using T = TypeParam;
   Rng rng(31);
-  for (const LinearSize& s : linear_sizes()) {
-    check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, limit<T>(1e-10, 1e-24), "linear_forward", rng);
-    for (const cuda::LaunchShape& shape : elementwise_shapes())
-      for (const GemmRoute route : gemm_routes())
-        check_forward<T>(s, &shape, route, limit<T>(1e-10, 1e-24), "linear_forward", rng);
-  }
+  for (const LinearSize& s : linear_sizes())
+    check_forward<T>(s, {true, elementwise_shapes(), gemm_routes()}, limit<T>(1e-10, 1e-24), "linear_forward", rng);
 }
 
 TYPED_TEST(CudaLinear, ReluForward) {
   using T = TypeParam;
   Rng rng(36);
-  for (const LinearSize& s : linear_sizes()) {
-    check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, limit<T>(1e-10, 1e-24), "linear_relu_forward", rng,
+  for (const LinearSize& s : linear_sizes())
+    check_forward<T>(s, {true, elementwise_shapes(), gemm_routes()}, limit<T>(1e-10, 1e-24), "linear_relu_forward", rng,
                      Activation::relu);
-    for (const cuda::LaunchShape& shape : elementwise_shapes())
-      for (const GemmRoute route : gemm_routes())
-        check_forward<T>(s, &shape, route, limit<T>(1e-10, 1e-24), "linear_relu_forward", rng, Activation::relu);
-  }
 }
 
 TYPED_TEST(CudaLinear, ReluForwardKeepsNaN) {
@@ -145,9 +159,8 @@ TYPED_TEST(CudaLinear, ReluForwardKeepsNaN) {
     ForwardOperands<T> in(s, rng);
     in.x(s.rows - 1, 0) = std::numeric_limits<T>::quiet_NaN();
     in.b(0, 1) = std::numeric_limits<T>::quiet_NaN();
-    for (const GemmRoute route : gemm_routes())
-      check_forward<T>(s, in, Activation::relu, &cuda::kElementwiseShape, route, limit<T>(1e-10, 1e-24),
-                       "linear_relu_forward (NaN)");
+    check_forward<T>(s, in, Activation::relu, {false, {cuda::kElementwiseShape}, gemm_routes()}, limit<T>(1e-10, 1e-24),
+                     "linear_relu_forward (NaN)");
   }
 }
 
@@ -155,13 +168,9 @@ TYPED_TEST(CudaLinear, Backward) {
   using T = TypeParam;
   Rng rng(32);
   for (const LinearSize& s : linear_sizes())
-    for (const GradWrite write : {GradWrite::overwrite, GradWrite::accumulate}) {
-      check_backward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, write, limit<T>(1e-10, 1e-24), "linear_backward",
-                        rng);
-      for (const cuda::LaunchShape& shape : column_tile_shapes())
-        for (const GemmRoute route : gemm_routes())
-          check_backward<T>(s, &shape, route, write, limit<T>(1e-10, 1e-24), "linear_backward", rng);
-    }
+    for (const GradWrite write : {GradWrite::overwrite, GradWrite::accumulate})
+      check_backward<T>(s, {true, column_tile_shapes(), gemm_routes()}, write, limit<T>(1e-10, 1e-24),
+                        "linear_backward", rng);
 }
 
 TYPED_TEST(CudaLinear, BackwardWithoutInputGradient) {
@@ -195,40 +204,32 @@ TYPED_TEST(CudaLinear, AlignedOperandsTakeCublasLtTheRestFallBack) {
     run();
     return simt::lt::accepted_matmuls() - before;
   };
-  EXPECT_EQ(matmuls_of([&] {
-              check_forward<T>(aligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward", rng);
-            }),
-            1)
+  EXPECT_EQ(matmuls_of([&] { check_forward<T>(aligned, entry_point_only, nmse_limit, "linear_forward", rng); }), 1)
       << "the forward's bias in the epilogue";
   EXPECT_EQ(matmuls_of([&] {
-              check_forward<T>(aligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_relu_forward",
-                               rng, Activation::relu);
+              check_forward<T>(aligned, entry_point_only, nmse_limit, "linear_relu_forward", rng, Activation::relu);
             }),
             1)
       << "Linear + ReLU: the bias and the ReLU in the epilogue";
   EXPECT_EQ(matmuls_of([&] {
-              check_backward<T>(aligned, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite, nmse_limit,
-                                "linear_backward", rng);
+              check_backward<T>(aligned, entry_point_only, GradWrite::overwrite, nmse_limit, "linear_backward", rng);
             }),
             1)
       << "the weight gradient's GEMM with the bias gradient in its epilogue";
   EXPECT_EQ(matmuls_of([&] {
-              check_forward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward",
-                               rng);
-              check_forward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_relu_forward",
-                               rng, Activation::relu);
-              check_backward<T>(misaligned, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite, nmse_limit,
-                                "linear_backward", rng);
+              check_forward<T>(misaligned, entry_point_only, nmse_limit, "linear_forward", rng);
+              check_forward<T>(misaligned, entry_point_only, nmse_limit, "linear_relu_forward", rng, Activation::relu);
+              check_backward<T>(misaligned, entry_point_only, GradWrite::overwrite, nmse_limit, "linear_backward", rng);
             }),
             0)
       << "no algorithm for misaligned operands: the cuBLAS path";
   EXPECT_EQ(matmuls_of([&] {
-              check_forward<T>(aligned, &cuda::kElementwiseShape, GemmRoute::cublas_alone, nmse_limit, "linear_forward",
-                               rng);
-              check_forward<T>(aligned, &cuda::kElementwiseShape, GemmRoute::cublas_alone, nmse_limit,
+              check_forward<T>(aligned, {false, {cuda::kElementwiseShape}, {GemmRoute::cublas_alone}}, nmse_limit,
+                               "linear_forward", rng);
+              check_forward<T>(aligned, {false, {cuda::kElementwiseShape}, {GemmRoute::cublas_alone}}, nmse_limit,
                                "linear_relu_forward", rng, Activation::relu);
-              check_backward<T>(aligned, &cuda::kColumnTileShape, GemmRoute::cublas_alone, GradWrite::accumulate,
-                                nmse_limit, "linear_backward", rng);
+              check_backward<T>(aligned, {false, {cuda::kColumnTileShape}, {GemmRoute::cublas_alone}},
+                                GradWrite::accumulate, nmse_limit, "linear_backward", rng);
             }),
             0)
       << "without cuBLASLt, the cuBLAS path";
@@ -244,11 +245,9 @@ TYPED_TEST(CudaLinear, Tf32IsOptIn) {
   // Double GEMMs ignore TF32 and keep their tolerance.
   const double nmse_limit = limit<T>(1e-5, 1e-24);
   for (const LinearSize& s : linear_sizes()) {
-    check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_forward (tf32)", rng);
-    check_forward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, nmse_limit, "linear_relu_forward (tf32)", rng,
-                     Activation::relu);
-    check_backward<T>(s, nullptr, GemmRoute::cublaslt_where_it_can, GradWrite::overwrite, nmse_limit,
-                      "linear_backward (tf32)", rng);
+    check_forward<T>(s, entry_point_only, nmse_limit, "linear_forward (tf32)", rng);
+    check_forward<T>(s, entry_point_only, nmse_limit, "linear_relu_forward (tf32)", rng, Activation::relu);
+    check_backward<T>(s, entry_point_only, GradWrite::overwrite, nmse_limit, "linear_backward (tf32)", rng);
   }
 }
 

@@ -7,6 +7,7 @@
 #include "context.h"
 #include "loss.h"
 #include "nn/ops.h"
+#include "op_case.h"
 
 namespace nn::test {
 namespace {
@@ -56,36 +57,39 @@ TYPED_TEST(CudaLoss, WeightedL1) {
   Rng rng(41);
   for (const Size& size : loss_sizes()) {
     const Labels<T> l(size.rows, size.cols, rng);
-    const double loss = cpu::op_table<T>().weighted_l1_loss(l.yhat, l.y, l.s, l.mask, l.w);
-    Tensor<T> dyhat(size.rows, size.cols);
-    cpu::op_table<T>().weighted_l1_backward(l.yhat, l.y, l.s, l.mask, l.w, dyhat);
+    const std::vector<Operand<T>> labels = {read("yhat", l.yhat), read("y", l.y), read("s", l.s), read("mask", l.mask),
+                                            read("w", l.w)};
+    const std::string entry = shape_label(cuda::kLossShape) + " (entry point)";
+    OpCase<T> loss{
+        "weighted_l1_loss", describe(size), labels, 0.0,
+        [](const OpTable<T>& ops, Operands<T>& o) {
+          o.scalar = ops.weighted_l1_loss(o["yhat"], o["y"], o["s"], o["mask"], o["w"]);
+        },
+        entry,
+        // The launchers leave per-target terms and their sum in order in a double buffer.
+        with_shapes<T>(loss_shapes(), [size](Operands<T>& o, const cuda::LaunchShape& shape) {
+          DeviceMatrix<double> terms(1, size.cols + 1);
+          cuda::launch::weighted_l1_terms(o.data("yhat"), o.stride("yhat"), o.data("y"), o.stride("y"), o.data("s"),
+                                          o.stride("s"), o.data("mask"), o.stride("mask"), o.data("w"), terms.data(),
+                                          size.rows, size.cols, cuda::detail::stream(), shape);
+          cuda::launch::sum_in_order(terms.data(), size.cols, terms.data() + size.cols, cuda::detail::stream());
+          o.scalar = terms.get()(0, size.cols);
+        })};
+    loss.scalar_limit = kLossLimit;
+    check_op(loss);
 
-    DeviceMatrix<T> yhat_d(l.yhat.cview()), y_d(l.y.cview()), s_d(l.s.cview()), mask_d(l.mask.cview()),
-        w_d(l.w.cview()), dyhat_d(size.rows, size.cols);
-    const std::string entry = describe(size, cuda::kLossShape) + " (entry point)";
-    expect_close_scalar(
-        "weighted_l1_loss", type_name<T>(),
-        cuda::op_table<T>().weighted_l1_loss(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view()), loss,
-        kLossLimit, entry);
-    cuda::op_table<T>().weighted_l1_backward(yhat_d.view(), y_d.view(), s_d.view(), mask_d.view(), w_d.view(),
-                                             dyhat_d.view());
-    expect_close<T>("weighted_l1_backward", dyhat_d.get(), dyhat, 0.0, entry);
-
-    for (const cuda::LaunchShape& shape : loss_shapes()) {
-      const cudaStream_t stream = cuda::detail::stream();
-      DeviceMatrix<double> terms(1, size.cols + 1);
-      DeviceMatrix<T> dyhat_s(size.rows, size.cols);
-      cuda::launch::weighted_l1_terms(yhat_d.data(), yhat_d.stride(), y_d.data(), y_d.stride(), s_d.data(),
-                                      s_d.stride(), mask_d.data(), mask_d.stride(), w_d.data(), terms.data(), size.rows,
-                                      size.cols, stream, shape);
-      cuda::launch::sum_in_order(terms.data(), size.cols, terms.data() + size.cols, stream);
-      cuda::launch::weighted_l1_backward(yhat_d.data(), yhat_d.stride(), y_d.data(), y_d.stride(), s_d.data(),
-                                         s_d.stride(), mask_d.data(), mask_d.stride(), w_d.data(), dyhat_s.data(),
-                                         dyhat_s.stride(), size.rows, size.cols, stream, shape);
-      expect_close_scalar("weighted_l1_loss", type_name<T>(), terms.get()(0, size.cols), loss, kLossLimit,
-                          describe(size, shape));
-      expect_close<T>("weighted_l1_backward", dyhat_s.get(), dyhat, 0.0, describe(size, shape));
-    }
+    std::vector<Operand<T>> backward = labels;
+    backward.push_back(written<T>("dyhat", size.rows, size.cols));
+    check_op<T>({"weighted_l1_backward", describe(size), backward, 0.0,
+                 [](const OpTable<T>& ops, Operands<T>& o) {
+                   ops.weighted_l1_backward(o["yhat"], o["y"], o["s"], o["mask"], o["w"], o["dyhat"]);
+                 },
+                 entry, with_shapes<T>(loss_shapes(), [size](Operands<T>& o, const cuda::LaunchShape& shape) {
+                   cuda::launch::weighted_l1_backward(o.data("yhat"), o.stride("yhat"), o.data("y"), o.stride("y"),
+                                                      o.data("s"), o.stride("s"), o.data("mask"), o.stride("mask"),
+                                                      o.data("w"), o.data("dyhat"), o.stride("dyhat"), size.rows,
+                                                      size.cols, cuda::detail::stream(), shape);
+                 })});
   }
 }
 
@@ -105,30 +109,36 @@ TYPED_TEST(CudaLoss, BceWithLogits) {
     z(0, 0) = T(100);
     if (rows > 1) z(1, 0) = T(-100);
     if (rows > 2) z(2, 0) = T(0);
-    const double loss = cpu::op_table<T>().bce_with_logits_loss(z, t);
-    Tensor<T> dz(rows, 1);
-    cpu::op_table<T>().bce_with_logits_backward(z, t, dz);
-
-    DeviceMatrix<T> z_d(z.cview()), t_d(t.cview()), dz_d(rows, 1);
-    const Size size{rows, 1};
-    const std::string entry = describe(size, cuda::kLossShape) + " (entry point)";
-    const double gpu_loss = cuda::op_table<T>().bce_with_logits_loss(z_d.view(), t_d.view());
-    EXPECT_TRUE(std::isfinite(gpu_loss));
-    expect_close_scalar("bce_with_logits_loss", type_name<T>(), gpu_loss, loss, kLossLimit, entry);
-    cuda::op_table<T>().bce_with_logits_backward(z_d.view(), t_d.view(), dz_d.view());
-    expect_close<T>("bce_with_logits_backward", dz_d.get(), dz, limit<T>(1e-13, 1e-28), entry);
-
-    for (const cuda::LaunchShape& shape : loss_shapes()) {
-      const cudaStream_t stream = cuda::detail::stream();
-      DeviceMatrix<double> terms(1, 1);
-      DeviceMatrix<T> dz_s(rows, 1);
-      cuda::launch::bce_terms(z_d.data(), z_d.stride(), t_d.data(), t_d.stride(), terms.data(), rows, 1, stream, shape);
-      cuda::launch::bce_with_logits_backward(z_d.data(), z_d.stride(), t_d.data(), t_d.stride(), dz_s.data(),
-                                             dz_s.stride(), rows, 1, stream, shape);
-      expect_close_scalar("bce_with_logits_loss", type_name<T>(), terms.get()(0, 0), loss, kLossLimit,
-                          describe(size, shape));
-      expect_close<T>("bce_with_logits_backward", dz_s.get(), dz, limit<T>(1e-13, 1e-28), describe(size, shape));
-    }
+    const std::string where = describe(Size{rows, 1});
+    const std::string entry = shape_label(cuda::kLossShape) + " (entry point)";
+    OpCase<T> loss{"bce_with_logits_loss",
+                   where,
+                   {read("z", z), read("t", t)},
+                   0.0,
+                   [](const OpTable<T>& ops, Operands<T>& o) {
+                     o.scalar = ops.bce_with_logits_loss(o["z"], o["t"]);
+                     EXPECT_TRUE(std::isfinite(*o.scalar));
+                   },
+                   entry,
+                   with_shapes<T>(loss_shapes(), [rows](Operands<T>& o, const cuda::LaunchShape& shape) {
+                     DeviceMatrix<double> terms(1, 1);
+                     cuda::launch::bce_terms(o.data("z"), o.stride("z"), o.data("t"), o.stride("t"), terms.data(), rows,
+                                             1, cuda::detail::stream(), shape);
+                     o.scalar = terms.get()(0, 0);
+                   })};
+    loss.scalar_limit = kLossLimit;
+    check_op(loss);
+    check_op<T>({"bce_with_logits_backward",
+                 where,
+                 {read("z", z), read("t", t), written<T>("dz", rows, 1)},
+                 limit<T>(1e-13, 1e-28),
+                 [](const OpTable<T>& ops, Operands<T>& o) { ops.bce_with_logits_backward(o["z"], o["t"], o["dz"]); },
+                 entry,
+                 with_shapes<T>(loss_shapes(), [rows](Operands<T>& o, const cuda::LaunchShape& shape) {
+                   cuda::launch::bce_with_logits_backward(o.data("z"), o.stride("z"), o.data("t"), o.stride("t"),
+                                                          o.data("dz"), o.stride("dz"), rows, 1, cuda::detail::stream(),
+                                                          shape);
+                 })});
   }
 }
 
