@@ -1,6 +1,7 @@
 # Installs libstarnn as a CMake package, so that another project embeds it with
 #   find_package(starnn 0.1 REQUIRED)
-#   target_link_libraries(app PRIVATE starnn::starnn)     # or starnn::report for the figures
+#   target_link_libraries(app PRIVATE starnn::starnn)
+# (starnn::nets for the nets alone, starnn::report for the figures as well)
 # Installed: the public headers (include/nn), the library (lib/) and the package files
 # (lib/cmake/starnn). The `starnn` program installs itself, into bin/, with the install rule
 # next to its target in apps/CMakeLists.txt.
@@ -15,7 +16,7 @@ set(STARNN_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/starnn)
 # target gets <prefix>/lib in its build RPATH because CMake links it by full path. A consumer
 # that installs itself, or runs outside CMake, must find <prefix>/lib at run time itself
 # (INSTALL_RPATH, CMAKE_INSTALL_RPATH_USE_LINK_PATH, ldconfig or LD_LIBRARY_PATH).
-install(TARGETS starnn EXPORT starnnTargets)
+install(TARGETS starnn_nets starnn EXPORT starnnTargets)
 if(TARGET starnn_report)
   install(TARGETS starnn_report EXPORT starnnTargets)
 endif()
@@ -29,7 +30,7 @@ install(EXPORT starnnTargets
 
 # A static libstarnn carries its private dependencies into the consumer's link line, so the
 # package file must find them again; a shared one needs nothing from the consumer.
-get_target_property(STARNN_LIBRARY_TYPE starnn TYPE)
+get_target_property(STARNN_LIBRARY_TYPE starnn_nets TYPE)
 if(TARGET starnn_report)
   set(STARNN_WITH_REPORT TRUE)
 else()
