@@ -2,6 +2,8 @@
 
 #include <csignal>
 
+#include "nn/io.h"
+
 namespace starnn {
 namespace {
 
@@ -9,7 +11,8 @@ volatile std::sig_atomic_t requested = 0;
 
 extern "C" void on_interrupt(int) {
   requested = 1;
-  std::signal(SIGINT, SIG_DFL);
+  // A second Ctrl-C ends the process, with the temporaries of any write in flight removed.
+  std::signal(SIGINT, nn::remove_temporaries_and_reraise);
 }
 
 }  // namespace

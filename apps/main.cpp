@@ -6,54 +6,102 @@
 
 #include "cli.h"
 #include "nn/error.h"
+#include "nn/io.h"
+#include "nn/version.h"
 
 namespace {
 
-const char* const kUsage =
-    "usage: starnn <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  train NET.json [--catalog FILE] [--out DIR] [--epochs N] [--device auto|cpu|cuda]\n"
-    "                 [--seed S] [--resume DIR]\n"
-    "      train the net a network file describes; writes DIR/best.safetensors,\n"
-    "      DIR/last.safetensors, DIR/history.csv and DIR/metrics.json (default DIR: runs/<NET>)\n"
-    "  predict --model M --catalog IN --out OUT [--chunk ROWS] [--device auto|cpu|cuda]\n"
-    "      add one column per output to a FITS or CSV catalogue, streaming it in chunks\n"
-    "  evaluate --model M --catalog FILE [--split all|train|validation|test] [--report DIR]\n"
-    "      print n, bias, sigma_gauss, sigma_mad and rmse per target as JSON; --report also\n"
-    "      draws PNGs in DIR: the loss history, predicted vs true and residuals per target,\n"
-    "      and a classifier's confusion matrix\n"
-    "  convert IN OUT [--hdu H] [--columns a,b,...]\n"
-    "      convert a catalogue between CSV and FITS (by extension)\n"
-    "  show --model M\n"
-    "      print the network file a model was trained from (train can run it again)\n"
-    "  map --catalog PREDICTED --out DIR [--feh COLUMN] [--relation ivezic2008|quadratic]\n"
-    "      [--extinction AR_COLUMN] [--r R] [--g-i GI] [--g-r GR] [--ra RA] [--dec DEC]\n"
-    "      [--no-cuts] [--bin KPC] [--min-stars N]\n"
-    "      photometric distances and Galactocentric positions of predicted stars; writes\n"
-    "      DIR/stars, DIR/map (FITS or CSV as the input) and DIR/map.png, [Fe/H] in (R, |Z|)\n";
+struct Command {
+  const char* name;
+  // The synopsis after "starnn ", then what the command does, each line indented by 6.
+  const char* usage;
+  int (*run)(int, char**);
+};
+
+const Command kCommands[] = {
+    {"train",
+     "train NET.json [--catalog FILE] [--out DIR] [--epochs N] [--device auto|cpu|cuda]\n"
+     "                 [--seed S] [--resume DIR] [--overwrite]\n"
+     "      train the net a network file describes; writes DIR/best.safetensors,\n"
+     "      DIR/last.safetensors, DIR/history.csv and DIR/metrics.json (default DIR: runs/<NET>);\n"
+     "      --resume DIR continues the run DIR/last.safetensors holds (--epochs may lengthen it);\n"
+     "      a folder that holds a run is refused unless --overwrite; one run writes a folder at a time\n",
+     starnn::train_command},
+    {"predict",
+     "predict --model M --catalog IN --out OUT [--chunk ROWS] [--hdu H] [--device auto|cpu|cuda]\n"
+     "      add one column per output to a FITS or CSV catalogue, streaming it in chunks\n",
+     starnn::predict_command},
+    {"evaluate",
+     "evaluate --model M --catalog FILE [--split all|train|validation|test] [--hdu H]\n"
+     "                 [--report DIR]\n"
+     "      print n, bias, sigma_gauss, sigma_mad and rmse per target as JSON; --report also\n"
+     "      draws PNGs in DIR: the loss history, predicted vs true and residuals per target,\n"
+     "      and a classifier's confusion matrix\n",
+     starnn::evaluate_command},
+    {"convert",
+     "convert IN OUT [--hdu H] [--columns a,b,...]\n"
+     "      convert a catalogue between CSV and FITS (by extension)\n",
+     starnn::convert_command},
+    {"show",
+     "show --model M\n"
+     "      print the network file a model was trained from (train can run it again)\n",
+     starnn::show_command},
+    {"map",
+     "map --catalog PREDICTED --out DIR [--feh COLUMN] [--relation ivezic2008|quadratic]\n"
+     "      [--extinction AR_COLUMN] [--r R] [--g-i GI] [--g-r GR] [--ra RA] [--dec DEC]\n"
+     "      [--no-cuts] [--bin KPC] [--min-stars N] [--hdu H]\n"
+     "      photometric distances and Galactocentric positions of predicted stars; writes\n"
+     "      DIR/stars, DIR/map (FITS or CSV as the input) and DIR/map.png, [Fe/H] in (R, |Z|)\n",
+     starnn::map_command},
+};
+
+bool asks_for_help(const char* arg) { return !std::strcmp(arg, "--help") || !std::strcmp(arg, "-h"); }
+
+void print_usage(std::FILE* out) {
+  std::fputs(
+      "usage: starnn <command> [options]    (starnn <command> --help: one command's usage)\n"
+      "       starnn --version\n\ncommands:\n",
+      out);
+  for (const Command& c : kCommands) std::fprintf(out, "  %s", c.usage);
+}
+
+void print_version() {
+  std::printf("starnn %s\n", nn::version());
+  for (const std::string& line : nn::backend_descriptions()) std::printf("  %s\n", line.c_str());
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+  // A signal ends the program without leaving the hidden temporary of a file being written.
+  nn::remove_temporaries_on_signals();
+  if (argc < 2 || asks_for_help(argv[1]) || !std::strcmp(argv[1], "help")) {
+    print_usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
-  const std::string command = argv[1];
+  const std::string name = argv[1];
   try {
-    if (command == "train") return starnn::train_command(argc, argv);
-    if (command == "predict") return starnn::predict_command(argc, argv);
-    if (command == "evaluate") return starnn::evaluate_command(argc, argv);
-    if (command == "convert") return starnn::convert_command(argc, argv);
-    if (command == "show") return starnn::show_command(argc, argv);
-    if (command == "map") return starnn::map_command(argc, argv);
-    std::fprintf(stderr, "starnn: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    if (name == "--version") {
+      print_version();
+      return 0;
+    }
+    for (const Command& command : kCommands) {
+      if (name != command.name) continue;
+      // --help or -h anywhere after the command: its usage, and nothing run.
+      for (int i = 2; i < argc; ++i)
+        if (asks_for_help(argv[i])) {
+          std::printf("usage: starnn %s", command.usage);
+          return 0;
+        }
+      return command.run(argc, argv);
+    }
+    std::fprintf(stderr, "starnn: unknown command '%s'\n\n", name.c_str());
+    print_usage(stderr);
     return 2;
   } catch (const nn::Error& e) {
-    std::fprintf(stderr, "starnn %s: error: %s\n", command.c_str(), e.message().c_str());
+    std::fprintf(stderr, "starnn %s: error: %s\n", name.c_str(), e.message().c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "starnn %s: error: %s\n", command.c_str(), e.what());
+    std::fprintf(stderr, "starnn %s: error: %s\n", name.c_str(), e.what());
   }
   return 1;
 }

@@ -37,13 +37,14 @@ std::string describe_net(const nn::TrainingRun& run, nn::Net<float>& net) {
 }  // namespace
 
 int train_command(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"catalog", "out", "epochs", "device", "seed", "resume"}, {});
+  const Arguments args(argc, argv, 2, {"catalog", "out", "epochs", "device", "seed", "resume"}, {"overwrite"});
   args.expect_positionals(1, "starnn train NET.json");
   const fs::path net_path = args.positionals()[0];
   Progress progress(stdout);
 
   nn::NetworkFile file = nn::read_network_file(net_path);
   std::optional<nn::Model> resumed;
+  if (args.flag("overwrite") && args.get("resume")) throw nn::Error("--overwrite and --resume exclude each other");
   if (const auto dir = args.get("resume")) {
     resumed.emplace(nn::load_resume_point(*dir));
     // The run continues with the network file it started with; --epochs may change its length.
@@ -54,7 +55,10 @@ int train_command(int argc, char** argv) {
   if (file.training.epochs < 1) throw nn::Error("--epochs must be at least 1");
   if (const auto seed = args.get("seed")) {
     if (resumed) throw nn::Error("--seed cannot change a resumed run");
-    file.training.seed = std::uint64_t(args.integer("seed", 0));
+    const long long seed_value = args.integer("seed", 0);
+    // The network file holds seeds in [0, 2^63 - 1]; the run must be one its own files describe.
+    if (seed_value < 0) throw nn::Error(nn::str("--seed ", seed_value, ": expected a whole number >= 0"));
+    file.training.seed = std::uint64_t(seed_value);
   }
   file.training.device = args.device(file.training.device);
   const fs::path out = args.get("out")      ? fs::path(*args.get("out"))
@@ -62,7 +66,8 @@ int train_command(int argc, char** argv) {
                                             : fs::path("runs") / net_path.stem();
 
   // The run's folder is made only when it trains, so a bad catalogue or network file leaves none.
-  nn::TrainingRun run(std::move(file), out, std::move(resumed));
+  nn::TrainingRun run(std::move(file), out, std::move(resumed),
+                      args.flag("overwrite") ? nn::ExistingRun::replace : nn::ExistingRun::refuse);
   const nn::PreparedData& data = run.data();
   progress.line(nn::str("device: ", run.device().description));
   progress.line(nn::str("catalog ", run.catalog_path().string(), ": ", data.rows_in_catalog,
@@ -71,7 +76,11 @@ int train_command(int argc, char** argv) {
                         "/", data.test.rows(),
                         run.file().classifier == nn::Classifier::binary
                             ? nn::str("; ", data.rows.missing_label, " without the class label (classifier masked)")
-                            : std::string()));
+                            : std::string(),
+                        data.unusable_errors > 0 ? nn::str("; ", data.unusable_errors,
+                                                           " labels with an error <= 0 or not finite, weighted as "
+                                                           "without one")
+                                                 : std::string()));
   progress.line(nn::str("net: ", describe_net(run, run.model().net())));
 
   const nn::Index epochs = run.file().training.epochs;

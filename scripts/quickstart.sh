@@ -10,4 +10,4 @@ build_dir="${STARNN_BUILD_DIR:-build}"
 bash scripts/setup.sh
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSTARNN_CUDA="${STARNN_CUDA:-AUTO}" > /dev/null
 cmake --build "$build_dir" --target starnn_app -j "$(nproc)"
-"$build_dir/apps/starnn" train data/nets/regression.json --out runs/regression
+"$build_dir/apps/starnn" train data/nets/regression.json --out runs/regression --overwrite

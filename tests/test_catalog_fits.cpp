@@ -217,4 +217,36 @@ TEST_F(CatalogFits, WrittenTableHoldsDoubleColumnsBitExact) {
   EXPECT_EQ(hdus[1].cell<double>("source_id", 0), 637987125186749568.0);
 }
 
+// convert carries numbers as doubles: a column it would round (64-bit integers such as object
+// ids) or drop (text, vectors, bits) is refused by name, and --columns leaves it out.
+TEST_F(CatalogFits, ConvertRefusesColumnsItCannotCarryExactly) {
+  write_every_type(path("every.fits"));
+  EXPECT_TRUE(contains(message_of([&] { nn::convert_catalog(path("every.fits"), path("out.csv")); }),
+                       "column 'k' holds 64-bit integers beyond 2^53 (row 1: 637987125186749568)"));
+  EXPECT_FALSE(fs::exists(path("out.csv")));
+  EXPECT_TRUE(contains(message_of([&] {
+                         nn::convert_catalog(path("every.fits"), path("out.csv"), {.columns = {"d", "name"}});
+                       }),
+                       "name"));
+  nn::convert_catalog(path("every.fits"), path("out.csv"), {.columns = {"b", "i", "j", "e", "d", "flag"}});
+  EXPECT_EQ(nn::read_catalog(path("out.csv")).names(), (std::vector<std::string>{"b", "i", "j", "e", "d", "flag"}));
+}
+
+TEST_F(CatalogFits, ConvertRefusesCsvIdentifiersADoubleCannotHold) {
+  write_text("ids.csv", "objid,g\n1237663542601367552,17.5\n1237663542601367553,18.25\n");
+  const std::string message = message_of([&] { nn::convert_catalog(path("ids.csv"), path("ids.fits")); });
+  // ...552 is a multiple of 256, which doubles hold exactly at that size; ...553 is not.
+  EXPECT_TRUE(contains(message, "line 3, column 'objid': 1237663542601367553 is an integer a double cannot hold"));
+  EXPECT_FALSE(fs::exists(path("ids.fits")));
+  write_text("names.csv", "name,g\nalpha,17.5\nbeta,18.25\n");
+  EXPECT_TRUE(contains(message_of([&] { nn::convert_catalog(path("names.csv"), path("names.fits")); }),
+                       "column 'name' holds text"));
+  nn::convert_catalog(path("ids.csv"), path("ids.fits"), {.columns = {"g"}});
+  EXPECT_EQ(nn::read_catalog(path("ids.fits")).column("g"), (std::vector<double>{17.5, 18.25}));
+  // Integers a double holds exactly pass, however long their spelling.
+  write_text("small.csv", "n\n0009007199254740992\n-12\n");
+  nn::convert_catalog(path("small.csv"), path("small.fits"));
+  EXPECT_EQ(nn::read_catalog(path("small.fits")).column("n"), (std::vector<double>{9007199254740992.0, -12}));
+}
+
 }  // namespace

@@ -92,6 +92,22 @@ TEST_F(CatalogStream, RoundTripKeepsAwkwardDoublesAndNames) {
   EXPECT_EQ(lines_of(read_text(path("a.csv")))[7], "637987125186749568,7,-inf");
 }
 
+// Converting a file into itself would write less data over it: refused under every spelling of
+// the same file, and the input is left as it was.
+TEST_F(CatalogStream, ConvertRefusesItsOwnInput) {
+  const fs::path in = write_text("in.csv", "a,b\n1,2\n3,4\n");
+  const std::string before = read_text(in);
+  fs::create_symlink(in, path("link.csv"));
+  fs::create_hard_link(in, path("hard.csv"));
+  for (const fs::path& out : {in, dir_ / "." / "in.csv", path("link.csv"), path("hard.csv")}) {
+    EXPECT_TRUE(contains(message_of([&] { nn::convert_catalog(in, out, {.columns = {"a"}}); }), "is that very file"))
+        << out;
+    EXPECT_EQ(read_text(in), before) << out;
+  }
+  EXPECT_TRUE(contains(message_of([&] { nn::convert_catalog(path("link.csv"), in); }), "into itself"));
+  EXPECT_EQ(read_text(in), before);
+}
+
 // Adds two columns chunk by chunk: the first input column minus the second, and the row number.
 void augment(const fs::path& in, const fs::path& out, nn::Index rows_per_chunk, const nn::CatalogOptions& options) {
   nn::CatalogAugmenter augmenter(in, out, {"colour", "row"}, options);

@@ -1,8 +1,14 @@
 // Training data from a catalogue, and the model file: what goes in comes back out.
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <span>
+
+#include <nlohmann/json.hpp>
 
 #include "harness.h"
 #include "nn/data.h"
+#include "nn/evaluation.h"
 #include "nn/io.h"
 #include "nn/model.h"
 
@@ -248,6 +254,144 @@ TEST(ModelFile, RejectsFilesThatAreNotModels) {
   } catch (const Error& e) {
     EXPECT_NE(e.message().find("not a starnn model file"), std::string::npos) << e.message();
   }
+  std::filesystem::remove(path);
+}
+
+std::string message_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.message();
+  }
+  return "(no error)";
+}
+
+// Values a file cannot hold (a spread that overflows) are refused before the run, naming the
+// column; so are labels of +-inf, which count as missing as NaN does.
+TEST(TrainingData, OverflowingColumnsAreRefusedAndInfiniteLabelsAreMissing) {
+  Catalog c = synthetic_catalog();
+  std::vector<double> t = c.column("t");
+  t[3] = 1e200;
+  Catalog huge("synthetic", 200);
+  for (const char* name : {"a", "b", "t_err"}) huge.add_column(name, c.column(name));
+  huge.add_column("t", t);
+  EXPECT_NE(message_of([&] { prepare_training_data(huge, synthetic_file()); }).find("target t has values too large"),
+            std::string::npos);
+  t[3] = HUGE_VAL;
+  t[4] = -HUGE_VAL;
+  Catalog infinite("synthetic", 200);
+  for (const char* name : {"a", "b", "t_err"}) infinite.add_column(name, c.column(name));
+  infinite.add_column("t", t);
+  const PreparedData with_inf = prepare_training_data(infinite, synthetic_file());
+  const PreparedData plain = prepare_training_data(c, synthetic_file());
+  EXPECT_TRUE(std::isfinite(with_inf.stats.targets.std[0]));
+  // Rows 3 and 4 are unlabelled now: their masks are 0 wherever they fell.
+  Model model(synthetic_file(), with_inf.stats);
+  const EvaluationReport report = evaluate_model(model, infinite, SplitChoice::all);
+  const EvaluationReport before = evaluate_model(model, c, SplitChoice::all);
+  EXPECT_EQ(report.targets[0].metrics.n, before.targets[0].metrics.n - 2);
+  EXPECT_TRUE(std::isfinite(report.targets[0].metrics.bias));
+  EXPECT_TRUE(std::isfinite(report.targets[0].metrics.rmse));
+  EXPECT_EQ(with_inf.rows.train.size(), plain.rows.train.size()) << "unlabelled rows still train other targets";
+}
+
+// A catalogue's "no error" sentinels (-9999, 0) are missing errors: such labels weigh as if
+// they had none (s = 1), the mean error is that of the real ones, and they are counted.
+TEST(TrainingData, NonPositiveErrorsCountAsMissing) {
+  Catalog c = synthetic_catalog();
+  std::vector<double> e = c.column("t_err");
+  std::vector<double> positive;
+  for (int i = 0; i < 200; ++i) {
+    if (i % 7 == 3) e[i] = -9999;
+    if (i % 13 == 5) e[i] = 0;
+  }
+  Catalog sentinels("synthetic", 200);
+  for (const char* name : {"a", "b", "t"}) sentinels.add_column(name, c.column(name));
+  sentinels.add_column("t_err", e);
+  const PreparedData d = prepare_training_data(sentinels, synthetic_file());
+  double sum = 0;
+  Index n = 0, unusable = 0;
+  for (Index r : d.rows.train)
+    if (e[r] > 0) sum += e[r], ++n;
+  for (const auto* rows : {&d.rows.train, &d.rows.validation, &d.rows.test})
+    for (Index r : *rows) unusable += std::isfinite(c.column("t")[r]) && !(e[r] > 0);
+  EXPECT_NEAR(d.stats.mean_train_sigma[0], sum / double(n), 1e-12);
+  EXPECT_GT(unusable, 20);
+  EXPECT_EQ(d.unusable_errors, unusable);
+  for (Index i = 0; i < d.train.rows(); ++i)
+    if (!(e[d.rows.train[i]] > 0)) EXPECT_EQ(d.train.scale(i, 0), 1.0f) << i;
+}
+
+// The training range is the 0.1 and 99.9 percentiles of each input over the training split
+// (numpy's linear interpolation, by hand here); a star outside it is predicted and flagged.
+TEST(ModelFile, TrainingRangeIsKeptAndFlagsStarsOutsideIt) {
+  const Catalog catalog = synthetic_catalog();
+  const NetworkFile file = synthetic_file();
+  const PreparedData d = prepare_training_data(catalog, file);
+  std::vector<double> a;
+  for (Index r : d.rows.train) a.push_back(catalog.column("a")[r]);
+  std::sort(a.begin(), a.end());
+  const double at = 0.999 * double(a.size() - 1);
+  const auto k = std::size_t(at);
+  EXPECT_DOUBLE_EQ(d.stats.range_high[0], a[k] + (at - double(k)) * (a[k + 1] - a[k]));
+  EXPECT_DOUBLE_EQ(d.stats.range_low[0], a[0] + 0.001 * double(a.size() - 1) * (a[1] - a[0]));
+
+  Model model(file, d.stats);
+  const auto path = std::filesystem::temp_directory_path() / "starnn_model_range.safetensors";
+  model.save(path, OptimizerState::leave_out);
+  Model loaded = Model::load(path);
+  EXPECT_EQ(loaded.stats().range_low, d.stats.range_low);
+  EXPECT_EQ(loaded.stats().range_high, d.stats.range_high);
+  std::filesystem::remove(path);
+
+  // Inside the range, just above it (within the outlier bounds), and missing an input.
+  Catalog stars("stars", 3);
+  const double middle = 0.5 * (d.stats.range_low[0] + d.stats.range_high[0]);
+  stars.add_column("a", {middle, d.stats.range_high[0] + 0.01, middle});
+  stars.add_column("b", {middle - 0.5, middle - 0.5, NAN});
+  const std::vector<double> flags = loaded.flags(stars);
+  EXPECT_EQ(flags, (std::vector<double>{0, double(kFlagOutsideTrainingRange), 0}));
+  const auto predicted = loaded.predict(stars);
+  EXPECT_TRUE(std::isfinite(predicted[0][1])) << "a flagged star is still predicted";
+}
+
+// A model whose parameters or statistics would make every prediction NaN is refused on load,
+// naming the file and what is wrong; so is one whose tensors do not fit its network.
+TEST(ModelFile, DamagedModelsAreRefusedOnLoad) {
+  const Catalog catalog = synthetic_catalog();
+  const NetworkFile file = synthetic_file();
+  Model model(file, prepare_training_data(catalog, file).stats);
+  const auto path = std::filesystem::temp_directory_path() / "starnn_model_damaged.safetensors";
+  model.save(path, OptimizerState::leave_out);
+  const SafetensorsFile good = read_safetensors(path);
+
+  SafetensorsFile nan_weight = good;
+  for (NamedTensor& t : nan_weight.tensors)
+    if (t.name == "stem.weight") {
+      std::vector<float> v = t.values<float>();
+      v[3] = NAN;
+      t = make_tensor(t.name, t.shape, std::span<const float>(v));
+    }
+  write_safetensors(path, nan_weight);
+  EXPECT_NE(message_of([&] { Model::load(path); }).find("tensor 'stem.weight' holds nan at element 3"),
+            std::string::npos)
+      << message_of([&] { Model::load(path); });
+
+  SafetensorsFile crossed = good;
+  nlohmann::json stats = nlohmann::json::parse(crossed.metadata["stats"]);
+  stats["input_low"][0] = 1e9;  // above its high bound: no star could be predicted
+  crossed.metadata["stats"] = stats.dump();
+  write_safetensors(path, crossed);
+  EXPECT_NE(message_of([&] { Model::load(path); }).find("input a has bounds [1e+09"), std::string::npos)
+      << message_of([&] { Model::load(path); });
+
+  SafetensorsFile wrong_shape = good;
+  for (NamedTensor& t : wrong_shape.tensors)
+    if (t.name == "stem.weight") t = make_tensor(t.name, {2, 8}, std::span<const float>(t.values<float>()));
+  write_safetensors(path, wrong_shape);
+  const std::string shape_message = message_of([&] { Model::load(path); });
+  EXPECT_EQ(shape_message.find(path.string()), 0u) << shape_message;
+  EXPECT_NE(shape_message.find("stem.weight"), std::string::npos) << shape_message;
   std::filesystem::remove(path);
 }
 

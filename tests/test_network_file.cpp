@@ -260,5 +260,33 @@ TEST(NetworkFile, MissingFileIsNamed) {
   }
 }
 
+// A column the net would learn from itself, or twice, is refused at its JSON path.
+TEST(NetworkFile, LabelsThatAreInputsAndRepeatedColumnsAreRefused) {
+  EXPECT_EQ(error_of(with(R"(["u-g", "g-r"])", R"(["u-g", "g-r", "u-g"])")),
+            "net.json: $.data.inputs[2]: expected an input not given before (inputs[0]), got \"u-g\"");
+  EXPECT_EQ(error_of(with(R"(["u-g", "g-r"])", R"(["u-g", "feh"])")),
+            "net.json: $.data.targets[0].column: expected a column that is not an input (it is inputs[1]), got "
+            "\"feh\"");
+  EXPECT_EQ(error_of(with(R"("weight": 10})", R"("weight": 10}, {"type": "target", "column": "feh"})")),
+            "net.json: $.data.targets[1].column: expected a target not given before (targets[0]), got \"feh\"");
+  std::string classifier = with(R"("type": "causal")", R"("type": "causal", "classifier": "binary")");
+  classifier.replace(classifier.find(R"("inputs")"), 0, R"("label": "g-r", )");
+  EXPECT_EQ(error_of(classifier),
+            "net.json: $.data.label: expected a column that is not an input (it is inputs[1]), got \"g-r\"");
+}
+
+// What nlohmann's parser throws (a number out of range) and what it could not survive (deep
+// nesting) are errors that name the file.
+TEST(NetworkFile, HugeNumbersAndDeepNestingAreCleanErrors) {
+  EXPECT_EQ(error_of(with(R"("epochs": 7)", R"("epochs": 1e400)")),
+            "net.json: not valid JSON (number overflow parsing '1e400')");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(error_of(deep), "net.json: not valid JSON (nested deeper than 64 levels)");
+  std::string object_in_objects;
+  for (int k = 0; k < 70; ++k) object_in_objects += R"({"a": )";
+  object_in_objects += "1" + std::string(70, '}');
+  EXPECT_EQ(error_of(object_in_objects), "net.json: not valid JSON (nested deeper than 64 levels)");
+}
+
 }  // namespace
 }  // namespace nn::test

@@ -87,6 +87,75 @@ TEST_F(TrainingRunTest, StoppedAndResumedEndsAsTheUninterruptedRun) {
   expect_same_losses(nn::read_history(straight / "history.csv"), nn::read_history(stopped / "history.csv"));
 }
 
+// A process killed between two of an epoch's writes (best, history, last, in that order) leaves
+// one of these folders; each resumes to the uninterrupted run's files. Built from the files of
+// runs stopped after epoch 1 and after epoch 2 (a kill between whole epochs is the stop itself).
+TEST_F(TrainingRunTest, EveryKillPointResumesAsTheUninterruptedRun) {
+  {
+    nn::TrainingRun straight(tiny(), path("straight"));
+    ASSERT_TRUE(straight.train());
+  }
+  auto stop_after = [&](nn::Index epochs, const fs::path& folder) {
+    nn::TrainingRun run(tiny(), folder);
+    nn::TrainingRunEvents events;
+    nn::Index done = 0;
+    events.epoch_done = [&](const nn::HistoryRow&, bool) { ++done; };
+    events.stop_requested = [&] { return done >= epochs; };
+    EXPECT_FALSE(run.train(events));
+  };
+  stop_after(1, path("epoch1"));
+  stop_after(2, path("epoch2"));
+  // Epoch 2's files over epoch 1's folder, as far as the kill let them get.
+  const std::vector<std::vector<const char*>> written_before_kill = {{"best.safetensors"},
+                                                                     {"best.safetensors", "history.csv"}};
+  for (const auto& written : written_before_kill) {
+    const fs::path folder = path(std::string("killed_after_") + written.back());
+    fs::copy(path("epoch1"), folder);
+    for (const char* name : written)
+      fs::copy_file(path("epoch2") / name, folder / name, fs::copy_options::overwrite_existing);
+    nn::Model last = nn::load_resume_point(folder);
+    EXPECT_EQ(last.state().epoch, 1);
+    const nn::NetworkFile file = last.file();
+    {
+      nn::TrainingRun resumed(file, folder, std::move(last));
+      ASSERT_TRUE(resumed.train());
+    }
+    for (const char* name : {"best.safetensors", "last.safetensors"})
+      EXPECT_EQ(bytes(path("straight") / name), bytes(folder / name))
+          << name << " after a kill after " << written.back();
+    expect_same_losses(nn::read_history(path("straight") / "history.csv"), nn::read_history(folder / "history.csv"));
+  }
+}
+
+// A new run into a folder that holds one is refused unless it may replace it; one writer at a
+// time holds a folder.
+TEST_F(TrainingRunTest, AFolderHoldsOneRunAndOneWriter) {
+  nn::NetworkFile one_epoch = tiny();
+  one_epoch.training.epochs = 1;
+  nn::TrainingRun first(one_epoch, path("run"));
+  ASSERT_TRUE(first.train());
+  try {
+    nn::TrainingRun again(one_epoch, path("run"));
+    FAIL() << "a second run into a folder that holds one was taken";
+  } catch (const nn::Error& e) {
+    EXPECT_NE(e.message().find("already holds a training run"), std::string::npos) << e.message();
+  }
+  nn::NetworkFile two_epochs = tiny();
+  two_epochs.training.epochs = 2;
+  nn::TrainingRun replacing(two_epochs, path("run"), std::nullopt, nn::ExistingRun::replace);
+  try {
+    replacing.train();  // `first` still holds the folder
+    FAIL() << "two runs wrote into one folder";
+  } catch (const nn::Error& e) {
+    EXPECT_NE(e.message().find("another training run is writing into"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(nn::read_history(path("run") / "history.csv").size(), 1u) << "the refused run changed nothing";
+  first = nn::TrainingRun(one_epoch, path("other"));  // releases the lock on run
+  ASSERT_TRUE(replacing.train());
+  EXPECT_EQ(nn::read_history(path("run") / "history.csv").size(), 2u);
+  EXPECT_FALSE(fs::exists(path("run") / "metrics.json")) << "the replaced run's metrics are gone";
+}
+
 TEST_F(TrainingRunTest, ResumeKeepsTheSeedAndNeedsOptimiserState) {
   {
     nn::NetworkFile file = tiny();

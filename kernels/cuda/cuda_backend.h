@@ -35,6 +35,10 @@ void fill_linear_ops(OpTable<T>& table);
 template <class T>
 void fill_loss_ops(OpTable<T>& table);
 
+// The backend as this build and machine have it, in words (nn/version.h): the architectures
+// built for and the devices found.
+NN_API std::string backend_description();
+
 // Devices the runtime can use; 0, not an error, where it finds none or no driver.
 NN_API int device_count();
 // The device the backend runs on, in words: "NVIDIA H100 80GB HBM3 (device 0, sm_90, 132 SMs,

@@ -26,6 +26,21 @@ std::string device_description() {
              std::lround(gib * 10) / 10.0, " GiB)");
 }
 
+std::string backend_description() {
+#if defined(STARNN_CUDA_EMULATION)
+  std::string built = "the host SIMT emulation of the tests";
+#else
+  // STARNN_CUDA_ARCHS: the architectures of the device code, comma-separated (kernels/CMakeLists.txt).
+  std::string built = str("device code for sm_", STARNN_CUDA_ARCHS);
+  const std::string separator = ", sm_";
+  for (std::size_t at = built.find(','); at != std::string::npos; at = built.find(',', at + separator.size()))
+    built.replace(at, 1, separator);
+#endif
+  const int count = device_count();
+  if (count == 0) return str(built, "; the runtime finds no device");
+  return str(built, "; ", count, count == 1 ? " device, " : " devices, the first ", device_description());
+}
+
 void* allocate(std::size_t bytes) {
   if (bytes == 0) return nullptr;
   void* device = nullptr;

@@ -18,6 +18,14 @@ fails_with() {  # fails_with NAME TEXT COMMAND...: passes when the command fails
   else failed=$((failed + 1)); echo "FAIL $name (no '$text')"; sed 's/^/     /' out.log; fi
 }
 
+# Every command has its own usage, --help or -h anywhere after it; --version says what was built.
+for sub in train predict evaluate convert show map; do
+  check "$sub --help prints its usage" sh -c "'$starnn' $sub --help > help.txt && grep -q '^usage: starnn $sub ' help.txt && grep -q -- '--' help.txt"
+done
+check "train NET -h is help, not a file called -h" sh -c "'$starnn' train '$net' -h | grep -q '^usage: starnn train NET.json'"
+check "--help leaves no run folder" test ! -e runs
+check "--version names the version and the backends" sh -c "'$starnn' --version > version.txt && grep -qE '^starnn [0-9]+\.[0-9]+\.[0-9]+$' version.txt && grep -q '^  cpu: OpenBLAS' version.txt && grep -q '^  cuda: ' version.txt"
+
 # Training writes its four files, and the model opens with a plain-Python reader.
 check "train" "$starnn" train "$net" --out run3
 check "train outputs" test -s run3/best.safetensors -a -s run3/last.safetensors -a -s run3/metrics.json
@@ -87,6 +95,28 @@ n = len(fgk)
 assert n > 1000 and -1.8 < statistics.median(fgk) < -0.5, (n, statistics.median(fgk))
 assert -3 < fgk[n // 20] and fgk[n - 1 - n // 20] < 0.5, (fgk[n // 20], fgk[n - 1 - n // 20])
 assert abs(float(rows[0]['ra']) - 43.787097) < 1e-9"
+check "predict adds starnn_flags, a 64-bit integer column in FITS" "$python" -c "
+import re
+header = open('s82_feh.fits', 'rb').read(2880 * 12).decode('latin1')
+names = dict(re.findall(r\"TTYPE(\\d+) *= *'([^']*?) *'\", header))
+forms = dict(re.findall(r\"TFORM(\\d+) *= *'([^']*?) *'\", header))
+number = [n for n, name in names.items() if name == 'starnn_flags']
+assert number and forms[number[0]] == '1K', (names, forms)"
+check "starnn_flags is 1 exactly for predicted stars outside the model's training range" "$python" -c "
+import csv, json, math, struct
+raw = open('run3/best.safetensors', 'rb').read()
+(length,) = struct.unpack('<Q', raw[:8])
+stats = json.loads(json.loads(raw[8:8 + length])['__metadata__']['stats'])
+names, low, high = stats['inputs']['names'], stats['range_low'], stats['range_high']
+assert all(l < h for l, h in zip(low, high)), (low, high)
+rows = list(csv.DictReader(open('s82_feh.csv')))
+flagged = 0
+for r in rows:
+    predicted = math.isfinite(float(r['feh_pred']))
+    outside = any(not (l <= float(r[n]) <= h) for n, l, h in zip(names, low, high))
+    assert int(r['starnn_flags']) == int(predicted and outside), r
+    flagged += predicted and outside
+assert 0 < flagged < 0.5 * len(rows), flagged"
 printf 'id,name,ug,gr,ri,iz\n1,alpha,1.1,0.4,0.16,0.03\n2,beta,nan,0.4,0.16,0.03\n3,gamma,2.0,0.8,0.3,0.2\n' > small.csv
 check "predict CSV" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out small_feh.csv
 check "CSV keeps every column, NaN for a missing input" "$python" -c "
@@ -163,6 +193,39 @@ check "no partial output" test ! -e x.csv -a ! -e no_such_dir
 fails_with "predict across formats" "convert" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out x.fits
 check "no partial FITS" test ! -e x.fits
 fails_with "evaluate a catalogue without labels" "feh" "$starnn" evaluate --model run3/best.safetensors --catalog small.csv
+
+# Nothing is lost: convert refuses its own input, a run folder holds one run and one writer, a
+# signal leaves no temporary, and no option writes a file that cannot be read back.
+cp small.csv own.csv && ln -s own.csv own_link.csv && ln own.csv own_hard.csv
+for out in own.csv ./own.csv own_link.csv own_hard.csv; do
+  fails_with "convert refuses its input as $out" "is that very file" "$starnn" convert own.csv "$out" --columns id
+done
+check "convert into itself left the input whole" cmp own.csv small.csv
+fails_with "train refuses a folder that holds a run" "already holds a training run" "$starnn" train "$net" --out run3
+check "the refused run left run3 as it was" "$starnn" evaluate --model run3/best.safetensors --catalog "$src/data/sdss_segue_feh.fits" --split test
+check "--overwrite replaces a run" "$starnn" train "$net" --out run_over --epochs 1
+check "--overwrite replaces a run (again)" "$starnn" train "$net" --out run_over --epochs 2 --overwrite
+check "the replaced run's history is the new run's" test "$(wc -l < run_over/history.csv)" -eq 3
+fails_with "--seed -1 is refused" "--seed -1: expected a whole number >= 0" "$starnn" train "$net" --out run_seed --seed -1
+"$starnn" train "$net" --out run_twice --epochs 40 --overwrite > twice_a.log 2>&1 & first=$!
+"$starnn" train "$net" --out run_twice --epochs 40 --overwrite > twice_b.log 2>&1 & second=$!
+wait $first; a=$?; wait $second; b=$?
+check "two runs into one folder: one is refused" test $((a == 0 ? 1 : 0)) -ne $((b == 0 ? 1 : 0))
+check "the refused one says another run writes there" grep -q "another training run is writing into" twice_a.log twice_b.log
+"$python" -c "
+import csv, random
+random.seed(1)
+out = csv.writer(open('many.csv', 'w', newline=''))
+out.writerow(['ug', 'gr', 'ri', 'iz'])
+for _ in range(400000): out.writerow([round(random.uniform(0.8, 2.6), 3), round(random.uniform(0.2, 0.6), 3), 0.15, 0.05])"
+for signal in TERM INT; do
+  "$starnn" predict --model run3/best.safetensors --catalog many.csv --out many_feh.csv --chunk 2000 > /dev/null 2>&1 & pid=$!
+  for _ in $(seq 400); do ls -a | grep -q '^\.many_feh\.csv\.tmp-' && break; sleep 0.02; done
+  kill -$signal $pid; wait $pid; code=$?
+  check "SIG$signal ends predict by the signal" test $code -gt 128
+  check "SIG$signal during predict leaves no temporary" sh -c "! ls -a | grep -q '^\.many_feh\.csv\.tmp-'"
+  check "SIG$signal during predict leaves no output" test ! -e many_feh.csv
+done
 
 # Ctrl-C stops at the next batch with the checkpoints intact, and --resume then continues
 # exactly: the interrupted and resumed run ends as the uninterrupted one does.

@@ -37,7 +37,17 @@ struct DataStats {
   std::vector<double> input_low, input_high;  // inputs outside [low, high] are outliers
   ColumnStats targets;
   std::vector<double> mean_train_sigma;  // per target; 1 without an error column
+  // The training range of each input: its 0.1 and 99.9 percentiles over the training split
+  // (after outliers). A star outside it is predicted, and flagged (starnn_flags). Empty in
+  // models from before it was kept.
+  std::vector<double> range_low, range_high;
 };
+
+// The flags column `starnn predict` adds (DESIGN.md, README): bit 0 (1) a predicted star with
+// an input outside its training range; bit 1 (2) is reserved for stars predicted with missing
+// inputs. 0 for rows that are not predicted. Written as a 64-bit integer column.
+inline constexpr const char* kFlagsColumn = "starnn_flags";
+inline constexpr std::int64_t kFlagOutsideTrainingRange = 1;
 
 // The rows of each split, as catalogue rows, and how many rows were left out and why.
 struct DataRows {
@@ -64,6 +74,9 @@ struct PreparedData {
   DataStats stats;
   DataRows rows;
   Index rows_in_catalog = 0;
+  // Labels whose standard error is not a positive finite number (a catalogue's -9999 or 0 for
+  // "no error"): weighted as if they had none (s = 1).
+  Index unusable_errors = 0;
 };
 
 // Every expression the data section evaluates: inputs, their errors, targets, their errors, label.
@@ -79,6 +92,10 @@ struct NetInputs {
 };
 NN_API NetInputs normalised_inputs(const Catalog& catalog, const std::vector<std::string>& inputs,
                                    const DataStats& stats);
+
+// starnn_flags for every row of a catalogue (see kFlagsColumn), as whole numbers.
+NN_API std::vector<double> prediction_flags(const Catalog& catalog, const std::vector<std::string>& inputs,
+                                            const DataStats& stats);
 
 // z-scores of column j and back.
 inline double normalise(double value, const ColumnStats& stats, std::size_t j) {

@@ -82,4 +82,14 @@ namespace nn {
 // file holds its old content or the new one, never a part.
 NN_API void write_text_atomically(const std::filesystem::path& path, const std::string& text);
 
+// Every file the library writes is written to a hidden temporary next to it and renamed into
+// place. A process ended by a signal would leave its temporaries behind; this installs handlers
+// for SIGINT, SIGTERM and SIGHUP that remove the temporaries of every write in flight, then end
+// the process as the signal would have (exit status 128 + signal). A temporary left by a process
+// that died without a chance (SIGKILL, power loss) is removed by the next write to the same
+// file on the same host.
+NN_API void remove_temporaries_on_signals();
+// The handler itself, for a program whose own handler of one of these signals falls back on it.
+extern "C" NN_API void remove_temporaries_and_reraise(int signal);
+
 }  // namespace nn

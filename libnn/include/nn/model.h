@@ -43,6 +43,8 @@ class NN_API Model {
   // Predictions for every row of a catalogue, in physical units: one column per output, NaN
   // for rows missing an input or with an outlier input (see data.h).
   std::vector<std::vector<double>> predict(const Catalog& catalog, Index batch_size = 4096);
+  // starnn_flags for every row of a catalogue (data.h): which predictions to treat with care.
+  std::vector<double> flags(const Catalog& catalog) const;
 
   void save(const std::filesystem::path& path, OptimizerState optimizer) const;
   static Model load(const std::filesystem::path& path);

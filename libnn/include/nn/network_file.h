@@ -102,6 +102,7 @@ struct NetworkFile {
   ScheduleSpec schedule;
   TrainingSpec training;
   std::filesystem::path folder;  // where the file was read from; resolves data.catalog
+  std::string source;            // what it was read from, for messages: "net.json", "m.safetensors (network metadata)"
 
   // The net this file describes, for n_inputs inputs.
   NetSpec net_spec() const;

@@ -71,6 +71,12 @@ struct TrainingRunEvents {
   std::function<void(const HistoryRow& row, bool best)> epoch_done;
 };
 
+// What a new run does with a folder that already holds one (a best, last or history file).
+enum class ExistingRun {
+  refuse,   // an nn::Error: resume it, or say that it may go
+  replace,  // its files are removed when the new run starts training
+};
+
 class NN_API TrainingRun {
  public:
   // Reads and prepares file's catalogue and builds the net, its loss, Adam and schedule on the
@@ -78,8 +84,11 @@ class NN_API TrainingRun {
   // continues that model from its optimiser state and epoch, and its history.csv; file may
   // then lengthen the run (the schedule is laid out anew over the new total), move it to
   // another device or point at the catalogue elsewhere, but the catalogue must be the one it
-  // trained on and the seed the same. Nothing is written until train().
-  TrainingRun(NetworkFile file, std::filesystem::path folder, std::optional<Model> resume_from = {});
+  // trained on and the seed the same. A new run into a folder that holds one refuses it or
+  // replaces it, as `existing` says (checked before anything is read). Nothing is written until
+  // train().
+  TrainingRun(NetworkFile file, std::filesystem::path folder, std::optional<Model> resume_from = {},
+              ExistingRun existing = ExistingRun::refuse);
   ~TrainingRun();
   TrainingRun(TrainingRun&&) noexcept;
   TrainingRun& operator=(TrainingRun&&) noexcept;
@@ -94,8 +103,10 @@ class NN_API TrainingRun {
   Index batches_per_epoch() const;
   const TrainingState& state() const;
 
-  // Makes the folder and trains the epochs left, writing the files above after each. Returns
-  // true when every epoch of file.training.epochs is done, false when stop_requested ended it.
+  // Makes the folder, locks it (a second run into it, here or in another process, throws
+  // until this one is destroyed) and trains the epochs left, writing the files above after
+  // each. Returns true when every epoch of file.training.epochs is done, false when
+  // stop_requested ended it.
   bool train(const TrainingRunEvents& events = {});
 
   // best.safetensors on the catalogue's test split; writes metrics.json (evaluation.h's to_json).

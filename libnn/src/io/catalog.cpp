@@ -59,6 +59,12 @@ void require_file(const std::filesystem::path& path) {
   }
 }
 
+void refuse_same_file(const std::filesystem::path& in, const std::filesystem::path& out, const std::string& action) {
+  std::error_code error;
+  if (std::filesystem::equivalent(in, out, error))
+    throw Error(str(action, ": '", out.string(), "' is that very file; give another output file"));
+}
+
 void require_writable_format(const std::filesystem::path& path) {
   if (file_format(path).gzip) {
     throw Error(str("cannot write '", path.string(), "': compressed catalogues are read-only; write '",
@@ -109,8 +115,34 @@ void write_catalog(const std::filesystem::path& path, const Catalog& catalog) {
   sink->commit();
 }
 
+namespace {
+
+// convert carries numbers as doubles: a column it would drop (text, bits, vectors) or round
+// (64-bit integers such as object ids) is refused by name, never lost without a word.
+void refuse_inexact_columns(const std::filesystem::path& in, const CatalogOptions& options,
+                            const std::vector<std::string>& carried) {
+  std::vector<catalog_detail::HeaderColumn> columns;
+  if (catalog_detail::file_format(in).format == Format::csv) {
+    for (const std::string& name : catalog_detail::csv_column_names(in, options))
+      columns.push_back({name, std::find(carried.begin(), carried.end(), name) == carried.end() ? "holds text" : ""});
+  } else {
+    columns = catalog_detail::fits_copy_exactness(in, options);
+  }
+  for (const catalog_detail::HeaderColumn& c : columns) {
+    const bool wanted = options.columns.empty() ||
+                        std::find(options.columns.begin(), options.columns.end(), c.name) != options.columns.end();
+    if (wanted && !c.unreadable.empty())
+      throw Error(str("cannot convert '", in.string(), "' exactly: column '", c.name, "' ", c.unreadable,
+                      ", and convert carries numbers as doubles; leave it out with --columns (the others)"));
+  }
+}
+
+}  // namespace
+
 void convert_catalog(const std::filesystem::path& in, const std::filesystem::path& out, const CatalogOptions& options) {
+  catalog_detail::refuse_same_file(in, out, str("cannot convert '", in.string(), "' into itself"));
   const auto source = catalog_detail::open_source(in, options);
+  refuse_inexact_columns(in, options, source->names());
   const auto sink = catalog_detail::create_sink(out, source->names(), 0);
   std::vector<std::vector<double>> columns(source->names().size());
   while (source->read(chunk_rows, columns) > 0) {

@@ -1,6 +1,7 @@
 // Reading CSV catalogues: header row, comma-separated fields, optional double quotes.
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "catalog_csv.h"
 
@@ -107,6 +108,19 @@ std::string_view field_text(std::string_view field, std::string& scratch) {
   return scratch;
 }
 
+// Whether value is the integer `text` spells, where text is an integer too long for every
+// double to hold (more than 15 digits): 1237663542601367552, an SDSS object id, is not.
+bool exact_integer(std::string_view text, double value) {
+  text = trim(text);
+  std::string_view digits = text;
+  if (!digits.empty() && (digits.front() == '+' || digits.front() == '-')) digits.remove_prefix(1);
+  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+  if (digits.size() <= 15 || digits.find_first_not_of("0123456789") != std::string_view::npos) return true;
+  char printed[400];
+  const auto [end, error] = std::to_chars(printed, printed + sizeof printed, std::abs(value), std::chars_format::fixed);
+  return error == std::errc{} && std::string_view(printed, std::size_t(end - printed)) == digits;
+}
+
 std::optional<double> parse_value(std::string_view text) {
   text = trim(text);
   if (text.empty()) return std::nan("");
@@ -195,6 +209,11 @@ Index CsvSource::read(Index max_rows, std::vector<std::vector<double>>& columns)
       if (!value) {
         throw Error(str("catalogue '", path_.string(), "' line ", records_.line(), ", column '", names_[c], "': '",
                         text, "' is not a number"));
+      }
+      if (!exact_integer(text, *value)) {
+        throw Error(
+            str("catalogue '", path_.string(), "' line ", records_.line(), ", column '", names_[c], "': ", trim(text),
+                " is an integer a double cannot hold exactly (an identifier?); leave the column ", "out (--columns)"));
       }
       columns[c].push_back(*value);
     }

@@ -146,9 +146,40 @@ std::vector<HeaderColumn> fits_header(fitsfile* file, const std::filesystem::pat
     long repeat = 0, width = 0;
     fits_get_eqcoltype(file, number, &type, &repeat, &width, &status);
     check_fits(status, path, str("reading the type of column ", number));
-    header.push_back({name, unnamed ? "has no name (TTYPE)" : unreadable_reason(type, repeat)});
+    header.push_back({name, unnamed ? "has no name (TTYPE)" : unreadable_reason(type, repeat),
+                      type == TLONGLONG || type == TULONGLONG});
   }
   return header;
+}
+
+std::vector<HeaderColumn> fits_copy_exactness(const std::filesystem::path& path, const CatalogOptions& options) {
+  const FitsHandle file = open_fits(path);
+  move_to_table(file.get(), path, options.hdu);
+  std::vector<HeaderColumn> columns = fits_header(file.get(), path);
+  int status = 0;
+  LONGLONG rows = 0;
+  fits_get_num_rowsll(file.get(), &rows, &status);
+  check_fits(status, path, "counting rows");
+  // 64-bit integers are exact as doubles up to 2^53 (flags, counts); beyond, as object ids are,
+  // they round.
+  constexpr LONGLONG exact = LONGLONG(1) << 53;
+  std::vector<LONGLONG> values(std::size_t(std::min<LONGLONG>(rows, 1 << 16)));
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (!columns[c].unreadable.empty() || !columns[c].wide_integers) continue;
+    for (LONGLONG first = 0; first < rows && columns[c].unreadable.empty(); first += LONGLONG(values.size())) {
+      const LONGLONG count = std::min<LONGLONG>(LONGLONG(values.size()), rows - first);
+      int any_null = 0;
+      fits_read_col(file.get(), TLONGLONG, int(c) + 1, first + 1, 1, count, nullptr, values.data(), &any_null, &status);
+      check_fits(status, path, str("reading column ", columns[c].name));
+      for (LONGLONG r = 0; r < count; ++r)
+        if (values[std::size_t(r)] > exact || values[std::size_t(r)] < -exact) {
+          columns[c].unreadable = str("holds 64-bit integers beyond 2^53 (row ", first + r + 1, ": ",
+                                      values[std::size_t(r)], "), which doubles round");
+          break;
+        }
+    }
+  }
+  return columns;
 }
 
 FitsSource::FitsSource(const std::filesystem::path& path, const CatalogOptions& options)

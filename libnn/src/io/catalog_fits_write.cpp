@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "catalog_fits.h"
+#include "nn/data.h"
 #include "temporary_file.h"
 
 namespace nn::catalog_detail {
@@ -22,13 +23,15 @@ void check_fits_names(const std::filesystem::path& target, const std::vector<std
   }
 }
 
-// Names and forms of D columns as the char** that CFITSIO takes.
+// Names and forms of new columns as the char** that CFITSIO takes: D, but K for the flags
+// column (data.h), whose whole-number values CFITSIO converts as it writes them.
 class DoubleColumns {
  public:
   DoubleColumns(const std::filesystem::path& target, const std::vector<std::string>& names)
       : types_(names), forms_(names.size(), "1D") {
     check_fits_names(target, names);
     for (std::size_t c = 0; c < names.size(); ++c) {
+      if (names[c] == kFlagsColumn) forms_[c] = "1K";
       type_pointers_.push_back(types_[c].data());
       form_pointers_.push_back(forms_[c].data());
     }

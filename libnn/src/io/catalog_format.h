@@ -29,6 +29,9 @@ const char* to_string(Format format);
 void require_file(const std::filesystem::path& path);
 // Throws for compressed outputs, which are read-only.
 void require_writable_format(const std::filesystem::path& path);
+// Throws when out is in (by another spelling, a symbolic or a hard link): writing it would
+// destroy the input. `action` starts the message: "cannot convert 'in'".
+void refuse_same_file(const std::filesystem::path& in, const std::filesystem::path& out, const std::string& action);
 
 // The missing-value rule of catalog.h. Every missing value becomes the same NaN, so that
 // copies of a catalogue compare equal bit for bit.
@@ -55,7 +58,12 @@ std::string missing_column_message(const std::string& source, const std::string&
 struct HeaderColumn {
   std::string name;
   std::string unreadable;
+  bool wide_integers = false;  // 64-bit integers: read as doubles, exact only up to 2^53
 };
+
+// Why `convert` could not carry a column exactly, or "" when it can: the catalogue's columns
+// with the reason for each (text, bits, vectors, 64-bit integers such as object ids).
+std::vector<HeaderColumn> fits_copy_exactness(const std::filesystem::path& path, const CatalogOptions& options);
 
 // The header positions of the requested columns, or of every readable column when none are
 // requested; throws for absent, repeated or unreadable ones.

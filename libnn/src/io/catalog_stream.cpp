@@ -30,10 +30,7 @@ void check_augment_paths(const std::filesystem::path& in, const std::filesystem:
                     "' (", to_string(out_format.format),
                     "): input and output must have the same format; convert the input first with `starnn convert`"));
   }
-  std::error_code error;
-  if (std::filesystem::equivalent(in, out, error)) {
-    throw Error(str("cannot add columns to '", in.string(), "' in place; give another output file"));
-  }
+  catalog_detail::refuse_same_file(in, out, str("cannot add columns to '", in.string(), "' in place"));
 }
 
 }  // namespace

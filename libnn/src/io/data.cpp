@@ -31,6 +31,26 @@ bool within_bounds(const Columns& inputs, Index row, const DataStats& stats) {
   return true;
 }
 
+// A standard error the weighted loss and augmentation can use. Catalogues mark "no error" with
+// sentinels (-9999, 0, NaN): those count as missing.
+bool usable_error(double e) { return std::isfinite(e) && e > 0.0; }
+
+// The usable errors of column c at the given catalogue rows.
+std::vector<double> usable_errors(const std::vector<double>& c, const std::vector<Index>& rows) {
+  std::vector<double> v;
+  for (Index r : rows)
+    if (usable_error(c[r])) v.push_back(c[r]);
+  return v;
+}
+
+// A mean and spread that fit the model file: values whose squares overflow leave infinities
+// that no file can hold and no net can use.
+void require_finite(const std::string& source, const std::string& what, double mean, double spread) {
+  if (!std::isfinite(mean) || !std::isfinite(spread))
+    throw Error(str(source, ": ", what, " has values too large to normalise (mean ", mean, ", spread ", spread,
+                    "); rescale the column or leave such rows out"));
+}
+
 // The finite values of column c at the given catalogue rows.
 std::vector<double> finite_values(const std::vector<double>& c, const std::vector<Index>& rows) {
   std::vector<double> v;
@@ -46,6 +66,19 @@ double median(std::vector<double> v) {
   const double upper = v[mid];
   if (v.size() % 2) return upper;
   return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + mid));
+}
+
+// The q-th percentile with linear interpolation between order statistics (numpy's default);
+// values is reordered.
+double percentile(std::vector<double>& values, double q) {
+  if (values.empty()) return NAN;
+  const double at = q / 100.0 * double(values.size() - 1);
+  const auto below = std::size_t(std::floor(at));
+  std::nth_element(values.begin(), values.begin() + std::ptrdiff_t(below), values.end());
+  const double low = values[below];
+  if (below + 1 >= values.size()) return low;
+  const double high = *std::min_element(values.begin() + std::ptrdiff_t(below) + 1, values.end());
+  return low + (at - double(below)) * (high - low);
 }
 
 // Mean and population standard deviation.
@@ -157,7 +190,11 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
 
   st.inputs.names = spec.inputs;
   for (std::size_t j = 0; j < inputs.size(); ++j) {
-    const auto [mean, sd] = moments(finite_values(inputs[j], p.rows.train));
+    std::vector<double> train_values = finite_values(inputs[j], p.rows.train);
+    st.range_low.push_back(percentile(train_values, 0.1));
+    st.range_high.push_back(percentile(train_values, 99.9));
+    const auto [mean, sd] = moments(train_values);
+    require_finite(catalog.source(), str("input ", spec.inputs[j]), mean, sd);
     if (!(sd > 0.0))
       throw Error(str(catalog.source(), ": input ", spec.inputs[j], " is constant in the training split"));
     st.inputs.mean.push_back(mean);
@@ -166,14 +203,24 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
   st.targets.names = target_columns;
   for (std::size_t t = 0; t < targets.size(); ++t) {
     const auto [mean, sd] = moments(finite_values(targets[t], p.rows.train));
+    require_finite(catalog.source(), str("target ", target_columns[t]), mean, sd);
     if (!(sd > 0.0))
       throw Error(str(catalog.source(), ": target ", target_columns[t],
                       " has no spread in the training split (no labels, or all equal)"));
     st.targets.mean.push_back(mean);
     st.targets.std.push_back(sd);
-    st.mean_train_sigma.push_back(errors[t].empty() ? 1.0 : moments(finite_values(errors[t], p.rows.train)).first);
-    if (!(st.mean_train_sigma.back() > 0.0))
-      throw Error(str(catalog.source(), ": error column ", spec.targets[t].error, " has no positive values"));
+    if (errors[t].empty()) {
+      st.mean_train_sigma.push_back(1.0);
+      continue;
+    }
+    const auto [mean_sigma, sigma_spread] = moments(usable_errors(errors[t], p.rows.train));
+    require_finite(catalog.source(), str("error column ", spec.targets[t].error), mean_sigma, sigma_spread);
+    if (!(mean_sigma > 0.0))
+      throw Error(str(catalog.source(), ": error column ", spec.targets[t].error,
+                      " has no positive finite value in the training split"));
+    st.mean_train_sigma.push_back(mean_sigma);
+    for (const auto* rows : {&p.rows.train, &p.rows.validation, &p.rows.test})
+      for (Index r : *rows) p.unusable_errors += std::isfinite(targets[t][r]) && !usable_error(errors[t][r]);
   }
 
   auto fill = [&](const std::vector<Index>& rows, Dataset<float>& d) {
@@ -190,7 +237,7 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
         d.x(i, j) = float(normalise(inputs[j][r], st.inputs, std::size_t(j)));
         if (!input_errors.empty()) {
           const double e = input_errors[j][r];
-          d.x_error(i, j) = std::isfinite(e) ? float(e / st.inputs.std[j]) : 0.0f;
+          d.x_error(i, j) = usable_error(e) ? float(e / st.inputs.std[j]) : 0.0f;
         }
       }
       for (Index t = 0; t < n_t; ++t) {
@@ -199,8 +246,7 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
         d.y(i, t) = labelled ? float(normalise(y, st.targets, std::size_t(t))) : 0.0f;
         d.mask(i, t) = labelled ? 1.0f : 0.0f;
         const double sigma = errors[t].empty() ? NAN : errors[t][r];
-        d.scale(i, t) =
-            std::isfinite(sigma) ? float(label_scale(sigma, st.mean_train_sigma[t], file.loss.s_min)) : 1.0f;
+        d.scale(i, t) = usable_error(sigma) ? float(label_scale(sigma, st.mean_train_sigma[t], file.loss.s_min)) : 1.0f;
       }
       if (!label.empty()) d.label(i, 0) = float(label[r]);
     }
@@ -209,6 +255,20 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
   fill(p.rows.validation, p.validation);
   fill(p.rows.test, p.test);
   return p;
+}
+
+std::vector<double> prediction_flags(const Catalog& catalog, const std::vector<std::string>& inputs,
+                                     const DataStats& stats) {
+  const Columns columns = evaluate_all(catalog, inputs);
+  std::vector<double> flags(std::size_t(catalog.rows()), 0.0);
+  if (stats.range_low.empty()) return flags;  // a model from before the range was kept
+  for (Index r = 0; r < catalog.rows(); ++r) {
+    if (!all_finite(columns, r) || !within_bounds(columns, r, stats)) continue;  // not predicted
+    for (std::size_t j = 0; j < columns.size(); ++j)
+      if (!(columns[j][r] >= stats.range_low[j] && columns[j][r] <= stats.range_high[j]))
+        flags[std::size_t(r)] = double(kFlagOutsideTrainingRange);
+  }
+  return flags;
 }
 
 NetInputs normalised_inputs(const Catalog& catalog, const std::vector<std::string>& inputs, const DataStats& stats) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace nn {
@@ -49,7 +50,11 @@ EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoi
   };
   for (std::size_t t = 0; t < data.targets.size(); ++t) {
     const std::string& name = data.targets[t].column;
-    values.targets.push_back({name, gather(predictions[t]), gather(evaluate_column(catalog, name))});
+    // A label that is not finite (+-inf as much as NaN) is missing, as it is in training.
+    std::vector<double> truth = gather(evaluate_column(catalog, name));
+    for (double& v : truth)
+      if (!std::isfinite(v)) v = std::numeric_limits<double>::quiet_NaN();
+    values.targets.push_back({name, gather(predictions[t]), std::move(truth)});
   }
   if (model.file().classifier == Classifier::binary)
     values.classifier =

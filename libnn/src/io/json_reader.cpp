@@ -4,6 +4,12 @@
 
 namespace nn {
 
+std::string json_reason(const nlohmann::json::exception& e) {
+  const std::string_view what = e.what();
+  const auto end = what.find("] ");
+  return std::string(end == std::string_view::npos ? what : what.substr(end + 2));
+}
+
 JsonReader::JsonReader(const Json& j, std::string path, std::string source)
     : json_(j), path_(std::move(path)), source_(std::move(source)) {
   if (!j.is_object()) throw Error(str(source_, ": ", path_, ": expected an object, got ", j.dump()));
@@ -13,6 +19,13 @@ std::string JsonReader::path_of(const std::string& key) const { return path_ + "
 
 void JsonReader::fail(const std::string& key, const std::string& expected) const {
   fail_at(path_of(key), expected, json_.contains(key) ? json_.at(key).dump() : "nothing");
+}
+
+void JsonReader::fail_element(const std::string& key, std::size_t k, const std::string& expected,
+                              const std::string& suffix) const {
+  Json element = json_.at(key).at(k);
+  if (!suffix.empty()) element = element.at(suffix.substr(1));
+  fail_at(str(path_of(key), "[", k, "]", suffix), expected, element.dump());
 }
 
 void JsonReader::fail_at(const std::string& path, const std::string& expected, const std::string& got) const {

@@ -4,12 +4,39 @@
 // Each getter marks its key as used; finish() rejects the keys nobody asked for.
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nn/error.h"
 
 namespace nn {
+
+// Every JSON text the library reads is parsed here: nested at most kMaxJsonDepth levels (a
+// document nested 100,000 deep is refused, not a stack overflow), with every error of the parser
+// (syntax, a number out of range such as 1e400, the depth) thrown as JsonSyntaxError, whose
+// what() is the reason alone; the caller names the file. `watch`, when given, sees every parse
+// event as nlohmann's callbacks do, and decides what is kept.
+constexpr int kMaxJsonDepth = 64;
+struct JsonSyntaxError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// The reason of a nlohmann exception without its "[json.exception...] " prefix.
+std::string json_reason(const nlohmann::json::exception& e);
+// Json is nlohmann::json or nlohmann::ordered_json (safetensors headers keep their order).
+template <class Json = nlohmann::json>
+Json parse_json(std::string_view text, const typename Json::parser_callback_t& watch = nullptr) {
+  const auto bounded = [&](int depth, typename Json::parse_event_t event, Json& parsed) {
+    if (depth > kMaxJsonDepth) throw JsonSyntaxError(str("nested deeper than ", kMaxJsonDepth, " levels"));
+    return watch ? watch(depth, event, parsed) : true;
+  };
+  try {
+    return Json::parse(text, bounded);
+  } catch (const nlohmann::json::exception& e) {
+    throw JsonSyntaxError(json_reason(e));
+  }
+}
 
 class JsonReader {
  public:
@@ -19,6 +46,10 @@ class JsonReader {
   JsonReader(const Json& j, std::string path, std::string source);
 
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
+  // As fail, for element k of the array at key ("$.data.inputs[2]"), after `suffix` (".column")
+  // when the element is an object.
+  [[noreturn]] void fail_element(const std::string& key, std::size_t k, const std::string& expected,
+                                 const std::string& suffix = "") const;
   std::string path_of(const std::string& key) const;
   bool has(const std::string& key) const { return json_.contains(key); }
 

@@ -40,6 +40,17 @@ DataSpec read_data(JsonReader r) {
     d.targets.push_back(target);
   }
   d.label = r.string_or("label", "");
+  // A column twice among the inputs or twice among the targets (on both sides: see
+  // check_labels_are_not_inputs).
+  for (std::size_t j = 0; j < d.inputs.size(); ++j)
+    for (std::size_t i = 0; i < j; ++i)
+      if (d.inputs[i] == d.inputs[j]) r.fail_element("inputs", j, str("an input not given before (inputs[", i, "])"));
+  for (std::size_t t = 0; t < d.targets.size(); ++t) {
+    const std::string& column = d.targets[t].column;
+    for (std::size_t i = 0; i < t; ++i)
+      if (d.targets[i].column == column)
+        r.fail_element("targets", t, str("a target not given before (targets[", i, "])"), ".column");
+  }
   if (r.has("split")) {
     JsonReader s = r.object("split");
     s.type({"random"});
@@ -55,6 +66,18 @@ DataSpec read_data(JsonReader r) {
     r.fail("augment", "\"none\" unless input_errors are given");
   r.finish();
   return d;
+}
+
+// A target or class label that is also an input: the net would learn it from itself. After
+// read_model, whose decoder check says more of the one target that may not be an input, the band.
+void check_labels_are_not_inputs(JsonReader r, const DataSpec& d) {
+  for (std::size_t t = 0; t < d.targets.size(); ++t)
+    for (std::size_t j = 0; j < d.inputs.size(); ++j)
+      if (d.inputs[j] == d.targets[t].column)
+        r.fail_element("targets", t, str("a column that is not an input (it is inputs[", j, "])"), ".column");
+  for (std::size_t j = 0; j < d.inputs.size(); ++j)
+    if (!d.label.empty() && d.inputs[j] == d.label)
+      r.fail("label", str("a column that is not an input (it is inputs[", j, "])"));
 }
 
 // The keys of a backbone (the model's, the decoder's) of either type; the caller finishes the
@@ -185,16 +208,18 @@ std::filesystem::path NetworkFile::catalog_path() const {
 NetworkFile parse_network_file(const std::string& json_text, const std::string& source) {
   Json j;
   try {
-    j = Json::parse(json_text);
-  } catch (const Json::parse_error& e) {
+    j = parse_json(json_text);
+  } catch (const JsonSyntaxError& e) {
     throw Error(str(source, ": not valid JSON (", e.what(), ")"));
   }
   JsonReader root(j, "$", source);
   const std::string format = root.string("format");
   if (format != "starnn-net/1") root.fail("format", "\"starnn-net/1\"");
   NetworkFile f;
+  f.source = source;
   f.data = read_data(root.object("data"));
   read_model(root.object("model"), f);
+  check_labels_are_not_inputs(root.object("data"), f.data);
   read_loss(root.object("loss"), f);
   read_optimizer(root.object("optimizer"), f);
   read_schedule(root.object("schedule"), f);

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_reader.h"
 #include "nn/error.h"
 #include "nn/io.h"
 #include "temporary_file.h"
@@ -99,12 +100,6 @@ std::string os_error() { return std::generic_category().message(errno); }
 
 // nlohmann's message without its "[json.exception.parse_error.101] " prefix, which means
 // nothing to the person whose file it is.
-std::string json_reason(const nlohmann::json::exception& e) {
-  const std::string_view what = e.what();
-  const auto end = what.find("] ");
-  return std::string(end == std::string_view::npos ? what : what.substr(end + 2));
-}
-
 // Closes a POSIX file descriptor on every way out of a scope, exceptions included.
 class Descriptor {
  public:
@@ -282,9 +277,9 @@ class Reader {
     };
     Json header;
     try {
-      header = Json::parse(text, watch);
-    } catch (const Json::parse_error& e) {
-      fail(str("header is not valid JSON: ", json_reason(e)));
+      header = parse_json<Json>(text, watch);
+    } catch (const JsonSyntaxError& e) {
+      fail(str("header is not valid JSON: ", e.what()));
     }
     if (!duplicate.empty()) fail(str("header has the key '", duplicate, "' twice"));
     if (!header.is_object()) fail(str("header must be a JSON object, not ", header.type_name()));

@@ -2,6 +2,9 @@
 
 #include <plplot.h>
 
+#include <algorithm>
+#include <fstream>
+
 #include "nn/error.h"
 #include "temporary_file.h"
 
@@ -42,12 +45,28 @@ PngFigure::~PngFigure() {
   if (open_) plend();
 }
 
+namespace {
+
+// PLplot's cairo driver ignores failed writes (a full disk): the image is complete only if it
+// ends with the PNG's closing chunk, IEND (length 0, type, CRC).
+bool ends_a_png(const fs::path& path) {
+  static constexpr char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', '\xAE', '\x42', '\x60', '\x82'};
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in || in.tellg() < std::streamoff(8 + sizeof iend)) return false;
+  in.seekg(-std::streamoff(sizeof iend), std::ios::end);
+  char tail[sizeof iend] = {};
+  return bool(in.read(tail, sizeof tail)) && std::equal(tail, tail + sizeof tail, iend);
+}
+
+}  // namespace
+
 void PngFigure::finish() {
   plend();
   open_ = false;
-  std::error_code error;
-  if (!fs::exists(target_->file.path(), error))
-    throw Error(str("PLplot wrote no image to ", target_->file.path().string()));
+  const fs::path& written = target_->file.path();
+  if (!ends_a_png(written))
+    throw Error(str("cannot write figure '", target_->file.target().string(), "': PLplot left an incomplete image in '",
+                    written.string(), "' (is the disk full?)"));
   target_->file.commit();
 }
 

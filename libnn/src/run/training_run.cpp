@@ -11,6 +11,7 @@
 #include "nn/error.h"
 #include "nn/io.h"
 #include "nn/train.h"
+#include "run_lock.h"
 
 namespace nn {
 namespace fs = std::filesystem;
@@ -119,15 +120,51 @@ Catalog read_training_catalog(const NetworkFile& file, const fs::path& path) {
   return read_catalog(path, options);
 }
 
+// The files of a run, as the folder holds them.
+constexpr const char* run_files[] = {"best.safetensors", "last.safetensors", "history.csv", "metrics.json"};
+
 NetworkFile checked(NetworkFile file) {
   if (file.training.epochs < 1) throw Error(str("training.epochs must be at least 1, not ", file.training.epochs));
   return file;
 }
 
+// The run's folder, where a new run does not silently mix its files with an earlier run's.
+fs::path run_folder(fs::path folder, bool resumed, ExistingRun existing) {
+  if (resumed || existing == ExistingRun::replace) return folder;
+  std::error_code error;
+  for (const char* name : run_files)
+    if (fs::exists(folder / name, error))
+      throw Error(str("'", folder.string(), "' already holds a training run (", (folder / name).string(),
+                      "); resume it (--resume), replace it (--overwrite) or train into another folder"));
+  return folder;
+}
+
+// The schedule over the whole run; a run too short for it is the network file's to change.
+std::unique_ptr<Schedule> run_schedule(const NetworkFile& file, Index batches, Index train_rows) {
+  const Index steps = file.training.epochs * batches;
+  if (file.schedule.type == ScheduleType::one_cycle && steps < 2)
+    throw Error(str(file.source, ": $.schedule: one_cycle needs at least 2 optimiser steps; ", file.training.epochs,
+                    " epochs of ", batches, " batches (", train_rows, " training rows in batches of ",
+                    file.training.batch_size, ") give ", steps,
+                    "; lower $.training.batch_size or raise "
+                    "$.training.epochs"));
+  return make_schedule(file.schedule, file.training.epochs, batches);
+}
+
+// A net too large for the machine, said in the network file's terms.
+Model new_model(const NetworkFile& file, const PreparedData& data) {
+  try {
+    return Model(file, data.stats);
+  } catch (const std::bad_alloc&) {
+    throw Error(str(file.source, ": the net does not fit in this machine's memory; lower $.model.backbone.n_max ",
+                    "(or the widths of an mlp) or depth"));
+  }
+}
+
 // The net to train, on `device`: a new one, or the one a resumed run left.
 Model start_model(const NetworkFile& file, const PreparedData& data, std::optional<Model>& resume_from,
                   const fs::path& catalog_path, Device device) {
-  Model model = resume_from ? std::move(*resume_from) : Model(file, data.stats);
+  Model model = resume_from ? std::move(*resume_from) : new_model(file, data);
   model.net().to(device);
   if (!resume_from) return model;
   if (model.stats().inputs.mean != data.stats.inputs.mean)
@@ -144,6 +181,7 @@ struct TrainingRun::State {
   NetworkFile file;
   fs::path folder;
   bool resumed;
+  ExistingRun existing;
   DeviceSelection device;
   fs::path catalog_path;
   Catalog catalog;
@@ -156,11 +194,13 @@ struct TrainingRun::State {
   std::unique_ptr<Schedule> schedule;
   Trainer<float> trainer;
   std::vector<HistoryRow> history;
+  std::optional<RunLock> lock;  // from the first train() on
 
-  State(NetworkFile file_in, fs::path folder_in, std::optional<Model> resume_from)
+  State(NetworkFile file_in, fs::path folder_in, std::optional<Model> resume_from, ExistingRun existing_in)
       : file(checked(std::move(file_in))),
-        folder(std::move(folder_in)),
+        folder(run_folder(std::move(folder_in), resume_from.has_value(), existing_in)),
         resumed(resume_from.has_value()),
+        existing(existing_in),
         device(select_device(file.training.device)),
         catalog_path(file.catalog_path()),
         catalog(read_training_catalog(file, catalog_path)),
@@ -170,7 +210,7 @@ struct TrainingRun::State {
         adam(model.net().parameters(), file.optimizer.adam),
         train_options{file.training.batch_size, file.data.augment},
         batches(nn::batches_per_epoch(data.train.rows(), train_options.batch_size)),
-        schedule(make_schedule(file.schedule, file.training.epochs, batches)),
+        schedule(run_schedule(file, batches, data.train.rows())),
         trainer(model.net(), loss, adam, *schedule, train_options) {
     if (model.adam_m().size() > 0) {
       transfer<float>(model.adam_m().view(), adam.first_moment().view());
@@ -180,7 +220,7 @@ struct TrainingRun::State {
     // A continued history keeps the rows of the epochs last.safetensors holds. train() writes an
     // epoch's row before its checkpoint, so a run stopped between the two has a row too many,
     // dropped here; its epoch is trained again.
-    if (resumed && model.state().epoch > 0) {
+    if (resumed && model.state().epoch > 0 && fs::exists(folder / "history.csv")) {
       history = read_history(folder / "history.csv");
       if (Index(history.size()) > model.state().epoch) history.resize(std::size_t(model.state().epoch));
     }
@@ -197,8 +237,8 @@ struct TrainingRun::State {
   }
 };
 
-TrainingRun::TrainingRun(NetworkFile file, fs::path folder, std::optional<Model> resume_from)
-    : s_(std::make_unique<State>(std::move(file), std::move(folder), std::move(resume_from))) {}
+TrainingRun::TrainingRun(NetworkFile file, fs::path folder, std::optional<Model> resume_from, ExistingRun existing)
+    : s_(std::make_unique<State>(std::move(file), std::move(folder), std::move(resume_from), existing)) {}
 
 TrainingRun::~TrainingRun() = default;
 TrainingRun::TrainingRun(TrainingRun&&) noexcept = default;
@@ -216,7 +256,13 @@ const TrainingState& TrainingRun::state() const { return s_->model.state(); }
 bool TrainingRun::train(const TrainingRunEvents& events) {
   State& s = *s_;
   fs::create_directories(s.folder);
-  if (!s.resumed) s.save_last();
+  if (!s.lock) {
+    s.lock.emplace(s.folder);
+    // A replaced run goes only now, under the lock, when the new one starts writing.
+    if (!s.resumed && s.existing == ExistingRun::replace)
+      for (const char* name : run_files) fs::remove(s.folder / name);
+    if (!s.resumed) s.save_last();
+  }
   TrainingState& state = s.model.state();
   for (Index epoch = state.epoch + 1; epoch <= s.file.training.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
