@@ -197,6 +197,22 @@ TEST_F(TrainingRunTest, NoEpochsIsRefusedBeforeAnythingIsRead) {
   EXPECT_FALSE(fs::exists(path("run")));
 }
 
+// A run too short for its schedule is the network file's to change, and the message says where.
+TEST_F(TrainingRunTest, ARunTooShortForOneCycleNamesTheFileAndTheKeys) {
+  nn::NetworkFile file = tiny();
+  file.training.epochs = 1;
+  file.training.batch_size = 1 << 20;  // one batch: the whole training split
+  try {
+    nn::TrainingRun run(file, path("run"));
+    FAIL() << "a one-step one_cycle run was taken";
+  } catch (const nn::Error& e) {
+    EXPECT_NE(e.message().find("tiny.json: $.schedule: one_cycle needs at least 2 optimiser steps"), std::string::npos)
+        << e.message();
+    EXPECT_NE(e.message().find("lower $.training.batch_size or raise $.training.epochs"), std::string::npos)
+        << e.message();
+  }
+}
+
 TEST_F(TrainingRunTest, HistoryRoundTripsAndNamesABadLine) {
   const std::vector<nn::HistoryRow> rows = {{1, 0.5, 0.625, 1e-3, 2.5}, {2, 0.4123456789, 0.5, 2e-8, 3}};
   nn::write_history(path("history.csv"), rows);

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include "backend.h"
+#include "vector_clones.h"
 #include "nn/error.h"
 
 namespace nn::cpu {
@@ -10,12 +11,12 @@ namespace nn::cpu {
 std::string backend_description() {
   // The same test as the ifunc resolvers of STARNN_VECTOR_CLONES (vector_clones.h): the
   // x86-64-v3 build of the loops where the CPU has AVX2 and FMA, the baseline one otherwise.
-#if defined(__x86_64__) && defined(__GNUC__)
+#if STARNN_HAS_VECTOR_CLONES
   __builtin_cpu_init();
   const bool v3 = __builtin_cpu_supports("x86-64-v3");
   const char* loops = v3 ? "x86-64-v3 (AVX2, FMA)" : "baseline x86-64 (SSE2)";
 #else
-  const char* loops = "the compiler's baseline";
+  const char* loops = "the compiler's baseline (this build has no run-time clones)";
 #endif
   return str(openblas_get_config(), " (kernels for ", openblas_get_corename(), "), ",
              omp_get_max_threads(), " OpenMP threads; the library's own loops built for ", loops);

@@ -17,6 +17,8 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(__SANITIZE_THREAD__)
 #define STARNN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define STARNN_HAS_VECTOR_CLONES 1
 #else
 #define STARNN_VECTOR_CLONES
+#define STARNN_HAS_VECTOR_CLONES 0
 #endif

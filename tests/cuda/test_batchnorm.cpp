@@ -5,6 +5,7 @@
 // elementwise, where only FMA contraction on a GPU can change a rounding: 1e-13 and 1e-28.
 #include "backend_testing.h"
 #include "batchnorm.h"
+#include "batchnorm_cases.h"
 #include "context.h"
 #include "launch.h"
 #include "nn/ops.h"
@@ -20,99 +21,47 @@ class CudaBatchNorm : public ::testing::Test {
 };
 TYPED_TEST_SUITE(CudaBatchNorm, Types);
 
-template <class T>
-double reduction_limit() {
-  return limit<T>(1e-10, 1e-24);
-}
-
 TYPED_TEST(CudaBatchNorm, ForwardTrain) {
   using T = TypeParam;
   Rng rng(11);
-  const BatchNormOptions options;
-  for (const Size& size : batch_sizes()) {
-    if (size.rows < 2) continue;  // a training batch needs two rows
-    // An offset mean, so a one-pass variance would lose digits to cancellation.
-    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
-    Features<T> f(size.cols, rng);
-    check_op<T>({"batchnorm_forward_train",
-                 describe(size),
-                 {read("x", x), read("gamma", f.gamma), read("beta", f.beta), written<T>("y", size.rows, size.cols),
-                  written<T>("mean", 1, size.cols), written<T>("invstd", 1, size.cols),
-                  updated("running mean", f.running_mean), updated("running var", f.running_var)},
-                 reduction_limit<T>(),
-                 [options](const OpTable<T>& ops, Operands<T>& o) {
-                   ops.batchnorm_forward_train(o["x"], o["gamma"], o["beta"], options, o["y"], o["mean"], o["invstd"],
-                                               o["running mean"], o["running var"]);
-                 },
-                 shape_label(cuda::kColumnTileShape) + " (entry point)",
-                 with_shapes<T>(column_tile_shapes(), [options, size](Operands<T>& o, const cuda::LaunchShape& shape) {
-                   cuda::launch::batchnorm_forward_train(
-                       o.data("x"), o.stride("x"), o.data("gamma"), o.data("beta"), T(options.eps), T(options.momentum),
-                       o.data("y"), o.stride("y"), o.data("mean"), o.data("invstd"), o.data("running mean"),
-                       o.data("running var"), size.rows, size.cols, cuda::detail::batchnorm_partials<T>(shape),
-                       cuda::detail::stream(), shape);
-                 })});
-  }
+  check_forward_train<T>("batchnorm_forward_train", &OpTable<T>::batchnorm_forward_train,
+                         cuda::launch::batchnorm_forward_train<T>, rng);
 }
 
 TYPED_TEST(CudaBatchNorm, ForwardEval) {
   using T = TypeParam;
   Rng rng(12);
-  const BatchNormOptions options;
-  for (const Size& size : sizes()) {
-    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 1.0);
-    Features<T> f(size.cols, rng);
-    check_op<T>({"batchnorm_forward_eval",
-                 describe(size),
-                 {read("x", x), read("gamma", f.gamma), read("beta", f.beta), read("running mean", f.running_mean),
-                  read("running var", f.running_var), written<T>("y", size.rows, size.cols)},
-                 limit<T>(1e-13, 1e-28),
-                 [options](const OpTable<T>& ops, Operands<T>& o) {
-                   ops.batchnorm_forward_eval(o["x"], o["gamma"], o["beta"], o["running mean"], o["running var"],
-                                              options, o["y"]);
-                 },
-                 shape_label(cuda::kElementwiseShape) + " (entry point)",
-                 with_shapes<T>(elementwise_shapes(), [options, size](Operands<T>& o, const cuda::LaunchShape& shape) {
-                   cuda::launch::batchnorm_forward_eval(o.data("x"), o.stride("x"), o.data("gamma"), o.data("beta"),
-                                                        o.data("running mean"), o.data("running var"), T(options.eps),
-                                                        o.data("y"), o.stride("y"), size.rows, size.cols,
-                                                        cuda::detail::stream(), shape);
-                 })});
-  }
+  check_forward_eval<T>("batchnorm_forward_eval", &OpTable<T>::batchnorm_forward_eval,
+                        cuda::launch::batchnorm_forward_eval<T>, 1.0, rng);
 }
 
 TYPED_TEST(CudaBatchNorm, Backward) {
   using T = TypeParam;
   Rng rng(13);
-  const BatchNormOptions options;
   for (const Size& size : batch_sizes()) {
     const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
     const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
     Features<T> f(size.cols, rng);
-    // The statistics a training forward saves; a single row has none, so any will do there.
-    Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
-    for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
-    if (size.rows >= 2)
-      cpu::op_table<T>().batchnorm_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
-                                                 f.running_var);
+    const SavedStatistics<T> saved = saved_statistics<T>(x, f, &OpTable<T>::batchnorm_forward_train, rng);
     // dgamma, dbeta accumulate: start them from earlier gradients.
     const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
-    check_op<T>({"batchnorm_backward",
-                 describe(size),
-                 {read("x", x), read("mean", mean), read("invstd", invstd), read("gamma", f.gamma), read("dy", dy),
-                  written<T>("dx", size.rows, size.cols), updated("dgamma", dgamma0), updated("dbeta", dbeta0)},
-                 reduction_limit<T>(),
-                 [](const OpTable<T>& ops, Operands<T>& o) {
-                   ops.batchnorm_backward(o["x"], o["mean"], o["invstd"], o["gamma"], o["dy"], o["dx"], o["dgamma"],
-                                          o["dbeta"]);
-                 },
-                 shape_label(cuda::kColumnTileShape) + " (entry point)",
-                 with_shapes<T>(column_tile_shapes(), [size](Operands<T>& o, const cuda::LaunchShape& shape) {
-                   cuda::launch::batchnorm_backward(
-                       o.data("x"), o.stride("x"), o.data("mean"), o.data("invstd"), o.data("gamma"), o.data("dy"),
-                       o.stride("dy"), o.data("dx"), o.stride("dx"), o.data("dgamma"), o.data("dbeta"), size.rows,
-                       size.cols, cuda::detail::batchnorm_partials<T>(shape), cuda::detail::stream(), shape);
-                 })});
+    check_op<T>(
+        {"batchnorm_backward",
+         describe(size),
+         {read("x", x), read("mean", saved.mean), read("invstd", saved.invstd), read("gamma", f.gamma), read("dy", dy),
+          written<T>("dx", size.rows, size.cols), updated("dgamma", dgamma0), updated("dbeta", dbeta0)},
+         batchnorm_reduction_limit<T>(),
+         [](const OpTable<T>& ops, Operands<T>& o) {
+           ops.batchnorm_backward(o["x"], o["mean"], o["invstd"], o["gamma"], o["dy"], o["dx"], o["dgamma"],
+                                  o["dbeta"]);
+         },
+         shape_label(cuda::kColumnTileShape) + " (entry point)",
+         with_shapes<T>(column_tile_shapes(), [size](Operands<T>& o, const cuda::LaunchShape& shape) {
+           cuda::launch::batchnorm_backward(o.data("x"), o.stride("x"), o.data("mean"), o.data("invstd"),
+                                            o.data("gamma"), o.data("dy"), o.stride("dy"), o.data("dx"), o.stride("dx"),
+                                            o.data("dgamma"), o.data("dbeta"), size.rows, size.cols,
+                                            cuda::detail::batchnorm_partials<T>(shape), cuda::detail::stream(), shape);
+         })});
   }
 }
 
@@ -138,7 +87,7 @@ TYPED_TEST(CudaBatchNorm, ForwardTrainInPlace) {
     cuda::op_table<T>().batchnorm_forward_train(x_d.view(), gamma_d.view(), beta_d.view(), options, x_d.view(),
                                                 mean_d.view(), invstd_d.view(), running_mean_d.view(),
                                                 running_var_d.view());
-    expect_close<T>("batchnorm_forward_train (in place)", x_d.get(), y, reduction_limit<T>(),
+    expect_close<T>("batchnorm_forward_train (in place)", x_d.get(), y, batchnorm_reduction_limit<T>(),
                     describe(size, cuda::kColumnTileShape));
   }
 }
@@ -162,7 +111,7 @@ TYPED_TEST(CudaBatchNorm, BackwardInPlace) {
         dy_d(dy.cview()), dgamma_d(dgamma.cview()), dbeta_d(dbeta.cview());
     cuda::op_table<T>().batchnorm_backward(x_d.view(), mean_d.view(), invstd_d.view(), gamma_d.view(), dy_d.view(),
                                            dy_d.view(), dgamma_d.view(), dbeta_d.view());
-    expect_close<T>("batchnorm_backward (in place)", dy_d.get(), dx, reduction_limit<T>(),
+    expect_close<T>("batchnorm_backward (in place)", dy_d.get(), dx, batchnorm_reduction_limit<T>(),
                     describe(size, cuda::kColumnTileShape));
   }
 }

@@ -10,6 +10,7 @@
 //     the epilogue) and, through the launcher, through cuBLAS alone (the bias-and-residual pass).
 #include "backend_testing.h"
 #include "batchnorm.h"
+#include "batchnorm_cases.h"
 #include "context.h"
 #include "fused_block.h"
 #include "nn/ops.h"
@@ -25,9 +26,10 @@ class CudaFusedBlock : public ::testing::Test {
 };
 TYPED_TEST_SUITE(CudaFusedBlock, Types);
 
+// BatchNorm + ReLU reduce as BatchNorm does; so does the GEMM of linear_residual_forward.
 template <class T>
 double reduction_limit() {
-  return limit<T>(1e-10, 1e-24);
+  return batchnorm_reduction_limit<T>();
 }
 template <class T>
 double elementwise_limit() {
@@ -37,56 +39,15 @@ double elementwise_limit() {
 TYPED_TEST(CudaFusedBlock, BatchNormReluForwardTrain) {
   using T = TypeParam;
   Rng rng(51);
-  const BatchNormOptions options;
-  for (const Size& size : batch_sizes()) {
-    if (size.rows < 2) continue;  // a training batch needs two rows
-    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
-    Features<T> f(size.cols, rng);
-    check_op<T>({"batchnorm_relu_forward_train",
-                 describe(size),
-                 {read("x", x), read("gamma", f.gamma), read("beta", f.beta), written<T>("y", size.rows, size.cols),
-                  written<T>("mean", 1, size.cols), written<T>("invstd", 1, size.cols),
-                  updated("running mean", f.running_mean), updated("running var", f.running_var)},
-                 reduction_limit<T>(),
-                 [options](const OpTable<T>& ops, Operands<T>& o) {
-                   ops.batchnorm_relu_forward_train(o["x"], o["gamma"], o["beta"], options, o["y"], o["mean"],
-                                                    o["invstd"], o["running mean"], o["running var"]);
-                 },
-                 shape_label(cuda::kColumnTileShape) + " (entry point)",
-                 with_shapes<T>(column_tile_shapes(), [options, size](Operands<T>& o, const cuda::LaunchShape& shape) {
-                   cuda::launch::batchnorm_relu_forward_train(
-                       o.data("x"), o.stride("x"), o.data("gamma"), o.data("beta"), T(options.eps), T(options.momentum),
-                       o.data("y"), o.stride("y"), o.data("mean"), o.data("invstd"), o.data("running mean"),
-                       o.data("running var"), size.rows, size.cols, cuda::detail::batchnorm_partials<T>(shape),
-                       cuda::detail::stream(), shape);
-                 })});
-  }
+  check_forward_train<T>("batchnorm_relu_forward_train", &OpTable<T>::batchnorm_relu_forward_train,
+                         cuda::launch::batchnorm_relu_forward_train<T>, rng);
 }
 
 TYPED_TEST(CudaFusedBlock, BatchNormReluForwardEval) {
   using T = TypeParam;
   Rng rng(52);
-  const BatchNormOptions options;
-  for (const Size& size : sizes()) {
-    const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 0.5);
-    Features<T> f(size.cols, rng);
-    check_op<T>({"batchnorm_relu_forward_eval",
-                 describe(size),
-                 {read("x", x), read("gamma", f.gamma), read("beta", f.beta), read("running mean", f.running_mean),
-                  read("running var", f.running_var), written<T>("y", size.rows, size.cols)},
-                 elementwise_limit<T>(),
-                 [options](const OpTable<T>& ops, Operands<T>& o) {
-                   ops.batchnorm_relu_forward_eval(o["x"], o["gamma"], o["beta"], o["running mean"], o["running var"],
-                                                   options, o["y"]);
-                 },
-                 shape_label(cuda::kElementwiseShape) + " (entry point)",
-                 with_shapes<T>(elementwise_shapes(), [options, size](Operands<T>& o, const cuda::LaunchShape& shape) {
-                   cuda::launch::batchnorm_relu_forward_eval(
-                       o.data("x"), o.stride("x"), o.data("gamma"), o.data("beta"), o.data("running mean"),
-                       o.data("running var"), T(options.eps), o.data("y"), o.stride("y"), size.rows, size.cols,
-                       cuda::detail::stream(), shape);
-                 })});
-  }
+  check_forward_eval<T>("batchnorm_relu_forward_eval", &OpTable<T>::batchnorm_relu_forward_eval,
+                        cuda::launch::batchnorm_relu_forward_eval<T>, 0.5, rng);
 }
 
 TYPED_TEST(CudaFusedBlock, BatchNormReluBackward) {
@@ -94,25 +55,19 @@ TYPED_TEST(CudaFusedBlock, BatchNormReluBackward) {
   // the entry point, which keeps the emulated run short.
   using T = TypeParam;
   Rng rng(53);
-  const BatchNormOptions options;
   for (const Size& size : batch_sizes())
     for (const bool added : {false, true}) {
       const Tensor<T> x = random_matrix<T>(size.rows, size.cols, rng, 2.0, 3.0);
       const Tensor<T> dy = random_matrix<T>(size.rows, size.cols, rng);
       const Tensor<T> skip = random_matrix<T>(size.rows, size.cols, rng);
       Features<T> f(size.cols, rng);
-      // What a training forward saves; a single row has no statistics, so any will do there.
-      Tensor<T> y(size.rows, size.cols), mean = random_matrix<T>(1, size.cols, rng, 1.0, 3.0), invstd(1, size.cols);
-      for (Index j = 0; j < size.cols; ++j) invstd(0, j) = T(0.5 + rng.uniform());
-      if (size.rows >= 2)
-        cpu::op_table<T>().batchnorm_relu_forward_train(x, f.gamma, f.beta, options, y, mean, invstd, f.running_mean,
-                                                        f.running_var);
+      const SavedStatistics<T> saved = saved_statistics<T>(x, f, &OpTable<T>::batchnorm_relu_forward_train, rng);
       const Tensor<T> dgamma0 = random_matrix<T>(1, size.cols, rng), dbeta0 = random_matrix<T>(1, size.cols, rng);
       const auto residual = [added](Operands<T>& o) { return added ? ConstView<T>(o["skip"]) : ConstView<T>(); };
       const std::string suffix = added ? " with residual" : "";
       check_op<T>({"batchnorm_relu_backward",
                    describe(size),
-                   {read("x", x), read("mean", mean), read("invstd", invstd), read("gamma", f.gamma),
+                   {read("x", x), read("mean", saved.mean), read("invstd", saved.invstd), read("gamma", f.gamma),
                     read("beta", f.beta), read("dy", dy), read("skip", skip), written<T>("dx", size.rows, size.cols),
                     updated("dgamma", dgamma0), updated("dbeta", dbeta0)},
                    reduction_limit<T>(),
