@@ -249,4 +249,13 @@ TEST_F(CatalogFits, ConvertRefusesCsvIdentifiersADoubleCannotHold) {
   EXPECT_EQ(nn::read_catalog(path("small.fits")).column("n"), (std::vector<double>{9007199254740992.0, -12}));
 }
 
+// A header card of bytes above 0x7E overflows a buffer inside CFITSIO, which glibc answers by
+// aborting; such a file is refused before CFITSIO reads it (an input the FITS fuzzer found).
+TEST_F(CatalogFits, HeadersThatAreNotAsciiAreRefusedBeforeCfitsioReadsThem) {
+  const fs::path damaged = fs::path(STARNN_SOURCE_DIR) / "tests" / "fuzz" / "regressions" / "fuzz_fits_catalog" /
+                           "non_ascii_header_overflows_cfitsio.fits";
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(damaged); }),
+                       "HDU 2 has a header card with byte 129 at column 10, which is not printable ASCII"));
+}
+
 }  // namespace

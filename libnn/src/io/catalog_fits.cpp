@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
 #include <limits>
 #include <optional>
+#include <string_view>
 
 namespace nn::catalog_detail {
 namespace {
@@ -100,7 +102,74 @@ void check_fits(int status, const std::filesystem::path& path, const std::string
               where);
 }
 
+namespace {
+
+// The integer value of a header card ("NAXIS1  =                   40 / ..."), if it has one.
+std::optional<long long> card_integer(std::string_view card) {
+  if (card.size() < 10 || card.substr(8, 2) != "= ") return std::nullopt;
+  std::string_view value = card.substr(10);
+  value = value.substr(0, value.find('/'));
+  const auto first = value.find_first_not_of(' ');
+  if (first == std::string_view::npos) return std::nullopt;
+  value = value.substr(first, value.find_last_not_of(' ') - first + 1);
+  long long number = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (error != std::errc() || end != value.data() + value.size()) return std::nullopt;
+  return number;
+}
+
+// FITS headers are printable ASCII (FITS 4.0, section 4.1.1). CFITSIO trusts them further
+// than it should: a card of 70 bytes above 0x7E after "TTYPE3  =" overflows one of its
+// buffers (found by tests/fuzz, kept in tests/fuzz/regressions/fuzz_fits_catalog), and glibc
+// then aborts the process. So every header of an uncompressed file is read here first, walking
+// the HDUs by their sizes; a walk that cannot go on (a truncated file, a size that is not a
+// number) stops and leaves the verdict to CFITSIO.
+void require_ascii_headers(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  constexpr std::size_t kBlock = 2880, kCard = 80;
+  char block[kBlock];
+  unsigned char magic[2] = {};
+  if (!in.read(reinterpret_cast<char*>(magic), 2) || (magic[0] == 0x1f && magic[1] == 0x8b)) return;
+  in.seekg(0);
+  for (int hdu = 1; in.read(block, kBlock); ++hdu) {
+    long long bitpix = 0, naxis = 0, pcount = 0, gcount = 1, elements = 1;
+    bool end = false;
+    for (int header_block = 0; !end; ++header_block) {
+      if (header_block > 0 && !in.read(block, kBlock)) return;
+      for (std::size_t at = 0; at < kBlock && !end; at += kCard) {
+        const std::string_view card(block + at, kCard);
+        for (std::size_t k = 0; k < kCard; ++k)
+          if (card[k] < 0x20 || card[k] > 0x7e)
+            throw Error(str("FITS file '", path.string(), "': HDU ", hdu, " has a header card with byte ",
+                            int(static_cast<unsigned char>(card[k])), " at column ", k + 1,
+                            ", which is not printable ASCII; the file is damaged"));
+        const std::string_view key = card.substr(0, 8);
+        end = key == "END     ";
+        const std::optional<long long> value = card_integer(card);
+        if (key == "BITPIX  " && value) bitpix = *value;
+        if (key == "NAXIS   " && value) naxis = *value;
+        if (key == "PCOUNT  " && value) pcount = *value;
+        if (key == "GCOUNT  " && value) gcount = *value;
+        if (key.substr(0, 5) == "NAXIS" && key != "NAXIS   ") {
+          if (!value || *value < 0 || __builtin_mul_overflow(elements, *value, &elements)) return;
+        }
+      }
+    }
+    if (naxis == 0) elements = 0;
+    long long bytes = 0;
+    if (bitpix == std::numeric_limits<long long>::min() || pcount < 0 || gcount < 0 ||
+        __builtin_add_overflow(pcount, elements, &bytes) ||
+        __builtin_mul_overflow(bytes, (bitpix < 0 ? -bitpix : bitpix) / 8 * gcount, &bytes) ||
+        bytes > std::numeric_limits<long long>::max() - (long long)kBlock)
+      return;
+    in.seekg(std::streamoff((bytes + kBlock - 1) / kBlock * kBlock), std::ios::cur);
+  }
+}
+
+}  // namespace
+
 FitsHandle open_fits(const std::filesystem::path& path) {
+  require_ascii_headers(path);
   fitsfile* file = nullptr;
   int status = 0;
   fits_open_diskfile(&file, path.c_str(), READONLY, &status);
