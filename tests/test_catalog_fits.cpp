@@ -255,7 +255,7 @@ TEST_F(CatalogFits, HeadersThatAreNotAsciiAreRefusedBeforeCfitsioReadsThem) {
   const fs::path damaged = fs::path(STARNN_SOURCE_DIR) / "tests" / "fuzz" / "regressions" / "fuzz_fits_catalog" /
                            "non_ascii_header_overflows_cfitsio.fits";
   EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(damaged); }),
-                       "HDU 2 has a header card with byte 129 at column 10, which is not printable ASCII"));
+                       "the header in block 2 has a card with byte 129 at column 10, which is not printable ASCII"));
 }
 
 }  // namespace
