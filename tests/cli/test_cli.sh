@@ -243,5 +243,21 @@ check "uninterrupted run" "$starnn" train "$net" --out run_straight --epochs 60
 check "resumed history equals the uninterrupted one" bash -c "diff <(cut -d, -f1-4 run_straight/history.csv) <(cut -d, -f1-4 run_int/history.csv)"
 check "resumed model equals the uninterrupted one" cmp run_straight/best.safetensors run_int/best.safetensors
 
+# kill -9 wherever it falls, three times over (mid-epoch, mid-write): each time --resume
+# continues, and the run ends with the uninterrupted run's files.
+"$starnn" train "$net" --out run_kill --epochs 60 > kill.log 2>&1 & pid=$!
+for rows in 3 12 30; do
+  for _ in $(seq 600); do [ -s run_kill/history.csv ] && [ "$(wc -l < run_kill/history.csv)" -gt $rows ] && break; sleep 0.02; done
+  kill -9 $pid; wait $pid 2> /dev/null
+  check "no temporary is left but the killed writer's own" sh -c "[ \$(ls -a run_kill | grep -c '\\.tmp-') -le 1 ]"
+  "$starnn" train "$net" --resume run_kill > kill.log 2>&1 & pid=$!
+done
+wait $pid
+check "resumed after three kill -9" test $? -eq 0
+check "killed and resumed: the uninterrupted run's best model" cmp run_straight/best.safetensors run_kill/best.safetensors
+check "killed and resumed: the uninterrupted run's last checkpoint" cmp run_straight/last.safetensors run_kill/last.safetensors
+check "killed and resumed: the uninterrupted run's history" bash -c "diff <(cut -d, -f1-4 run_straight/history.csv) <(cut -d, -f1-4 run_kill/history.csv)"
+check "the next writes removed the killed runs' temporaries" sh -c "! ls -a run_kill | grep -q '\\.tmp-'"
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

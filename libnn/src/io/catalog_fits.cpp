@@ -137,7 +137,11 @@ void require_ascii_headers(const std::filesystem::path& path) {
   bool walking = true;  // by sizes; false: every block
   bool in_header = false;
   std::map<std::string, long long, std::less<>> sizes;
-  for (long long number = 0; in.read(block, kBlock); ++number) {
+  // A last block cut short is read too, as blanks beyond its end: CFITSIO reads what is there.
+  for (long long number = 0; in; ++number) {
+    in.read(block, kBlock);
+    if (in.gcount() <= 0) return;
+    std::fill(block + in.gcount(), block + kBlock, ' ');
     const std::string_view first(block, 9);
     if (!in_header) {
       if (first == "SIMPLE  =" || first == "XTENSION=") {
