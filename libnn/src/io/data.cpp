@@ -191,9 +191,10 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
   st.inputs.names = spec.inputs;
   for (std::size_t j = 0; j < inputs.size(); ++j) {
     std::vector<double> train_values = finite_values(inputs[j], p.rows.train);
+    // The moments first, in the rows' order; the percentiles then reorder the values.
+    const auto [mean, sd] = moments(train_values);
     st.range_low.push_back(percentile(train_values, 0.1));
     st.range_high.push_back(percentile(train_values, 99.9));
-    const auto [mean, sd] = moments(train_values);
     require_finite(catalog.source(), str("input ", spec.inputs[j]), mean, sd);
     if (!(sd > 0.0))
       throw Error(str(catalog.source(), ": input ", spec.inputs[j], " is constant in the training split"));
