@@ -37,6 +37,10 @@ starnn_report("nlohmann_json" "${nlohmann_json_FOUND}" "${nlohmann_json_VERSION}
 pkg_check_modules(CFITSIO REQUIRED IMPORTED_TARGET cfitsio)
 starnn_report("CFITSIO" "${CFITSIO_FOUND}" "${CFITSIO_VERSION}")
 
+# zlib reads a gzip-compressed FITS file's headers before CFITSIO does (catalog_fits_precheck.cpp).
+find_package(ZLIB REQUIRED)
+starnn_report("zlib" "${ZLIB_FOUND}" "${ZLIB_VERSION_STRING}")
+
 find_package(Threads REQUIRED)
 
 # PLplot draws the figures of libstarnn_report and the program's maps; without it only

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build ccache pkg-config python3
-          libopenblas-openmp-dev nlohmann-json3-dev libcfitsio-dev
+          libopenblas-openmp-dev nlohmann-json3-dev libcfitsio-dev zlib1g-dev
           libgtest-dev libbenchmark-dev libplplot-dev plplot-driver-cairo
           python3-torch python3-numpy
           clang-16 libclang-rt-16-dev libomp-16-dev)

@@ -46,12 +46,17 @@ TEST(CatalogFitsReal, Gd1MissingColumnSuggests) {
   EXPECT_TRUE(contains(message, "did you mean 'g_mean_psf_mag'"));
 }
 
+// `gzip -c from > to`; false where gzip is not available.
+bool gzip_copy(const fs::path& from, const fs::path& to) {
+  const std::string command = "gzip -c '" + from.string() + "' > '" + to.string() + "' 2>/dev/null";
+  return std::system(command.c_str()) == 0;
+}
+
 TEST_F(CatalogFits, GzipIsReadOnly) {
   const fs::path fits = real_sample("gd1_ps1_photometry.fits");
   CATALOG_REQUIRE_SAMPLE(fits);
   const fs::path gz = path("gd1.fits.gz");
-  const std::string command = "gzip -c '" + fits.string() + "' > '" + gz.string() + "' 2>/dev/null";
-  if (std::system(command.c_str()) != 0) GTEST_SKIP() << "gzip is not available";
+  if (!gzip_copy(fits, gz)) GTEST_SKIP() << "gzip is not available";
   const nn::Catalog catalog = nn::read_catalog(gz);
   ASSERT_EQ(catalog.rows(), 3724);
   EXPECT_EQ(catalog.column("i_mean_psf_mag")[0], std::bit_cast<double>(gd1_first_i_bits));
@@ -249,13 +254,58 @@ TEST_F(CatalogFits, ConvertRefusesCsvIdentifiersADoubleCannotHold) {
   EXPECT_EQ(nn::read_catalog(path("small.fits")).column("n"), (std::vector<double>{9007199254740992.0, -12}));
 }
 
+const fs::path fits_regressions = fs::path(STARNN_SOURCE_DIR) / "tests" / "fuzz" / "regressions" / "fuzz_fits_catalog";
+
 // A header card of bytes above 0x7E overflows a buffer inside CFITSIO, which glibc answers by
-// aborting; such a file is refused before CFITSIO reads it (an input the FITS fuzzer found).
+// aborting; such a file is refused before CFITSIO reads it (an input the FITS fuzzer found),
+// compressed or not.
 TEST_F(CatalogFits, HeadersThatAreNotAsciiAreRefusedBeforeCfitsioReadsThem) {
-  const fs::path damaged = fs::path(STARNN_SOURCE_DIR) / "tests" / "fuzz" / "regressions" / "fuzz_fits_catalog" /
-                           "non_ascii_header_overflows_cfitsio.fits";
-  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(damaged); }),
-                       "the header in block 2 has a card with byte 129 at column 10, which is not printable ASCII"));
+  const fs::path damaged = fits_regressions / "non_ascii_header_overflows_cfitsio.fits";
+  const std::string account =
+      "the header in block 2 has a card with byte 129 at column 10, which is not printable ASCII";
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(damaged); }), account));
+  if (!gzip_copy(damaged, path("damaged.fits.gz"))) GTEST_SKIP() << "gzip is not available";
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(path("damaged.fits.gz")); }), "damaged.fits.gz': " + account));
+}
+
+// CFITSIO allocates at once the uncompressed size a gzip trailer states: 15 bytes stating
+// 2.3 GB exhausted the FITS fuzzer's memory. A stated size that deflate cannot reach from the
+// file's length is refused, as is a damaged stream.
+TEST_F(CatalogFits, GzipFilesStatingImpossibleSizesOrCutShortAreRefused) {
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(fits_regressions / "gzip_too_short_stating_2_gib.fits"); }),
+                       "is 15 bytes long, too short for a gzip file"));
+  const fs::path fits = real_sample("gd1_ps1_photometry.fits");
+  CATALOG_REQUIRE_SAMPLE(fits);
+  if (!gzip_copy(fits, path("gd1.fits.gz"))) GTEST_SKIP() << "gzip is not available";
+  std::string bytes = read_text(path("gd1.fits.gz"));
+  const std::size_t length = bytes.size();
+  ASSERT_LT(length * 1032, 0xFFFFFFFFu);
+  bytes.replace(length - 4, 4, "\xff\xff\xff\xff");
+  write_text("stating.fits.gz", bytes);
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(path("stating.fits.gz")); }),
+                       "its gzip trailer states an uncompressed size of 4294967295 bytes, more than deflate can "
+                       "expand its " +
+                           std::to_string(length) + " bytes to"));
+  // Cut short, the stream's last bytes state no size its length can hold ...
+  write_text("cut.fits.gz", read_text(path("gd1.fits.gz")).substr(0, length / 2));
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(path("cut.fits.gz")); }), "the file is damaged"));
+  // ... and a damaged stream with a sound trailer is zlib's to find.
+  bytes = read_text(path("gd1.fits.gz"));
+  bytes[length / 2] = char(~bytes[length / 2]);
+  write_text("flipped.fits.gz", bytes);
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(path("flipped.fits.gz")); }),
+                       "flipped.fits.gz': its gzip compression is damaged (zlib: "));
+}
+
+// CFITSIO opens zip, bzip2, pack, compress and LZH files by their first two bytes too, and takes
+// a zip file's size from it unchecked; those are refused.
+TEST_F(CatalogFits, CompressionsOtherThanGzipAreRefused) {
+  write_text("table.fits", std::string("PK\x03\x04") + std::string(60, '\xff'));
+  EXPECT_TRUE(
+      contains(message_of([&] { nn::read_catalog(path("table.fits")); }),
+               "table.fits' is compressed with zip, which is not read; decompress it, or compress it with gzip"));
+  write_text("table.fits", "BZh91AY&SY" + std::string(60, 'x'));
+  EXPECT_TRUE(contains(message_of([&] { nn::read_catalog(path("table.fits")); }), "is compressed with bzip2"));
 }
 
 }  // namespace

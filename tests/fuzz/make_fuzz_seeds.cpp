@@ -1,9 +1,14 @@
 // Writes the seed corpora of the fuzz targets from the project's own files, into SEEDS/<target>:
 // the network files of data/nets and tests/data/nets; a model trained for one epoch from
-// tests/data/nets/tiny.json; the first rows of the shipped SEGUE sample as CSV and as FITS.
+// tests/data/nets/tiny.json; the first rows of the shipped SEGUE sample as CSV, as FITS and as
+// gzip-compressed FITS.
 //   make_fuzz_seeds SOURCE_DIR SEEDS
+#include <zlib.h>
+
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "nn/catalog.h"
 #include "nn/error.h"
@@ -46,6 +51,13 @@ int main(int argc, char** argv) {
     }
     nn::write_catalog(seeds / "fuzz_csv_catalog" / "segue_head.csv", head);
     nn::write_catalog(seeds / "fuzz_fits_catalog" / "segue_head.fits", head);
+    std::ifstream fits(seeds / "fuzz_fits_catalog" / "segue_head.fits", std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(fits), {}};
+    const fs::path gzip = seeds / "fuzz_fits_catalog" / "segue_head.fits.gz";
+    gzFile compressed = gzopen(gzip.c_str(), "wb");
+    if (!compressed || gzwrite(compressed, bytes.data(), unsigned(bytes.size())) != int(bytes.size()) ||
+        gzclose(compressed) != Z_OK)
+      throw nn::Error("cannot write " + gzip.string());
   } catch (const nn::Error& e) {
     std::fprintf(stderr, "make_fuzz_seeds: %s\n", e.message().c_str());
     return 1;

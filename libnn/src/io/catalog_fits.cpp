@@ -4,11 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <limits>
-#include <map>
 #include <optional>
-#include <string_view>
 
 namespace nn::catalog_detail {
 namespace {
@@ -103,100 +100,8 @@ void check_fits(int status, const std::filesystem::path& path, const std::string
               where);
 }
 
-namespace {
-
-// The integer value of a header card ("NAXIS1  =                   40 / ..."), if it has one.
-std::optional<long long> card_integer(std::string_view card) {
-  if (card.substr(8, 2) != "= ") return std::nullopt;
-  std::string_view value = card.substr(10);
-  value = value.substr(0, value.find('/'));
-  const auto first = value.find_first_not_of(' ');
-  if (first == std::string_view::npos) return std::nullopt;
-  value = value.substr(first, value.find_last_not_of(' ') - first + 1);
-  long long number = 0;
-  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
-  if (error != std::errc() || end != value.data() + value.size()) return std::nullopt;
-  return number;
-}
-
-// FITS headers are printable ASCII (FITS 4.0, section 4.1.1). CFITSIO trusts them further
-// than it should: a card of 70 bytes above 0x7E after "TTYPE3  =" overflows one of its
-// buffers (found by tests/fuzz, kept in tests/fuzz/regressions/fuzz_fits_catalog), and glibc
-// then aborts the process. So every header of an uncompressed file is read here first, HDU
-// after HDU by the data sizes their headers give (reading headers only, however large the
-// tables). Where a header's sizes are not plain numbers, or are given twice, the rest of the
-// file is read block by block instead, checking every block that opens a header (SIMPLE or
-// XTENSION), so that no header CFITSIO may reach goes unread.
-void require_ascii_headers(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  constexpr std::size_t kBlock = 2880, kCard = 80;
-  char block[kBlock];
-  unsigned char magic[2] = {};
-  if (!in.read(reinterpret_cast<char*>(magic), 2) || (magic[0] == 0x1f && magic[1] == 0x8b)) return;
-  in.seekg(0);
-  bool walking = true;  // by sizes; false: every block
-  bool in_header = false;
-  std::map<std::string, long long, std::less<>> sizes;
-  // A last block cut short is read too, as blanks beyond its end: CFITSIO reads what is there.
-  for (long long number = 0; in; ++number) {
-    in.read(block, kBlock);
-    if (in.gcount() <= 0) return;
-    std::fill(block + in.gcount(), block + kBlock, ' ');
-    const std::string_view first(block, 9);
-    if (!in_header) {
-      if (first == "SIMPLE  =" || first == "XTENSION=") {
-        in_header = true;
-        sizes.clear();
-      } else if (walking) {
-        return;  // where the sizes lead is no header: the file's HDUs end here, for CFITSIO too
-      } else {
-        continue;
-      }
-    }
-    for (std::size_t at = 0; at < kBlock && in_header; at += kCard) {
-      const std::string_view card(block + at, kCard);
-      for (std::size_t k = 0; k < kCard; ++k)
-        if (card[k] < 0x20 || card[k] > 0x7e)
-          throw Error(str("FITS file '", path.string(), "': the header in block ", number + 1, " has a card with byte ",
-                          int(static_cast<unsigned char>(card[k])), " at column ", k + 1,
-                          ", which is not printable ASCII; the file is damaged"));
-      const std::string_view key = card.substr(0, 8);
-      in_header = key != "END     ";
-      if (walking && (key.starts_with("NAXIS") || key == "BITPIX  " || key == "PCOUNT  " || key == "GCOUNT  ")) {
-        const std::optional<long long> value = card_integer(card);
-        if (!value || *value < -64 || sizes.count(key))
-          walking = false;
-        else
-          sizes.emplace(key, *value);
-      }
-    }
-    if (in_header || !walking) continue;
-    // The header has ended: skip its data, BITPIX/8 * GCOUNT * (PCOUNT + NAXIS1 * ... * NAXISn).
-    const auto size = [&](std::string_view key, long long fallback) {
-      const auto it = sizes.find(key);
-      return it == sizes.end() ? fallback : it->second;
-    };
-    long long elements = size("NAXIS   ", 0) > 0 ? 1 : 0;
-    for (long long axis = 1; axis <= size("NAXIS   ", 0) && walking; ++axis) {
-      const long long n = size(str("NAXIS", axis, std::string(axis < 10 ? 2 : axis < 100 ? 1 : 0, ' ')), -1);
-      walking = n >= 0 && !__builtin_mul_overflow(elements, n, &elements);
-    }
-    const long long bitpix = size("BITPIX  ", 8), pcount = size("PCOUNT  ", 0), gcount = size("GCOUNT  ", 1);
-    long long bytes = 0;
-    walking = walking && pcount >= 0 && gcount >= 0 && !__builtin_add_overflow(pcount, elements, &bytes) &&
-              !__builtin_mul_overflow(bytes, (bitpix < 0 ? -bitpix : bitpix) / 8 * gcount, &bytes) &&
-              bytes <= std::numeric_limits<long long>::max() - (long long)kBlock;
-    if (!walking) continue;
-    const long long blocks = (bytes + (long long)kBlock - 1) / (long long)kBlock;
-    in.seekg(std::streamoff(blocks * (long long)kBlock), std::ios::cur);
-    number += blocks;
-  }
-}
-
-}  // namespace
-
 FitsHandle open_fits(const std::filesystem::path& path) {
-  require_ascii_headers(path);
+  check_before_cfitsio(path);
   fitsfile* file = nullptr;
   int status = 0;
   fits_open_diskfile(&file, path.c_str(), READONLY, &status);

@@ -21,6 +21,11 @@ using FitsHandle = std::unique_ptr<fitsfile, FitsCloser>;
 void check_fits(int status, const std::filesystem::path& path, const std::string& doing,
                 std::source_location where = std::source_location::current());
 
+// Reads what CFITSIO would trust before it does, and throws an nn::Error naming the file and
+// the damage: every header must be printable ASCII, a gzip file's stated size must be one its
+// length can hold, and only plain and gzip-compressed files are read (catalog_fits_precheck.cpp).
+void check_before_cfitsio(const std::filesystem::path& path);
+
 // The disk-file variants, so that names with brackets or other CFITSIO filename syntax are
 // taken literally.
 FitsHandle open_fits(const std::filesystem::path& path);
