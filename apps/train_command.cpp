@@ -31,7 +31,11 @@ std::string describe_net(const nn::TrainingRun& run, nn::Net<float>& net) {
     backbone = nn::str(nn::to_string(file.backbone.block), " backbone, widths ", net.widths().front(), "..",
                        net.widths().back(), " over ", file.backbone.depth, " levels");
   }
-  return nn::str(net.parameters().size(), " parameters; ", backbone);
+  const nn::Index members = file.members;
+  return nn::str(
+      members > 1 ? nn::str(members, " members of ") : std::string(), net.parameters().size(), " parameters; ",
+      backbone,
+      file.loss.uncertainty() ? nn::str("; uncertainty heads (", nn::to_string(file.loss.type), ")") : std::string());
 }
 
 }  // namespace
@@ -100,8 +104,8 @@ int train_command(int argc, char** argv) {
   events.epoch_done = [&](const nn::HistoryRow& row, bool best) {
     progress.line(nn::str("epoch ", row.epoch, "/", epochs, "  train ", row.train_loss, "  validation ",
                           row.validation_loss, "  lr ", row.lr, "  ",
-                          std::lround(double(run.batches_per_epoch()) / row.seconds), " batches/s",
-                          best ? "  (best)" : ""));
+                          std::lround(double(run.batches_per_epoch() * run.model().members()) / row.seconds),
+                          " batches/s", best ? "  (best)" : ""));
   };
   if (!run.train(events)) {
     progress.line(nn::str("interrupted: ", (out / "last.safetensors").string(), " holds epoch ", run.state().epoch,
@@ -111,12 +115,18 @@ int train_command(int argc, char** argv) {
 
   // The best model on the held-out test split.
   const nn::EvaluationReport report = run.evaluate_best();
+  std::string best;
+  for (const nn::MemberBest& b : run.state().best)
+    best += nn::str(best.empty() ? "" : ", ", b.validation_loss, " at epoch ", b.epoch);
   progress.line(nn::str("trained ", epochs, " epochs in ", std::lround(seconds_since(start)),
-                        " s; best validation loss ", run.state().best_validation_loss, " at epoch ",
-                        run.state().best_epoch));
-  for (const nn::TargetReport& t : report.targets)
+                        " s; best validation loss ", run.state().best.size() > 1 ? "per member " : "", best));
+  for (const nn::TargetReport& t : report.targets) {
     progress.line(nn::str("test split: ", t.name, "  n ", t.metrics.n, "  sigma_gauss ", t.metrics.sigma_gauss,
                           "  sigma_mad ", t.metrics.sigma_mad, "  bias ", t.metrics.bias, "  rmse ", t.metrics.rmse));
+    if (const auto& c = t.calibration)
+      progress.line(nn::str("test split: ", t.name, "  mean_sigma ", c->mean_sigma, "  z_sigma_mad ", c->z_sigma_mad,
+                            "  coverage_68 ", c->coverage_68, "  coverage_95 ", c->coverage_95));
+  }
   progress.line(
       nn::str("wrote ", (out / "best.safetensors").string(), ", last.safetensors, history.csv, metrics.json"));
   return 0;

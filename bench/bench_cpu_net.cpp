@@ -83,7 +83,7 @@ struct Batch {
     for (Index k = 0; k < mask.size(); ++k) mask.data()[k] = rng.uniform() < 0.8 ? 1.0F : 0.0F;
     for (Index i = 0; i < rows; ++i) label(i, 0) = rng.uniform() < 0.5 ? 1.0F : 0.0F;
   }
-  Targets<float> targets() const { return {y.view(), scale.view(), mask.view(), label.view()}; }
+  Targets<float> targets() const { return {y.view(), scale.view(), mask.view(), label.view(), {}}; }
 };
 
 void BM_train_step(benchmark::State& state, const NetConfig& config) {

@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
       for (nn::Index i = 0; i < batch; ++i) label(i, 0) = rng.uniform() < 0.5 ? 1.0F : 0.0F;
       label.move_to(device);
     }
-    const nn::Targets<float> targets{y.view(), scale.view(), mask.view(), label.view()};
+    const nn::Targets<float> targets{y.view(), scale.view(), mask.view(), label.view(), {}};
 
     // The learning rate only scales the update; a schedule's per-step cost is negligible.
     std::optional<double> train, infer;

@@ -1,6 +1,7 @@
 // Finite-difference checks, in double, of every hand-derived backward pass: each layer, each
 // block, backbones with every head kind, and the losses. Each test prints its worst error.
 #include <limits>
+#include <optional>
 
 #include "harness.h"
 #include "nn/loss.h"
@@ -89,6 +90,22 @@ TEST(GradientCheck, BackboneWithLinearHead) {
 TEST(GradientCheck, BackboneWithSkipsCausalHeadsAndClassifier) {
   Net<double> net(small_net(BlockType::resdense, Skips::additive, HeadType::causal, Classifier::binary));
   expect_gradients("backbone (ResDense, U-Net skips) + causal heads + classifier", net, 12, 9);
+}
+
+TEST(GradientCheck, BackboneWithLinearUncertaintyHead) {
+  NetSpec spec = small_net(BlockType::resdense, Skips::additive, HeadType::linear, Classifier::none);
+  spec.heads.variance = true;
+  Net<double> net(spec);
+  ASSERT_EQ(net.out_features(), 6);  // 3 means, 3 log variances
+  expect_gradients("backbone + linear uncertainty head", net, 12, 22);
+}
+
+TEST(GradientCheck, BackboneWithCausalUncertaintyHeadsAndClassifier) {
+  NetSpec spec = small_net(BlockType::aresdense, Skips::additive, HeadType::causal, Classifier::binary);
+  spec.heads.variance = true;
+  Net<double> net(spec);
+  ASSERT_EQ(net.out_features(), 7);  // 3 means, 3 log variances, the logit
+  expect_gradients("backbone + causal uncertainty heads + classifier", net, 12, 23);
 }
 
 TEST(GradientCheck, AttentionBackboneWithLinearHeadAndClassifier) {
@@ -191,6 +208,33 @@ TEST(GradientCheck, WeightedL1WithMissingLabels) {
   EXPECT_LT(e, kMaxGradientError);
 }
 
+// Both likelihoods, d loss / d (mu, s), with label errors (some 0) and missing labels; log
+// variances from -3 to 2 cover sigma from 0.2 to 3 z-score units.
+TEST(GradientCheck, LikelihoodsWithLabelErrorsAndMissingLabels) {
+  for (const Likelihood likelihood : {Likelihood::gaussian, Likelihood::laplace}) {
+    Rng rng(24);
+    Tensor<double> out = random_tensor(10, 6, rng), y = random_tensor(10, 3, rng);
+    Tensor<double> e(10, 3), mask(10, 3), w(1, 3);
+    for (Index k = 0; k < 30; ++k) {
+      e.data()[k] = rng.uniform() < 0.3 ? 0.0 : 0.5 * rng.uniform();
+      mask.data()[k] = rng.uniform() < 0.8 ? 1.0 : 0.0;
+    }
+    for (Index i = 0; i < 10; ++i)
+      for (Index t = 3; t < 6; ++t) out(i, t) = rng.uniform(-3.0, 2.0);
+    w(0, 0) = 10, w(0, 1) = 3, w(0, 2) = 1;
+    const ConstView<double> mu = out.view().col_range(0, 3), s = out.view().col_range(3, 3);
+    const double error = loss_gradient_error(
+        out, [&] { return ops::nll_loss<double>(likelihood, mu, s, y.view(), e.view(), mask.view(), w.view()); },
+        [&](View<double> g) {
+          ops::nll_backward<double>(likelihood, mu, s, y.view(), e.view(), mask.view(), w.view(), g.col_range(0, 3),
+                                    g.col_range(3, 3));
+        });
+    std::cout << "[gradient check] " << (likelihood == Likelihood::gaussian ? "Gaussian" : "Laplace")
+              << " NLL: worst error " << error << "\n";
+    EXPECT_LT(error, kMaxGradientError);
+  }
+}
+
 TEST(GradientCheck, BceWithLogitsWithMissingLabels) {
   Rng rng(14);
   Tensor<double> z = random_tensor(10, 1, rng, 4.0), t(10, 1);
@@ -205,18 +249,20 @@ TEST(GradientCheck, BceWithLogitsWithMissingLabels) {
 
 // The whole training objective, alpha L1 + (1 - alpha) BCE, differentiated down to the
 // parameters of the net; a tenth of the regression labels and two class labels are missing.
-double loss_through_net_error(Net<double>& net, std::uint64_t seed) {
+// With a likelihood, the net has uncertainty heads and the labels have errors.
+double loss_through_net_error(Net<double>& net, std::uint64_t seed, std::optional<Likelihood> likelihood = {}) {
   Rng rng(seed);
   const Index batch = 12, n_targets = 3;  // 3 labels, or 2 labels and the band
   Tensor<double> x = random_tensor(batch, 5, rng), y = random_tensor(batch, n_targets, rng);
-  Tensor<double> s(batch, n_targets), mask(batch, n_targets), label(batch, 1);
+  Tensor<double> s(batch, n_targets), mask(batch, n_targets), label(batch, 1), error(batch, n_targets);
   for (Index k = 0; k < s.size(); ++k) {
     s.data()[k] = 0.5 + rng.uniform();
     mask.data()[k] = rng.uniform() < 0.9 ? 1.0 : 0.0;
+    error.data()[k] = 0.3 * rng.uniform();
   }
   for (Index i = 0; i < batch; ++i) label(i, 0) = i % 5 == 2 ? std::numeric_limits<double>::quiet_NaN() : i % 2;
-  NetLoss<double> loss({{10.0, 3.0, 1.0}, 0.7}, true);
-  const Targets<double> targets{y.view(), s.view(), mask.view(), label.view()};
+  NetLoss<double> loss({{10.0, 3.0, 1.0}, 0.7, likelihood}, true);
+  const Targets<double> targets{y.view(), s.view(), mask.view(), label.view(), error.view()};
 
   net.parameters().zero_grad();
   loss.value_and_gradient(net.forward(x.view(), Mode::train), targets);
@@ -247,6 +293,19 @@ TEST(GradientCheck, RegressionAndClassifierLossThroughTheNet) {
   const double worst = loss_through_net_error(net, 15);
   std::cout << "[gradient check] net + weighted L1 + BCE (alpha 0.7), all parameters: worst error " << worst << "\n";
   EXPECT_LT(worst, kMaxGradientError);
+}
+
+TEST(GradientCheck, LikelihoodsAndClassifierLossThroughTheNet) {
+  for (const Likelihood likelihood : {Likelihood::gaussian, Likelihood::laplace}) {
+    NetSpec spec = small_net(BlockType::aresdense, Skips::additive, HeadType::causal, Classifier::binary);
+    spec.heads.variance = true;
+    Net<double> net(spec);
+    const double worst = loss_through_net_error(net, 25, likelihood);
+    std::cout << "[gradient check] net with causal uncertainty heads + "
+              << (likelihood == Likelihood::gaussian ? "Gaussian" : "Laplace")
+              << " NLL + BCE (alpha 0.7), all parameters: worst error " << worst << "\n";
+    EXPECT_LT(worst, kMaxGradientError);
+  }
 }
 
 TEST(GradientCheck, RegressionAndClassifierLossThroughTheAutoEncoder) {

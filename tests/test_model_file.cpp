@@ -164,7 +164,7 @@ TEST(ModelFile, RoundTripGivesIdenticalPredictionsAndState) {
   const NetworkFile file = synthetic_file();
   const PreparedData d = prepare_training_data(catalog, file);
   Model model(file, d.stats);
-  model.state() = {3, 42, 0.25, 2};
+  model.state() = {3, 42, {{0.25, 2}}};
   model.adam_m().assign(1, model.net().parameters().size(), 0.5f);
   model.adam_v().assign(1, model.net().parameters().size(), 0.25f);
   const auto path = std::filesystem::temp_directory_path() / "starnn_model_roundtrip.safetensors";
@@ -176,14 +176,15 @@ TEST(ModelFile, RoundTripGivesIdenticalPredictionsAndState) {
   EXPECT_EQ(loaded.stats().targets.std, d.stats.targets.std);
   EXPECT_EQ(loaded.state().epoch, 3);
   EXPECT_EQ(loaded.state().step, 42);
-  EXPECT_EQ(loaded.state().best_validation_loss, 0.25);
+  EXPECT_EQ(loaded.state().best[0].validation_loss, 0.25);
+  EXPECT_EQ(loaded.state().best[0].epoch, 2);
   EXPECT_EQ(loaded.adam_v()(0, 7), 0.25f);
   const auto before = model.predict(catalog), after = loaded.predict(catalog);
-  ASSERT_EQ(before.size(), 1u);
-  EXPECT_TRUE(std::isnan(after[0][7]));   // a missing input gives NaN, not a number
-  EXPECT_TRUE(std::isnan(after[0][11]));  // and so does an outlier
+  ASSERT_EQ(before.columns.size(), 2u);  // the prediction and starnn_flags
+  EXPECT_TRUE(std::isnan(after.columns[0][7]));   // a missing input gives NaN, not a number
+  EXPECT_TRUE(std::isnan(after.columns[0][11]));  // and so does an outlier
   for (Index r = 0; r < catalog.rows(); ++r)
-    if (r != 7 && r != 11) EXPECT_EQ(before[0][r], after[0][r]) << r;
+    if (r != 7 && r != 11) EXPECT_EQ(before.columns[0][r], after.columns[0][r]) << r;
 
   // The file holds the parameters under PyTorch's names and shapes, and the metadata.
   const SafetensorsFile raw = read_safetensors(path);
@@ -198,19 +199,19 @@ TEST(ModelFile, AutoEncoderFillsInTheBandAndRoundTrips) {
   const Catalog catalog = synthetic_catalog();
   const NetworkFile file = synthetic_auto_encoder();
   Model model(file, prepare_training_data(catalog, file).stats);
-  EXPECT_EQ(model.output_names(), (std::vector<std::string>{"t_pred", "b_pred"}));
+  EXPECT_EQ(model.output_names(), (std::vector<std::string>{"t_pred", "b_pred", "starnn_flags"}));
   const auto path = std::filesystem::temp_directory_path() / "starnn_auto_encoder.safetensors";
   model.save(path, OptimizerState::leave_out);
   Model loaded = Model::load(path);
   EXPECT_EQ(to_json(loaded.file()), to_json(file));
   const auto before = model.predict(catalog), after = loaded.predict(catalog);
-  ASSERT_EQ(after.size(), 2u);
+  ASSERT_EQ(after.columns.size(), 3u);  // the label, the band and starnn_flags
   // Row 7 lacks the band and still gets both the label and the band; row 11 is an outlier.
-  EXPECT_TRUE(std::isfinite(after[0][7]) && std::isfinite(after[1][7]));
-  EXPECT_TRUE(std::isnan(after[0][11]) && std::isnan(after[1][11]));
+  EXPECT_TRUE(std::isfinite(after.columns[0][7]) && std::isfinite(after.columns[1][7]));
+  EXPECT_TRUE(std::isnan(after.columns[0][11]) && std::isnan(after.columns[1][11]));
   for (std::size_t k = 0; k < 2; ++k)
     for (Index r = 0; r < catalog.rows(); ++r)
-      if (r != 11) EXPECT_EQ(before[k][r], after[k][r]) << k << " " << r;
+      if (r != 11) EXPECT_EQ(before.columns[k][r], after.columns[k][r]) << k << " " << r;
   // The decoder's parameters sit under decoder., its sandwich reading a and the label t (a
   // matrix of one row is stored as a vector, see torch_shape).
   const SafetensorsFile raw = read_safetensors(path);
@@ -233,9 +234,9 @@ TEST(ModelFile, MlpRoundTrips) {
   Model loaded = Model::load(path);
   EXPECT_EQ(to_json(loaded.file()), to_json(file));
   const auto before = model.predict(catalog), after = loaded.predict(catalog);
-  ASSERT_EQ(after.size(), 1u);
+  ASSERT_EQ(after.columns.size(), 2u);
   for (Index r = 0; r < catalog.rows(); ++r)
-    if (r != 7 && r != 11) EXPECT_EQ(before[0][r], after[0][r]) << r;
+    if (r != 7 && r != 11) EXPECT_EQ(before.columns[0][r], after.columns[0][r]) << r;
   // nn.Sequential(Linear, ReLU, Dropout, Linear, ReLU, Dropout): the Linears are modules 0 and 3.
   const SafetensorsFile raw = read_safetensors(path);
   EXPECT_EQ(raw.tensor("mlp.0.weight").shape, (std::vector<std::int64_t>{16, 2}));
@@ -352,7 +353,7 @@ TEST(ModelFile, TrainingRangeIsKeptAndFlagsStarsOutsideIt) {
   const std::vector<double> flags = loaded.flags(stars);
   EXPECT_EQ(flags, (std::vector<double>{0, double(kFlagOutsideTrainingRange), 0}));
   const auto predicted = loaded.predict(stars);
-  EXPECT_TRUE(std::isfinite(predicted[0][1])) << "a flagged star is still predicted";
+  EXPECT_TRUE(std::isfinite(predicted.columns[0][1])) << "a flagged star is still predicted";
 }
 
 // A model whose parameters or statistics would make every prediction NaN is refused on load,

@@ -1,4 +1,5 @@
-// Every layer, block, the backbone with causal heads and a classifier, the losses, Adam and
+// Every layer, block, the backbone with causal heads and a classifier, uncertainty heads, the
+// losses (weighted L1, Gaussian and Laplace likelihoods, BCE), Adam and
 // the one-cycle schedule against PyTorch float64 values of the same definitions
 // (tests/data/torch_reference.json), to about 1e-10.
 #include <map>
@@ -121,10 +122,36 @@ TEST(TorchReference, WeightedL1) {
     for (Index t = 0; t < scale.cols(); ++t)
       scale(i, t) = label_scale(sigma(i, t), mean_sigma[t], c["s_min"].get<double>());
   NetLoss<double> loss({c["weights"].get<std::vector<double>>(), 1.0}, false);
-  const double value = loss.value_and_gradient(yhat.view(), {y.view(), scale.view(), mask.view(), {}});
+  const double value = loss.value_and_gradient(yhat.view(), {y.view(), scale.view(), mask.view(), {}, {}});
   EXPECT_NEAR(value, c["loss"].get<double>(), kTolerance * std::abs(c["loss"].get<double>()));
   EXPECT_LT(max_error(loss.gradient(), tensor_from_json(c["dyhat"]).view()), kTolerance);
 }
+
+TEST(TorchReference, CausalUncertaintyHeadsAndClassifier) {
+  Heads<double> heads(6, {HeadType::causal, 3, Classifier::binary, true});
+  expect_module_matches("uncertainty_heads", heads);
+}
+
+// The net's output [mu | s] against the case's mu and s, and the gradient against [dmu | ds].
+void expect_nll_matches(const std::string& name, Likelihood likelihood) {
+  SCOPED_TRACE(name);
+  const Json& c = reference_case(name);
+  const Tensor<double> mu = tensor_from_json(c["mu"]), s = tensor_from_json(c["s"]);
+  const Index rows = mu.rows(), n_targets = mu.cols();
+  Tensor<double> out(rows, 2 * n_targets), expected_gradient(rows, 2 * n_targets);
+  ops::copy<double>(mu, out.view().col_range(0, n_targets));
+  ops::copy<double>(s, out.view().col_range(n_targets, n_targets));
+  ops::copy<double>(tensor_from_json(c["dmu"]), expected_gradient.view().col_range(0, n_targets));
+  ops::copy<double>(tensor_from_json(c["ds"]), expected_gradient.view().col_range(n_targets, n_targets));
+  const Tensor<double> y = tensor_from_json(c["y"]), e = tensor_from_json(c["e"]), mask = tensor_from_json(c["mask"]);
+  NetLoss<double> loss({c["weights"].get<std::vector<double>>(), 1.0, likelihood}, false);
+  const double value = loss.value_and_gradient(out.view(), {y.view(), {}, mask.view(), {}, e.view()});
+  EXPECT_NEAR(value, c["loss"].get<double>(), kTolerance * std::abs(c["loss"].get<double>()));
+  EXPECT_LT(max_error(loss.gradient(), expected_gradient.view()), kTolerance);
+}
+
+TEST(TorchReference, GaussianNll) { expect_nll_matches("gaussian_nll", Likelihood::gaussian); }
+TEST(TorchReference, LaplaceNll) { expect_nll_matches("laplace_nll", Likelihood::laplace); }
 
 TEST(TorchReference, BceWithLogits) {
   const Json& c = reference_case("bce_with_logits");

@@ -1,7 +1,9 @@
-// Loss ops on the CPU: the uncertainty-weighted L1 and BCE with logits.
+// Loss ops on the CPU: the uncertainty-weighted L1, the negative log-likelihoods of the
+// uncertainty heads and BCE with logits.
 #include <cmath>
 
 #include "backend.h"
+#include "likelihood.h"
 
 namespace nn::cpu {
 namespace {
@@ -54,6 +56,42 @@ void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, Con
 }
 
 template <class T>
+double nll_loss(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
+                ConstView<T> mask, ConstView<T> w) {
+  double loss = 0.0;
+  for (Index t = 0; t < mu.cols; ++t) {
+    const double count = labelled_rows(mask, t);
+    if (count == 0) continue;
+    double sum = 0.0;
+    for (Index i = 0; i < mu.rows; ++i)
+      if (mask(i, t) != T(0)) {
+        const double r = double(mu(i, t)) - double(y(i, t)), error = e(i, t);
+        sum += nll_term(likelihood, r, double(s(i, t)), error * error);
+      }
+    loss += double(w.data[t]) * sum / count;
+  }
+  return loss;
+}
+
+template <class T>
+void nll_backward(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
+                  ConstView<T> mask, ConstView<T> w, View<T> dmu, View<T> ds) {
+  for (Index t = 0; t < mu.cols; ++t) {
+    const double count = labelled_rows(mask, t);
+    for (Index i = 0; i < mu.rows; ++i) {
+      double dl_dmu = 0.0, dl_ds = 0.0;
+      if (mask(i, t) != T(0)) {
+        const double r = double(mu(i, t)) - double(y(i, t)), error = e(i, t);
+        nll_term_gradient(likelihood, r, double(s(i, t)), error * error, dl_dmu, dl_ds);
+      }
+      const double share = mask(i, t) != T(0) ? double(w.data[t]) / count : 0.0;
+      dmu(i, t) = T(share * dl_dmu);
+      ds(i, t) = T(share * dl_ds);
+    }
+  }
+}
+
+template <class T>
 double bce_with_logits_loss(ConstView<T> z, ConstView<T> t) {
   // max(z, 0) - z t + log1p(exp(-|z|)): no exp of a large positive number, finite for any z.
   // The mean over labelled rows; 0 for a batch without labels.
@@ -87,6 +125,8 @@ template <class T>
 void fill_loss_ops(OpTable<T>& table) {
   table.weighted_l1_loss = weighted_l1_loss<T>;
   table.weighted_l1_backward = weighted_l1_backward<T>;
+  table.nll_loss = nll_loss<T>;
+  table.nll_backward = nll_backward<T>;
   table.bce_with_logits_loss = bce_with_logits_loss<T>;
   table.bce_with_logits_backward = bce_with_logits_backward<T>;
 }

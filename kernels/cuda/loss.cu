@@ -1,4 +1,5 @@
-// The losses on the GPU: the uncertainty-weighted L1 and BCE with logits.
+// The losses on the GPU: the uncertainty-weighted L1, the negative log-likelihoods of the
+// uncertainty heads and BCE with logits.
 #include "check.h"
 #include "context.h"
 #include "cuda_backend.h"
@@ -28,6 +29,29 @@ void weighted_l1_backward(const T* yhat, Index yhat_stride, const T* y, Index y_
               column_tile_shared_bytes<double>(shape), stream, yhat, yhat_stride, y, y_stride, s, s_stride, mask,
               mask_stride, w, dyhat, dyhat_stride, rows, cols);
   detail::check_launch("weighted_l1_backward_column_tile");
+}
+
+template <class T>
+void nll_terms(Likelihood likelihood, const T* mu, Index mu_stride, const T* s, Index s_stride, const T* y,
+               Index y_stride, const T* e, Index e_stride, const T* mask, Index mask_stride, const T* w, double* terms,
+               Index rows, Index cols, cudaStream_t stream, const LaunchShape& shape) {
+  if (cols == 0) return;
+  SIMT_LAUNCH(nll_terms_column_tile<T>, column_tile_grid("nll_loss", cols, shape), shape.block,
+              column_tile_shared_bytes<double>(shape), stream, likelihood, mu, mu_stride, s, s_stride, y, y_stride, e,
+              e_stride, mask, mask_stride, w, terms, rows, cols);
+  detail::check_launch("nll_terms_column_tile");
+}
+
+template <class T>
+void nll_backward(Likelihood likelihood, const T* mu, Index mu_stride, const T* s, Index s_stride, const T* y,
+                  Index y_stride, const T* e, Index e_stride, const T* mask, Index mask_stride, const T* w, T* dmu,
+                  Index dmu_stride, T* ds, Index ds_stride, Index rows, Index cols, cudaStream_t stream,
+                  const LaunchShape& shape) {
+  if (rows == 0 || cols == 0) return;
+  SIMT_LAUNCH(nll_backward_column_tile<T>, column_tile_grid("nll_backward", cols, shape), shape.block,
+              column_tile_shared_bytes<double>(shape), stream, likelihood, mu, mu_stride, s, s_stride, y, y_stride, e,
+              e_stride, mask, mask_stride, w, dmu, dmu_stride, ds, ds_stride, rows, cols);
+  detail::check_launch("nll_backward_column_tile");
 }
 
 template <class T>
@@ -86,6 +110,25 @@ void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, Con
 }
 
 template <class T>
+double nll_loss(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
+                ConstView<T> mask, ConstView<T> w) {
+  detail::expect_on_device("nll_loss", mu, s, y, e, mask, w);
+  auto* terms = static_cast<double*>(detail::scratch(sizeof(double) * std::size_t(mu.cols + 1)));
+  launch::nll_terms(likelihood, mu.data, mu.stride, s.data, s.stride, y.data, y.stride, e.data, e.stride, mask.data,
+                    mask.stride, w.data, terms, mu.rows, mu.cols, detail::stream());
+  return total(terms, mu.cols);
+}
+
+template <class T>
+void nll_backward(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
+                  ConstView<T> mask, ConstView<T> w, View<T> dmu, View<T> ds) {
+  detail::expect_on_device("nll_backward", mu, s, y, e, mask, w, dmu, ds);
+  launch::nll_backward(likelihood, mu.data, mu.stride, s.data, s.stride, y.data, y.stride, e.data, e.stride, mask.data,
+                       mask.stride, w.data, dmu.data, dmu.stride, ds.data, ds.stride, mu.rows, mu.cols,
+                       detail::stream());
+}
+
+template <class T>
 double bce_with_logits_loss(ConstView<T> z, ConstView<T> t) {
   detail::expect_on_device("bce_with_logits_loss", z, t);
   auto* terms = static_cast<double*>(detail::scratch(sizeof(double) * std::size_t(z.cols + 1)));
@@ -105,6 +148,12 @@ void bce_with_logits_backward(ConstView<T> z, ConstView<T> t, View<T> dz) {
                                              const T*, double*, Index, Index, cudaStream_t, const LaunchShape&);      \
   template void launch::weighted_l1_backward<T>(const T*, Index, const T*, Index, const T*, Index, const T*, Index,   \
                                                 const T*, T*, Index, Index, Index, cudaStream_t, const LaunchShape&); \
+  template void launch::nll_terms<T>(Likelihood, const T*, Index, const T*, Index, const T*, Index, const T*, Index,  \
+                                     const T*, Index, const T*, double*, Index, Index, cudaStream_t,                  \
+                                     const LaunchShape&);                                                             \
+  template void launch::nll_backward<T>(Likelihood, const T*, Index, const T*, Index, const T*, Index, const T*,      \
+                                        Index, const T*, Index, const T*, T*, Index, T*, Index, Index, Index,         \
+                                        cudaStream_t, const LaunchShape&);                                            \
   template void launch::bce_terms<T>(const T*, Index, const T*, Index, double*, Index, Index, cudaStream_t,           \
                                      const LaunchShape&);                                                             \
   template void launch::bce_with_logits_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index,        \
@@ -116,6 +165,8 @@ template <class T>
 void fill_loss_ops(OpTable<T>& table) {
   table.weighted_l1_loss = weighted_l1_loss<T>;
   table.weighted_l1_backward = weighted_l1_backward<T>;
+  table.nll_loss = nll_loss<T>;
+  table.nll_backward = nll_backward<T>;
   table.bce_with_logits_loss = bce_with_logits_loss<T>;
   table.bce_with_logits_backward = bce_with_logits_backward<T>;
 }

@@ -5,6 +5,7 @@
 // added in the CPU's order by sum_in_order_single_thread.
 #include <cmath>
 
+#include "likelihood.h"
 #include "nn/tensor.h"
 #include "reduce.cuh"
 #include "simt.h"
@@ -59,6 +60,68 @@ __global__ void weighted_l1_backward_column_tile(const T* __restrict__ yhat, Ind
       const T e = yhat[i * yhat_stride + t] - y[i * y_stride + t];
       const T sign = T(e > T(0)) - T(e < T(0));
       dyhat[i * dyhat_stride + t] = mask[i * mask_stride + t] != T(0) ? scale * sign / s[i * s_stride + t] : T(0);
+    }
+  }
+}
+
+// terms[t] = w_t sum_i m_it l(mu_it - y_it, s_it, e_it^2) / sum_i m_it (likelihood.h), or 0 for
+// a target without labels in the batch.
+template <class T>
+__global__ void nll_terms_column_tile(Likelihood likelihood, const T* __restrict__ mu, Index mu_stride,
+                                      const T* __restrict__ s, Index s_stride, const T* __restrict__ y, Index y_stride,
+                                      const T* __restrict__ e, Index e_stride, const T* __restrict__ mask,
+                                      Index mask_stride, const T* __restrict__ w, double* __restrict__ terms,
+                                      Index rows, Index cols) {
+  // mu, s, y, e, mask are (rows, cols); w and terms are (1, cols).
+  SIMT_DYNAMIC_SHARED(double, buffer);
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index t = first + threadIdx.x;
+    double sum = 0, count = 0;
+    if (t < cols)
+      for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
+        const T m = mask[i * mask_stride + t];
+        count += double(m);
+        if (m != T(0)) {
+          const double r = double(mu[i * mu_stride + t]) - double(y[i * y_stride + t]);
+          const double error = e[i * e_stride + t];
+          sum += nll_term(likelihood, r, double(s[i * s_stride + t]), error * error);
+        }
+      }
+    sum = column_tile_sum(sum, buffer);
+    count = column_tile_sum(count, buffer);
+    if (t < cols && threadIdx.y == 0) terms[t] = count > 0 ? double(w[t]) * sum / count : 0.0;
+  }
+}
+
+// dmu, ds = w_t / (labelled rows of t) times dl/dmu, dl/ds (likelihood.h) where labelled, 0
+// elsewhere. Counts the labelled rows of each target first, in double as the CPU.
+template <class T>
+__global__ void nll_backward_column_tile(Likelihood likelihood, const T* __restrict__ mu, Index mu_stride,
+                                         const T* __restrict__ s, Index s_stride, const T* __restrict__ y,
+                                         Index y_stride, const T* __restrict__ e, Index e_stride,
+                                         const T* __restrict__ mask, Index mask_stride, const T* __restrict__ w,
+                                         T* __restrict__ dmu, Index dmu_stride, T* __restrict__ ds, Index ds_stride,
+                                         Index rows, Index cols) {
+  // mu, s, y, e, mask, dmu, ds are (rows, cols); w is (1, cols).
+  SIMT_DYNAMIC_SHARED(double, buffer);
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index t = first + threadIdx.x;
+    double count = 0;
+    if (t < cols)
+      for (Index i = threadIdx.y; i < rows; i += blockDim.y) count += double(mask[i * mask_stride + t]);
+    count = column_tile_sum(count, buffer);
+    if (t >= cols) continue;
+    const double share = count > 0 ? double(w[t]) / count : 0.0;
+    for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
+      double dl_dmu = 0.0, dl_ds = 0.0;
+      const bool labelled = mask[i * mask_stride + t] != T(0);
+      if (labelled) {
+        const double r = double(mu[i * mu_stride + t]) - double(y[i * y_stride + t]);
+        const double error = e[i * e_stride + t];
+        nll_term_gradient(likelihood, r, double(s[i * s_stride + t]), error * error, dl_dmu, dl_ds);
+      }
+      dmu[i * dmu_stride + t] = labelled ? T(share * dl_dmu) : T(0);
+      ds[i * ds_stride + t] = labelled ? T(share * dl_ds) : T(0);
     }
   }
 }

@@ -2,6 +2,7 @@
 // Launchers of the loss ops (kernels in loss.cuh). Matrices are (rows, targets) with row
 // strides, w is (1, targets); `terms` are device buffers of one double per target.
 #include "launch.h"
+#include "nn/ops.h"
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 
@@ -21,6 +22,16 @@ template <class T>
 void weighted_l1_backward(const T* yhat, Index yhat_stride, const T* y, Index y_stride, const T* s, Index s_stride,
                           const T* mask, Index mask_stride, const T* w, T* dyhat, Index dyhat_stride, Index rows,
                           Index cols, cudaStream_t stream, const LaunchShape& shape = kLossShape);
+// terms[t] = w_t (mean over labelled rows of the negative log-likelihood, nn/ops.h), 0 without labels.
+template <class T>
+void nll_terms(Likelihood likelihood, const T* mu, Index mu_stride, const T* s, Index s_stride, const T* y,
+               Index y_stride, const T* e, Index e_stride, const T* mask, Index mask_stride, const T* w, double* terms,
+               Index rows, Index cols, cudaStream_t stream, const LaunchShape& shape = kLossShape);
+template <class T>
+void nll_backward(Likelihood likelihood, const T* mu, Index mu_stride, const T* s, Index s_stride, const T* y,
+                  Index y_stride, const T* e, Index e_stride, const T* mask, Index mask_stride, const T* w, T* dmu,
+                  Index dmu_stride, T* ds, Index ds_stride, Index rows, Index cols, cudaStream_t stream,
+                  const LaunchShape& shape = kLossShape);
 // terms[j] = the BCE with logits averaged over the labelled rows (label not NaN) of column j, 0
 // without labels.
 template <class T>

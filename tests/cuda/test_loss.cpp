@@ -1,8 +1,8 @@
 // Loss ops of the CUDA backend against the CPU. Loss values are summed in double on both, in
 // another order: relative error within 1e-12. The weighted-L1 gradient is one rounding per
-// element from the same double counts: identical values. The BCE gradient goes through exp,
-// which a GPU may round an ulp apart: NMSE within 1e-13 (float) and 1e-28 (double). Both
-// backends mask NaN class labels.
+// element from the same double counts: identical values. The BCE and likelihood gradients go
+// through exp, log and sqrt, which a GPU may round an ulp apart: NMSE within 1e-13 (float) and
+// 1e-28 (double). Both backends mask NaN class labels and missing regression labels.
 #include "backend_testing.h"
 #include "context.h"
 #include "loss.h"
@@ -90,6 +90,61 @@ TYPED_TEST(CudaLoss, WeightedL1) {
                                                       o.data("w"), o.data("dyhat"), o.stride("dyhat"), size.rows,
                                                       size.cols, cuda::detail::stream(), shape);
                  })});
+  }
+}
+
+// Both likelihoods over the weighted L1's sizes and shapes: log variances from -4 to 3, label
+// errors of 0 (none) for a third of the labels.
+TYPED_TEST(CudaLoss, NegativeLogLikelihoods) {
+  using T = TypeParam;
+  for (const Likelihood likelihood : {Likelihood::gaussian, Likelihood::laplace}) {
+    Rng rng(43);
+    for (const Size& size : loss_sizes()) {
+      const Labels<T> l(size.rows, size.cols, rng);
+      Tensor<T> s(size.rows, size.cols), e(size.rows, size.cols);
+      for (Index k = 0; k < s.size(); ++k) {
+        s.data()[k] = T(rng.uniform(-4.0, 3.0));
+        e.data()[k] = rng.uniform() < 0.3 ? T(0) : T(0.5 * rng.uniform());
+      }
+      const std::vector<Operand<T>> labels = {read("mu", l.yhat), read("s", s),         read("y", l.y),
+                                              read("e", e),       read("mask", l.mask), read("w", l.w)};
+      const std::string where = describe(size) + (likelihood == Likelihood::gaussian ? " gaussian" : " laplace");
+      const std::string entry = shape_label(cuda::kLossShape) + " (entry point)";
+      OpCase<T> loss{
+          "nll_loss",
+          where,
+          labels,
+          0.0,
+          [likelihood](const OpTable<T>& ops, Operands<T>& o) {
+            o.scalar = ops.nll_loss(likelihood, o["mu"], o["s"], o["y"], o["e"], o["mask"], o["w"]);
+          },
+          entry,
+          with_shapes<T>(loss_shapes(), [size, likelihood](Operands<T>& o, const cuda::LaunchShape& shape) {
+            DeviceMatrix<double> terms(1, size.cols + 1);
+            cuda::launch::nll_terms(likelihood, o.data("mu"), o.stride("mu"), o.data("s"), o.stride("s"), o.data("y"),
+                                    o.stride("y"), o.data("e"), o.stride("e"), o.data("mask"), o.stride("mask"),
+                                    o.data("w"), terms.data(), size.rows, size.cols, cuda::detail::stream(), shape);
+            cuda::launch::sum_in_order(terms.data(), size.cols, terms.data() + size.cols, cuda::detail::stream());
+            o.scalar = terms.get()(0, size.cols);
+          })};
+      loss.scalar_limit = kLossLimit;
+      check_op(loss);
+
+      std::vector<Operand<T>> backward = labels;
+      backward.push_back(written<T>("dmu", size.rows, size.cols));
+      backward.push_back(written<T>("ds", size.rows, size.cols));
+      check_op<T>(
+          {"nll_backward", where, backward, limit<T>(1e-13, 1e-28),
+           [likelihood](const OpTable<T>& ops, Operands<T>& o) {
+             ops.nll_backward(likelihood, o["mu"], o["s"], o["y"], o["e"], o["mask"], o["w"], o["dmu"], o["ds"]);
+           },
+           entry, with_shapes<T>(loss_shapes(), [size, likelihood](Operands<T>& o, const cuda::LaunchShape& shape) {
+             cuda::launch::nll_backward(likelihood, o.data("mu"), o.stride("mu"), o.data("s"), o.stride("s"),
+                                        o.data("y"), o.stride("y"), o.data("e"), o.stride("e"), o.data("mask"),
+                                        o.stride("mask"), o.data("w"), o.data("dmu"), o.stride("dmu"), o.data("ds"),
+                                        o.stride("ds"), size.rows, size.cols, cuda::detail::stream(), shape);
+           })});
+    }
   }
 }
 

@@ -204,7 +204,7 @@ int main() {
 
   // The same step by hand, one phase at a time, so a failure says which phase allocates.
   const nn::Dataset<float> batch = make_dataset(kBatch, rng);
-  const nn::Targets<float> targets{batch.y.view(), batch.scale.view(), batch.mask.view(), batch.label.view()};
+  const nn::Targets<float> targets{batch.y.view(), batch.scale.view(), batch.mask.view(), batch.label.view(), {}};
   nn::ConstView<float> out;
   expect_no_allocations("zero_grad", [&] { net.parameters().zero_grad(); });
   expect_no_allocations("net forward (train)", [&] { out = net.forward(batch.x.view(), nn::Mode::train); });

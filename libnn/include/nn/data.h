@@ -12,7 +12,8 @@
 //   - Inputs and targets are z-scored with the TRAINING split's statistics, which are stored
 //     with the model and applied to every split and to every catalogue predicted later.
 //   - The weighted L1's scale of label t is s = max(sigma / mean_train(sigma_t), s_min); s = 1
-//     without an error column or where the error is missing.
+//     without an error column or where the error is missing. The likelihoods take the error
+//     itself in z-score units, e = sigma / std_train(t) (Dataset::error), 0 where it is missing.
 #include <cstdint>
 #include <string>
 #include <vector>

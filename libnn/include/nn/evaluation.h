@@ -1,10 +1,12 @@
 #pragma once
 // Evaluating a model on a catalogue with labels: per target n, bias, sigma_gauss, sigma_mad and
-// rmse of predicted - true in physical units, and the confusion matrix of the classifier.
+// rmse of predicted - true in physical units, the calibration of the predicted uncertainties
+// (nn/calibration.h) when the model predicts them, and the confusion matrix of the classifier.
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "nn/calibration.h"
 #include "nn/metrics.h"
 #include "nn/model.h"
 
@@ -19,6 +21,7 @@ NN_API const char* to_string(SplitChoice split);
 struct TargetReport {
   std::string name;
   RegressionMetrics metrics;
+  std::optional<CalibrationMetrics> calibration;  // models that predict an uncertainty
 };
 
 struct EvaluationReport {
@@ -33,6 +36,9 @@ struct EvaluationReport {
 struct TargetValues {
   std::string name;
   std::vector<double> predicted, truth;  // physical units, NaN where not predictable or unlabelled
+  // Models that predict an uncertainty: its 1 sigma (NaN where not predicted) and the label's own
+  // error from the target's error column (0 without one); empty otherwise.
+  std::vector<double> sigma, label_error;
 };
 struct ClassifierValues {
   std::string label;
@@ -45,11 +51,14 @@ struct EvaluatedValues {
   std::optional<ClassifierValues> classifier;
 };
 
-NN_API EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoice split);
+NN_API EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoice split,
+                                        const PredictOptions& options = {});
 NN_API EvaluationReport evaluate_values(const EvaluatedValues& values);
 // evaluate_values(evaluated_values(model, catalog, split)).
-NN_API EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split);
-// {"split": ..., "rows": ..., "targets": {"<name>": {"n", "bias", "sigma_gauss", "sigma_mad", "rmse"}},
+NN_API EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split,
+                                       const PredictOptions& options = {});
+// {"split": ..., "rows": ..., "targets": {"<name>": {"n", "bias", "sigma_gauss", "sigma_mad", "rmse"
+//  [, "mean_sigma", "z_sigma_mad", "coverage_68", "coverage_95", "sigma_bins": [...], "reliability": [...]]}},
 //  "classifier": {...}} with NaN written as null.
 NN_API std::string to_json(const EvaluationReport& report);
 

@@ -20,7 +20,9 @@
 
 namespace nn {
 
-enum class Mode { train, eval };
+// train: batch statistics and dropout drawn; eval: running statistics and no dropout; sample:
+// running statistics with dropout drawn (an MC-dropout pass).
+enum class Mode { train, eval, sample };
 
 template <class T>
 struct Param {

@@ -11,13 +11,15 @@
 //       Linear(w_{i-1} -> w_i), ReLU for each further width; Dropout after every ReLU. Output width
 //       the last w.
 //   Heads on the backbone output h (B, w_out):
-//     linear   one Linear(w_out -> n_targets)
-//     causal   head k = Linear(w_out + k -> 1) on concat(h, y_0 .. y_{k-1})
+//     linear   one Linear(w_out -> n_targets), or Linear(w_out -> 2 n_targets) with uncertainty
+//              heads: the means, then the log variances s_t = log sigma_t^2
+//     causal   head k = Linear(w_out + k -> 1) on concat(h, y_0 .. y_{k-1}), or Linear(w_out + k -> 2)
+//              with uncertainty heads (mean_k, s_k), passing on the mean only
 //     classifier (optional) Linear(w_out + n_targets -> 1) on concat(h, all y): one logit
 //   Auto-encoder (optional, thesis §6): the backbone and heads above are the encoder, from the
 //     photometry without one band to the labels; a decoder backbone on concat(x, labels) and
 //     Linear(w_out -> 1) predicts that band.
-//   Net output (B, n_targets [+ 1 band] [+ 1 logit]).
+//   Net output (B, n_targets [+ n_targets log variances] [+ 1 band] [+ 1 logit]).
 // Parameter names follow PyTorch's state_dict of the same net: stem, enc.i, down.i, up.i,
 // dec.i (sandwich) or mlp.k, k the index in nn.Sequential(Linear, ReLU, [Dropout,] Linear, ...)
 // with the Dropout there only when its rate is above 0 (so mlp.0, mlp.2, ... or mlp.0, mlp.3, ...);
@@ -56,6 +58,9 @@ struct HeadSpec {
   HeadType type = HeadType::linear;
   Index n_targets = 1;
   Classifier classifier = Classifier::none;
+  // Uncertainty heads: each target's head also outputs s = log sigma^2 (DESIGN.md,
+  // "Uncertainties"); causal heads pass on the mean only.
+  bool variance = false;
 };
 
 struct NetSpec {
@@ -150,7 +155,9 @@ class Heads final : public Module<T> {
  public:
   Heads(Index features, const HeadSpec& spec);
   Index in_features() const override { return features_; }
-  Index out_features() const override { return spec_.n_targets + (spec_.classifier == Classifier::binary); }
+  Index out_features() const override {
+    return spec_.n_targets * (spec_.variance ? 2 : 1) + (spec_.classifier == Classifier::binary);
+  }
   // Saves: concat(h, y) in one buffer that every head reads a leading block of columns from.
   ConstView<T> forward(ConstView<T> h, Mode mode) override;
   ConstView<T> backward(ConstView<T> dy) override;
@@ -230,10 +237,10 @@ class Net final : public Module<T> {
   ParameterStore<T> store_;
 };
 
-// out (N, net outputs) = net(x) in eval mode, batch_size rows at a time (x may be any length).
-// x and out may live on any device: batches travel to the net's device and back.
+// out (N, net outputs) = net(x) in eval (or sample) mode, batch_size rows at a time (x may be
+// any length). x and out may live on any device: batches travel to the net's device and back.
 template <class T>
-void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_size);
+void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_size, Mode mode = Mode::eval);
 
 extern template class NN_API Sandwich<float>;
 extern template class NN_API Sandwich<double>;

@@ -52,9 +52,15 @@ struct DataSpec {
   Augment augment = Augment::none;
 };
 
+// weighted_l1: the thesis's loss of a net without uncertainty heads. gaussian_nll, laplace_nll:
+// the net gets uncertainty heads (HeadSpec::variance) and this likelihood (DESIGN.md, "Uncertainties").
+enum class LossType { weighted_l1, gaussian_nll, laplace_nll };
+
 struct LossFileSpec {
-  double s_min = 0.1;  // floor of the label scale s
+  LossType type = LossType::weighted_l1;
+  double s_min = 0.1;  // weighted_l1: floor of the label scale s
   double alpha = 1.0;  // share of the regression loss when a classifier is trained (default 0.5 then)
+  bool uncertainty() const { return type != LossType::weighted_l1; }
 };
 
 enum class OptimizerType { adam, adamw };
@@ -97,6 +103,9 @@ struct NetworkFile {
   HeadType head = HeadType::linear;
   Classifier classifier = Classifier::none;
   std::optional<DecoderSpec> decoder;
+  // A deep ensemble of this many nets, alike but for their initialisation and shuffling seeds
+  // (model.members; 1: a single net).
+  Index members = 1;
   LossFileSpec loss;
   OptimizerSpec optimizer;
   ScheduleSpec schedule;
@@ -104,11 +113,16 @@ struct NetworkFile {
   std::filesystem::path folder;  // where the file was read from; resolves data.catalog
   std::string source;            // what it was read from, for messages: "net.json", "m.safetensors (network metadata)"
 
-  // The net this file describes, for n_inputs inputs.
-  NetSpec net_spec() const;
+  // The net this file describes, as ensemble member `member`: member 0's seed is
+  // training.seed, the others' member_seed.
+  NetSpec net_spec(Index member = 0) const;
   // The catalogue path, resolved against the file's folder.
   std::filesystem::path catalog_path() const;
 };
+
+// The seed of ensemble member `member` of a run seeded `seed`: its initialisation, dropout and
+// shuffling. Member 0 keeps `seed`, so a one-member run is the single net's.
+NN_API std::uint64_t member_seed(std::uint64_t seed, Index member);
 
 NN_API NetworkFile read_network_file(const std::filesystem::path& path);
 // source names the text in messages.
@@ -117,5 +131,6 @@ NN_API NetworkFile parse_network_file(const std::string& json_text, const std::s
 NN_API std::string to_json(const NetworkFile& file);
 
 NN_API const char* to_string(DeviceChoice device);
+NN_API const char* to_string(LossType type);
 
 }  // namespace nn

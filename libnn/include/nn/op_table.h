@@ -42,6 +42,8 @@ struct OpTable {
 
   decltype(&ops::weighted_l1_loss<T>) weighted_l1_loss = nullptr;
   decltype(&ops::weighted_l1_backward<T>) weighted_l1_backward = nullptr;
+  decltype(&ops::nll_loss<T>) nll_loss = nullptr;
+  decltype(&ops::nll_backward<T>) nll_backward = nullptr;
   decltype(&ops::bce_with_logits_loss<T>) bce_with_logits_loss = nullptr;
   decltype(&ops::bce_with_logits_backward<T>) bce_with_logits_backward = nullptr;
 
@@ -73,6 +75,8 @@ constexpr auto op_slots = std::tuple{
     std::pair{"attention_backward", &OpTable<T>::attention_backward},
     std::pair{"weighted_l1_loss", &OpTable<T>::weighted_l1_loss},
     std::pair{"weighted_l1_backward", &OpTable<T>::weighted_l1_backward},
+    std::pair{"nll_loss", &OpTable<T>::nll_loss},
+    std::pair{"nll_backward", &OpTable<T>::nll_backward},
     std::pair{"bce_with_logits_loss", &OpTable<T>::bce_with_logits_loss},
     std::pair{"bce_with_logits_backward", &OpTable<T>::bce_with_logits_backward},
     std::pair{"adam_step", &OpTable<T>::adam_step},

@@ -15,6 +15,10 @@ namespace nn {
 
 enum class GradWrite { overwrite, accumulate };
 
+// The scatter an uncertainty head predicts (DESIGN.md, "Uncertainties"): its output s is
+// log sigma^2 either way.
+enum class Likelihood { gaussian, laplace };
+
 struct BatchNormOptions {
   double eps = 1e-5;
   double momentum = 0.1;  // running = (1 - momentum) * running + momentum * batch
@@ -133,6 +137,20 @@ double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, Const
 template <class T>
 void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
                           View<T> dyhat);
+// The negative log-likelihood of labels y under predictions (mu, s = log sigma^2) with label
+// errors e (0 where a label has none), all in the targets' z-score units:
+//   L = sum_t w_t sum_i m_it l(mu_it - y_it, s_it, e_it) / sum_i m_it, a target without labels
+//   adding 0, with (kernels/common/likelihood.h)
+//   gaussian  v = exp(s) + e^2,          l = r^2 / (2 v) + log(v) / 2
+//   laplace   b^2 = (exp(s) + e^2) / 2,  l = |r| / b + log(2 b)
+// mu, s, y, e, mask are (B, T); w is (1, T). The backward overwrites dmu and ds (B, T), 0 where
+// a label is missing.
+template <class T>
+double nll_loss(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
+                ConstView<T> mask, ConstView<T> w);
+template <class T>
+void nll_backward(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
+                  ConstView<T> mask, ConstView<T> w, View<T> dmu, View<T> ds);
 // Mean over labelled rows (t not NaN) of max(z, 0) - z t + log(1 + exp(-|z|)), finite for any
 // z; 0 without labels. z, t are (B, 1); masked rows get dz = 0.
 template <class T>

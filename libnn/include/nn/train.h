@@ -23,6 +23,7 @@ struct Dataset {
   Tensor<T> y;        // (N, n_targets), 0 where missing
   Tensor<T> scale;    // (N, n_targets), s of the weighted L1
   Tensor<T> mask;     // (N, n_targets), 1 labelled / 0 missing
+  Tensor<T> error;    // (N, n_targets) or empty: label errors in z-score units, 0 without one
   Tensor<T> label;    // (N, 1) or empty; 0/1, NaN where missing (masked)
   Index rows() const { return x.rows(); }
 };
@@ -70,7 +71,7 @@ class Trainer {
  private:
   // The rows of one batch: gathered on the host, copied to the net's device when it has another.
   struct Batch {
-    Tensor<T> x, y, scale, mask, label;
+    Tensor<T> x, y, scale, mask, label, error;
   };
   // Gathers rows order[first .. first + count) (or first .. first + count without an order) and
   // returns the batch on the net's device.

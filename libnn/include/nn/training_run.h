@@ -1,9 +1,13 @@
 #pragma once
 // A training run: a network file and its catalogue in, a run folder out. It is what `starnn train`
-// does, for any code that embeds the library. The folder holds
-//   best.safetensors   the model of the epoch with the lowest validation loss (no optimiser state)
+// does, for any code that embeds the library. The members of an ensemble (model.members) train
+// one after another within each epoch, each with its own seed (member_seed) for initialisation,
+// dropout and shuffling. The folder holds
+//   best.safetensors   every member as of its epoch with the lowest validation loss (no optimiser
+//                      state)
 //   last.safetensors   the state after the latest epoch: parameters, Adam moments, step, epoch
-//   history.csv        epoch,train_loss,validation_loss,lr,seconds, one row per epoch
+//   history.csv        epoch,train_loss,validation_loss,lr,seconds, one row per epoch (losses are
+//                      the members' means)
 //   metrics.json       the best model on the test split (written by evaluate_best)
 // and every file in it is replaced atomically, so that a run stopped at any moment (a stop
 // request, a crash, a killed job) leaves a folder that TrainingRun continues from last.safetensors:
@@ -67,7 +71,7 @@ struct TrainingRunEvents {
   // complete epoch.
   std::function<bool()> stop_requested;
   std::function<void(Index epoch, Index batches_done, Index batches)> batch_done;
-  // After each epoch's checkpoints; `best` when it lowered the validation loss.
+  // After each epoch's checkpoints; `best` when it lowered a member's validation loss.
   std::function<void(const HistoryRow& row, bool best)> epoch_done;
 };
 

@@ -283,10 +283,10 @@ namespace {
 // Returns the device of the arguments.
 template <class T>
 Device expect_loss_shapes(const char* op, ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask,
-                          ConstView<T> w) {
+                          ConstView<T> w, const char* s_name = "label scales") {
   expect_batch(yhat, op);
   expect_shape(y, yhat.rows, yhat.cols, op, "labels");
-  expect_shape(s, yhat.rows, yhat.cols, op, "label scales");
+  expect_shape(s, yhat.rows, yhat.cols, op, s_name);
   expect_shape(mask, yhat.rows, yhat.cols, op, "label mask");
   expect_shape(w, 1, yhat.cols, op, "target weights");
   return common_device(op, yhat, y, s, mask, w);
@@ -305,6 +305,26 @@ void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, Con
   const Device device = expect_loss_shapes("weighted_l1_backward", yhat, y, s, mask, w);
   expect_shape(dyhat, yhat.rows, yhat.cols, "weighted_l1_backward", "prediction gradient");
   NN_DISPATCH(device, weighted_l1_backward(yhat, y, s, mask, w, dyhat));
+}
+
+template <class T>
+double nll_loss(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
+                ConstView<T> mask, ConstView<T> w) {
+  const Device device = expect_loss_shapes("nll_loss", mu, y, e, mask, w, "label errors");
+  expect_shape(s, mu.rows, mu.cols, "nll_loss", "log variances");
+  common_device("nll_loss", mu, s);
+  return NN_DISPATCH(device, nll_loss(likelihood, mu, s, y, e, mask, w));
+}
+
+template <class T>
+void nll_backward(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
+                  ConstView<T> mask, ConstView<T> w, View<T> dmu, View<T> ds) {
+  const Device device = expect_loss_shapes("nll_backward", mu, y, e, mask, w, "label errors");
+  expect_shape(s, mu.rows, mu.cols, "nll_backward", "log variances");
+  expect_shape(dmu, mu.rows, mu.cols, "nll_backward", "mean gradient");
+  expect_shape(ds, mu.rows, mu.cols, "nll_backward", "log-variance gradient");
+  common_device("nll_backward", mu, s, dmu, ds);
+  NN_DISPATCH(device, nll_backward(likelihood, mu, s, y, e, mask, w, dmu, ds));
 }
 
 template <class T>
@@ -363,6 +383,8 @@ NN_INSTANTIATE(fill)
 NN_INSTANTIATE(add)
 NN_INSTANTIATE(weighted_l1_loss)
 NN_INSTANTIATE(weighted_l1_backward)
+NN_INSTANTIATE(nll_loss)
+NN_INSTANTIATE(nll_backward)
 NN_INSTANTIATE(bce_with_logits_loss)
 NN_INSTANTIATE(bce_with_logits_backward)
 NN_INSTANTIATE(adam_step)

@@ -231,6 +231,7 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
     d.y.resize(n, n_t);
     d.scale.resize(n, n_t);
     d.mask.resize(n, n_t);
+    d.error.resize(n, n_t);
     if (!label.empty()) d.label.resize(n, 1);
     for (Index i = 0; i < n; ++i) {
       const Index r = rows[i];
@@ -248,6 +249,7 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
         d.mask(i, t) = labelled ? 1.0f : 0.0f;
         const double sigma = errors[t].empty() ? NAN : errors[t][r];
         d.scale(i, t) = usable_error(sigma) ? float(label_scale(sigma, st.mean_train_sigma[t], file.loss.s_min)) : 1.0f;
+        d.error(i, t) = usable_error(sigma) ? float(sigma / st.targets.std[std::size_t(t)]) : 0.0f;
       }
       if (!label.empty()) d.label(i, 0) = float(label[r]);
     }

@@ -24,7 +24,8 @@ SplitChoice parse_split_choice(const std::string& text) {
 
 const char* to_string(SplitChoice split) { return kSplitNames[int(split)]; }
 
-EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoice split) {
+EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoice split,
+                                 const PredictOptions& options) {
   const DataSpec& data = model.file().data;
   // The rows to evaluate, as catalogue rows, selected as training selected them.
   const DataRows selected = select_rows(catalog, data, &model.stats());
@@ -40,7 +41,7 @@ EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoi
            : split == SplitChoice::validation ? selected.validation
                                               : selected.test;
   }
-  const auto predictions = model.predict(catalog);
+  const Predictions predictions = model.predict(catalog, options);
 
   auto gather = [&](const std::vector<double>& column) {
     std::vector<double> out;
@@ -48,17 +49,32 @@ EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoi
     for (Index r : rows) out.push_back(column[r]);
     return out;
   };
-  for (std::size_t t = 0; t < data.targets.size(); ++t) {
-    const std::string& name = data.targets[t].column;
-    // A label that is not finite (+-inf as much as NaN) is missing, as it is in training.
-    std::vector<double> truth = gather(evaluate_column(catalog, name));
-    for (double& v : truth)
+  const auto finite_or_nan = [](std::vector<double> values) {
+    for (double& v : values)
       if (!std::isfinite(v)) v = std::numeric_limits<double>::quiet_NaN();
-    values.targets.push_back({name, gather(predictions[t]), std::move(truth)});
+    return values;
+  };
+  for (const TargetSpec& target : data.targets) {
+    const std::string& name = target.column;
+    // A label that is not finite (+-inf as much as NaN) is missing, as it is in training.
+    TargetValues v{name,
+                   gather(predictions.column(name + "_pred")),
+                   finite_or_nan(gather(evaluate_column(catalog, name))),
+                   {},
+                   {}};
+    if (model.predicts_uncertainty(options)) {
+      v.sigma = gather(predictions.column(name + "_err"));
+      // Label errors that are not positive and finite count as none, as in training.
+      v.label_error =
+          target.error.empty() ? std::vector<double>(rows.size(), 0.0) : gather(evaluate_column(catalog, target.error));
+      for (double& e : v.label_error)
+        if (!(e > 0.0 && std::isfinite(e))) e = 0.0;
+    }
+    values.targets.push_back(std::move(v));
   }
   if (model.file().classifier == Classifier::binary)
-    values.classifier =
-        ClassifierValues{data.label, gather(predictions.back()), gather(evaluate_column(catalog, data.label))};
+    values.classifier = ClassifierValues{data.label, gather(predictions.column(data.label + "_logit")),
+                                         gather(evaluate_column(catalog, data.label))};
   return values;
 }
 
@@ -66,14 +82,18 @@ EvaluationReport evaluate_values(const EvaluatedValues& values) {
   EvaluationReport report;
   report.split = values.split;
   report.rows = Index(values.rows.size());
-  for (const TargetValues& t : values.targets)
-    report.targets.push_back({t.name, regression_metrics(t.predicted, t.truth)});
+  for (const TargetValues& t : values.targets) {
+    TargetReport target{t.name, regression_metrics(t.predicted, t.truth), {}};
+    if (!t.sigma.empty()) target.calibration = calibration_metrics(t.predicted, t.sigma, t.truth, t.label_error);
+    report.targets.push_back(std::move(target));
+  }
   if (values.classifier) report.classifier = binary_metrics(values.classifier->logits, values.classifier->labels);
   return report;
 }
 
-EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split) {
-  return evaluate_values(evaluated_values(model, catalog, split));
+EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoice split,
+                                const PredictOptions& options) {
+  return evaluate_values(evaluated_values(model, catalog, split, options));
 }
 
 std::string to_json(const EvaluationReport& report) {
@@ -85,6 +105,26 @@ std::string to_json(const EvaluationReport& report) {
                        {"sigma_gauss", number(m.sigma_gauss)},
                        {"sigma_mad", number(m.sigma_mad)},
                        {"rmse", number(m.rmse)}};
+    if (const auto& c = t.calibration) {
+      Json& out = targets[t.name];
+      out["mean_sigma"] = number(c->mean_sigma);
+      out["z_sigma_mad"] = number(c->z_sigma_mad);
+      out["coverage_68"] = number(c->coverage_68);
+      out["coverage_95"] = number(c->coverage_95);
+      Json bins = Json::array();
+      for (const SigmaBin& b : c->bins)
+        bins.push_back({{"sigma_low", number(b.sigma_low)},
+                        {"sigma_high", number(b.sigma_high)},
+                        {"mean_sigma", number(b.mean_sigma)},
+                        {"n", b.residuals.n},
+                        {"sigma_gauss", number(b.residuals.sigma_gauss)},
+                        {"sigma_mad", number(b.residuals.sigma_mad)}});
+      out["sigma_bins"] = bins;
+      Json reliability = Json::array();
+      for (const CoveragePoint& p : c->reliability)
+        reliability.push_back({{"expected", p.expected}, {"observed", number(p.observed)}});
+      out["reliability"] = reliability;
+    }
   }
   Json out = {{"split", to_string(report.split)}, {"rows", report.rows}, {"targets", targets}};
   if (report.classifier) {

@@ -32,18 +32,36 @@ std::vector<double> bounds_from_json(const Json& j, double unbounded) {
   return out;
 }
 
-// Calls f(name, view) for every parameter and buffer of the net; the views live on the net's
-// device, so readers and writers go through transfer().
+// Calls f(name, view) for every parameter and buffer of the net, named under `prefix`; the
+// views live on the net's device, so readers and writers go through transfer().
 template <class F>
-void for_each_tensor(Net<float>& net, F&& f) {
+void for_each_tensor(Net<float>& net, const std::string& prefix, F&& f) {
   struct Visitor : ModuleVisitor<float> {
     F& f;
     explicit Visitor(F& f_) : f(f_) {}
     void parameter(const std::string& name, Param<float>& p) override { f(name, p.value); }
     void buffer(const std::string& name, Tensor<float>& b) override { f(name, b.view()); }
   } visitor(f);
-  net.visit(visitor, "");
+  net.visit(visitor, prefix);
 }
+
+// A one-member model names its tensors as the single net does (and PyTorch's state_dict of it).
+std::string member_prefix(Index members, Index member) {
+  return members == 1 ? std::string() : str("members.", member);
+}
+
+// Running mean and spread of a value over the passes of predict (Welford): numerically sound
+// however many members and MC passes.
+struct Spread {
+  double n = 0, mean = 0, squares = 0;
+  void add(double x) {
+    n += 1;
+    const double delta = x - mean;
+    mean += delta / n;
+    squares += delta * (x - mean);
+  }
+  double variance() const { return n > 0 ? squares / n : 0.0; }  // of the means, population
+};
 
 std::vector<std::int64_t> shape_of(const View<float>& v) { return {v.rows, v.cols}; }
 
@@ -77,15 +95,42 @@ std::vector<std::int64_t> torch_shape(const std::vector<std::int64_t>& shape) {
 
 }  // namespace
 
-Model::Model(NetworkFile file, DataStats stats)
-    : file_(std::move(file)), stats_(std::move(stats)), net_(std::make_unique<Net<float>>(file_.net_spec())) {
-  state_.best_validation_loss = NAN;
+Model::Model(NetworkFile file, DataStats stats) : file_(std::move(file)), stats_(std::move(stats)) {
+  for (Index m = 0; m < file_.members; ++m) members_.push_back(std::make_unique<Net<float>>(file_.net_spec(m)));
+  state_.best.resize(members_.size());
 }
 
-std::vector<std::string> Model::output_names() const {
+void Model::to(Device device) {
+  for (auto& net : members_) net->to(device);
+}
+
+void Model::copy_member(Index member, Model& from) {
+  std::vector<View<float>> sources;
+  for_each_tensor(from.net(member), "", [&](const std::string&, View<float> v) { sources.push_back(v); });
+  std::size_t k = 0;
+  for_each_tensor(net(member), "", [&](const std::string&, View<float> v) { transfer<float>(sources.at(k++), v); });
+}
+
+const std::vector<double>& Predictions::column(const std::string& name) const {
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (names[k] == name) return columns[k];
+  std::string known;
+  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw Error(str("the predictions have no column '", name, "'; they have ", known));
+}
+
+bool Model::predicts_uncertainty(const PredictOptions& options) const {
+  return file_.loss.uncertainty() || members() > 1 || options.mc_samples >= 2;
+}
+
+std::vector<std::string> Model::output_names(const PredictOptions& options) const {
   std::vector<std::string> names;
-  for (const TargetSpec& t : file_.data.targets) names.push_back(t.column + "_pred");
+  for (const TargetSpec& t : file_.data.targets) {
+    names.push_back(t.column + "_pred");
+    if (predicts_uncertainty(options)) names.push_back(t.column + "_err");
+  }
   if (file_.classifier == Classifier::binary) names.push_back(file_.data.label + "_logit");
+  names.push_back(kFlagsColumn);
   return names;
 }
 
@@ -93,30 +138,73 @@ std::vector<double> Model::flags(const Catalog& catalog) const {
   return prediction_flags(catalog, file_.data.inputs, stats_);
 }
 
-std::vector<std::vector<double>> Model::predict(const Catalog& catalog, Index batch_size) {
+Predictions Model::predict(const Catalog& catalog, const PredictOptions& options) {
+  const bool sampling = options.mc_samples >= 2;
+  const bool has_dropout = file_.backbone.dropout > 0.0 || (file_.decoder && file_.decoder->backbone.dropout > 0.0);
+  if (sampling && !has_dropout)
+    throw Error(str("MC dropout (", options.mc_samples, " samples) needs a net with dropout; ", file_.source,
+                    " has none (its $.model.backbone.dropout is 0)"));
   const NetInputs in = normalised_inputs(catalog, file_.data.inputs, stats_);
-  const Index n_out = net_->out_features(), n_targets = Index(file_.data.targets.size());
-  std::vector<std::vector<double>> out(n_out, std::vector<double>(catalog.rows(), NAN));
-  Tensor<float> y(in.x.rows(), n_out);
-  forward_in_batches(*net_, in.x.view(), y.view(), batch_size);
-  for (Index i = 0; i < y.rows(); ++i)
-    for (Index k = 0; k < n_out; ++k) {
-      const double v = y(i, k);
-      out[k][in.rows[i]] = k < n_targets ? denormalise(v, stats_.targets, std::size_t(k)) : v;
+  const Index rows = in.x.rows(), n_targets = Index(file_.data.targets.size()), n_out = net().out_features();
+  const bool variance_heads = file_.loss.uncertainty(), classifier = file_.classifier == Classifier::binary;
+  // Over every pass (member and MC sample), in z-score units: the means' spread and the mean of
+  // the heads' variances per (row, target), and the mean logit.
+  std::vector<Spread> means(std::size_t(rows * n_targets)), logits(classifier ? std::size_t(rows) : 0);
+  std::vector<double> variances(means.size(), 0.0);
+  Tensor<float> y(rows, n_out);
+  const Index passes = sampling ? options.mc_samples : 1;
+  const Index batches = (rows + options.batch_size - 1) / std::max<Index>(options.batch_size, 1);
+  for (Index m = 0; m < members(); ++m)
+    for (Index pass = 0; pass < passes; ++pass) {
+      // Pass k of every member draws masks k * batches + 1 onwards: none repeats another pass's.
+      if (sampling) net(m).set_dropout_draws(std::uint64_t(pass * batches));
+      forward_in_batches(net(m), in.x.view(), y.view(), options.batch_size, sampling ? Mode::sample : Mode::eval);
+      for (Index i = 0; i < rows; ++i) {
+        for (Index t = 0; t < n_targets; ++t) {
+          means[std::size_t(i * n_targets + t)].add(y(i, t));
+          if (variance_heads) variances[std::size_t(i * n_targets + t)] += std::exp(double(y(i, n_targets + t)));
+        }
+        if (classifier) logits[std::size_t(i)].add(y(i, n_out - 1));
+      }
     }
+  const double all_passes = double(members() * passes);
+  Predictions out;
+  out.names = output_names(options);
+  out.columns.assign(out.names.size(), std::vector<double>(std::size_t(catalog.rows()), NAN));
+  const bool with_err = predicts_uncertainty(options);
+  for (Index i = 0; i < rows; ++i) {
+    const std::size_t row = std::size_t(in.rows[std::size_t(i)]);
+    std::size_t column = 0;
+    for (Index t = 0; t < n_targets; ++t) {
+      const std::size_t k = std::size_t(i * n_targets + t);
+      out.columns[column++][row] = denormalise(means[k].mean, stats_.targets, std::size_t(t));
+      if (with_err)
+        out.columns[column++][row] =
+            std::sqrt(variances[k] / all_passes + means[k].variance()) * stats_.targets.std[std::size_t(t)];
+    }
+    if (classifier) out.columns[column][row] = logits[std::size_t(i)].mean;
+  }
+  out.columns.back() = flags(catalog);
   return out;
+}
+
+Index Model::parameter_count() const {
+  Index count = 0;
+  for (const auto& net : members_) count += net->parameters().size();
+  return count;
 }
 
 void Model::save(const std::filesystem::path& path, OptimizerState optimizer) const {
   SafetensorsFile f;
-  for_each_tensor(*net_, [&](const std::string& name, View<float> v) {
-    std::vector<float> host(std::size_t(v.size()));
-    transfer<float>(v, View<float>(host.data(), v.rows, v.cols));
-    f.tensors.push_back(make_tensor(name, torch_shape(shape_of(v)), std::span<const float>(host)));
-  });
+  for (Index m = 0; m < members(); ++m)
+    for_each_tensor(*members_[std::size_t(m)], member_prefix(members(), m),
+                    [&](const std::string& name, View<float> v) {
+                      std::vector<float> host(std::size_t(v.size()));
+                      transfer<float>(v, View<float>(host.data(), v.rows, v.cols));
+                      f.tensors.push_back(make_tensor(name, torch_shape(shape_of(v)), std::span<const float>(host)));
+                    });
   if (optimizer == OptimizerState::include) {
-    if (adam_m_.size() != net_->parameters().size())
-      throw Error(str("saving ", path.string(), ": no optimiser state to save"));
+    if (adam_m_.size() != parameter_count()) throw Error(str("saving ", path.string(), ": no optimiser state to save"));
     f.tensors.push_back(
         make_tensor("optimizer.m", {adam_m_.size()}, std::span<const float>(adam_m_.data(), adam_m_.size())));
     f.tensors.push_back(
@@ -133,13 +221,11 @@ void Model::save(const std::filesystem::path& path, OptimizerState optimizer) co
       {"range_low", stats_.range_low},
       {"range_high",
        stats_.range_high}}.dump();
-  f.metadata["training"] = Json{
-      {"epoch", state_.epoch},
-      {"step", state_.step},
-      {"best_validation_loss",
-       std::isnan(state_.best_validation_loss) ? Json(nullptr) : Json(state_.best_validation_loss)},
-      {"best_epoch",
-       state_.best_epoch}}.dump();
+  Json best = Json::array();
+  for (const MemberBest& b : state_.best)
+    best.push_back({{"validation_loss", std::isnan(b.validation_loss) ? Json(nullptr) : Json(b.validation_loss)},
+                    {"epoch", b.epoch}});
+  f.metadata["training"] = Json{{"epoch", state_.epoch}, {"step", state_.step}, {"best", best}}.dump();
   f.metadata["folder"] = file_.folder.string();
   write_safetensors(path, f);
 }
@@ -171,23 +257,24 @@ Model Model::load(const std::filesystem::path& path) {
   }
   check_stats(path, stats);
   Model model(std::move(file), std::move(stats));
-  for_each_tensor(*model.net_, [&](const std::string& name, View<float> v) {
-    std::vector<float> values;
-    try {
-      values = f.tensor(name).values<float>(torch_shape(shape_of(v)));
-    } catch (const Error& e) {
-      throw Error(
-          str(path.string(), ": ", e.message(), "; the file does not hold the net its network metadata describes"));
-    }
-    // A non-finite parameter makes every prediction NaN: the file is damaged.
-    for (std::size_t k = 0; k < values.size(); ++k)
-      if (!std::isfinite(values[k]) || (name.ends_with("running_var") && values[k] < 0.0f))
+  for (Index m = 0; m < model.members(); ++m)
+    for_each_tensor(model.net(m), member_prefix(model.members(), m), [&](const std::string& name, View<float> v) {
+      std::vector<float> values;
+      try {
+        values = f.tensor(name).values<float>(torch_shape(shape_of(v)));
+      } catch (const Error& e) {
         throw Error(
-            str(path.string(), ": tensor '", name, "' holds ", values[k], " at element ", k, "; the model is damaged"));
-    transfer<float>(ConstView<float>(values.data(), v.rows, v.cols), v);
-  });
+            str(path.string(), ": ", e.message(), "; the file does not hold the net its network metadata describes"));
+      }
+      // A non-finite parameter makes every prediction NaN: the file is damaged.
+      for (std::size_t k = 0; k < values.size(); ++k)
+        if (!std::isfinite(values[k]) || (name.ends_with("running_var") && values[k] < 0.0f))
+          throw Error(str(path.string(), ": tensor '", name, "' holds ", values[k], " at element ", k,
+                          "; the model is damaged"));
+      transfer<float>(ConstView<float>(values.data(), v.rows, v.cols), v);
+    });
   if (const NamedTensor* m = f.find("optimizer.m")) {
-    const std::vector<std::int64_t> shape{model.net_->parameters().size()};
+    const std::vector<std::int64_t> shape{model.parameter_count()};
     const std::vector<float> mv = m->values<float>(shape), vv = f.tensor("optimizer.v").values<float>(shape);
     model.adam_m_.resize(1, shape[0]);
     model.adam_v_.resize(1, shape[0]);
@@ -198,13 +285,17 @@ Model Model::load(const std::filesystem::path& path) {
     const Json t = parse_json(f.metadata_value("training"));
     model.state_.epoch = t.at("epoch").get<Index>();
     model.state_.step = t.at("step").get<std::int64_t>();
-    model.state_.best_validation_loss =
-        t.at("best_validation_loss").is_null() ? NAN : t.at("best_validation_loss").get<double>();
-    model.state_.best_epoch = t.at("best_epoch").get<Index>();
+    const Json& best = t.at("best");
+    if (!best.is_array() || best.size() != model.members_.size())
+      throw Error(str("\"best\" must hold one entry per member (", model.members(), ")"));
+    for (std::size_t m = 0; m < best.size(); ++m)
+      model.state_.best[m] = {
+          best[m].at("validation_loss").is_null() ? NAN : best[m].at("validation_loss").get<double>(),
+          best[m].at("epoch").get<Index>()};
   } catch (const std::exception& e) {
     throw Error(str(path.string(), ": the training state is unreadable (", e.what(), ")"));
   }
-  model.net_->set_dropout_draws(std::uint64_t(model.state_.step));
+  for (auto& net : model.members_) net->set_dropout_draws(std::uint64_t(model.state_.step));
   return model;
 }
 

@@ -1,5 +1,6 @@
 #include "nn/network_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@ const std::vector<std::string> kBlocks = {"resdense", "aresdense"};
 const std::vector<std::string> kSkips = {"none", "additive"};
 const std::vector<std::string> kHeads = {"linear", "causal"};
 const std::vector<std::string> kAugment = {"none", "input_errors"};
+const std::vector<std::string> kLossTypes = {"weighted_l1", "gaussian_nll", "laplace_nll"};  // as LossType
 const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
 
 DataSpec read_data(JsonReader r) {
@@ -115,6 +117,7 @@ DecoderSpec read_decoder(JsonReader d, const DataSpec& data) {
 
 void read_model(JsonReader r, NetworkFile& f) {
   r.type({"regressor"});
+  f.members = Index(r.integer_or("members", 1, 1, 64));
   JsonReader b = r.object("backbone");
   f.backbone = read_backbone(b);
   b.finish();
@@ -127,8 +130,11 @@ void read_model(JsonReader r, NetworkFile& f) {
 }
 
 void read_loss(JsonReader r, NetworkFile& f) {
-  r.type({"weighted_l1"});
-  f.loss.s_min = r.number_or("s_min", f.loss.s_min, 0.0, kInf);
+  const std::string type = r.type(kLossTypes);
+  f.loss.type = LossType(std::find(kLossTypes.begin(), kLossTypes.end(), type) - kLossTypes.begin());
+  if (f.loss.type == LossType::weighted_l1) f.loss.s_min = r.number_or("s_min", f.loss.s_min, 0.0, kInf);
+  if (f.loss.uncertainty() && f.decoder)
+    r.fail("type", "\"weighted_l1\": the band decoder ($.model.decoder) has no uncertainty head");
   // With a classifier, an unset alpha shares the loss equally: the default of 1 would leave the
   // classifier untrained.
   f.loss.alpha = r.number_or("alpha", f.classifier == Classifier::binary ? 0.5 : 1.0, 0.0, 1.0);
@@ -189,13 +195,18 @@ Json backbone_json(const BackboneSpec& b) {
 }  // namespace
 
 const char* to_string(DeviceChoice device) { return kDevices[std::size_t(device)].c_str(); }
+const char* to_string(LossType type) { return kLossTypes[std::size_t(type)].c_str(); }
 
-NetSpec NetworkFile::net_spec() const {
+std::uint64_t member_seed(std::uint64_t seed, Index member) {
+  return member == 0 ? seed : Rng::derive(seed, 0x6d656d626572ull + std::uint64_t(member)).next_u64();
+}
+
+NetSpec NetworkFile::net_spec(Index member) const {
   NetSpec spec;
   spec.n_inputs = Index(data.inputs.size());
   spec.backbone = backbone;
-  spec.heads = {head, Index(data.targets.size()) - (decoder ? 1 : 0), classifier};
-  spec.seed = training.seed;
+  spec.heads = {head, Index(data.targets.size()) - (decoder ? 1 : 0), classifier, loss.uncertainty()};
+  spec.seed = member_seed(training.seed, member);
   if (decoder) spec.decoder = decoder->backbone;
   return spec;
 }
@@ -267,6 +278,7 @@ std::string to_json(const NetworkFile& f) {
   if (!f.data.label.empty()) data["label"] = f.data.label;
 
   Json model = {{"type", "regressor"},
+                {"members", f.members},
                 {"backbone", backbone_json(f.backbone)},
                 {"heads",
                  {{"type", kHeads[std::size_t(f.head)]},
@@ -294,11 +306,14 @@ std::string to_json(const NetworkFile& f) {
     schedule = {{"type", "step"}, {"lr", s.lr}, {"beta1", s.beta1}, {"step_size", s.step_size}, {"gamma", s.gamma}};
   }
 
+  Json loss = {{"type", to_string(f.loss.type)}, {"alpha", f.loss.alpha}};
+  if (f.loss.type == LossType::weighted_l1) loss["s_min"] = f.loss.s_min;
+
   const TrainingSpec& t = f.training;
   Json root = {{"format", "starnn-net/1"},
                {"data", data},
                {"model", model},
-               {"loss", {{"type", "weighted_l1"}, {"s_min", f.loss.s_min}, {"alpha", f.loss.alpha}}},
+               {"loss", loss},
                {"optimizer", optimizer},
                {"schedule", schedule},
                {"training",

@@ -68,7 +68,8 @@ ConstView<T> Net<T>::backward(ConstView<T> dy) {
 }
 
 template <class T>
-void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_size) {
+void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_size, Mode mode) {
+  if (mode == Mode::train) throw Error("forward_in_batches: training mode would update the running statistics");
   if (batch_size < 1) throw Error(str("forward_in_batches: batch_size ", batch_size, " must be positive"));
   const Device device = net.device();
   Tensor<T> x_batch, out_batch;  // staging on the net's device for x and out that live elsewhere
@@ -80,7 +81,7 @@ void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_si
       transfer<T>(in, x_batch.view());
       in = x_batch.view();
     }
-    const ConstView<T> y = net.forward(in, Mode::eval);
+    const ConstView<T> y = net.forward(in, mode);
     const View<T> dst = out.row_range(first, count);
     if (dst.device == device) {
       ops::copy<T>(y, dst);
@@ -96,7 +97,7 @@ void forward_in_batches(Net<T>& net, ConstView<T> x, View<T> out, Index batch_si
 
 template class Net<float>;
 template class Net<double>;
-template NN_API void forward_in_batches<float>(Net<float>&, ConstView<float>, View<float>, Index);
-template NN_API void forward_in_batches<double>(Net<double>&, ConstView<double>, View<double>, Index);
+template NN_API void forward_in_batches<float>(Net<float>&, ConstView<float>, View<float>, Index, Mode);
+template NN_API void forward_in_batches<double>(Net<double>&, ConstView<double>, View<double>, Index, Mode);
 
 }  // namespace nn

@@ -44,6 +44,7 @@ const typename Trainer<T>::Batch& Trainer<T>::gather(const Dataset<T>& data, con
   b.y.resize(count, n_targets);
   b.scale.resize(count, n_targets);
   b.mask.resize(count, n_targets);
+  b.error.resize(count, n_targets);
   if (with_label_) b.label.resize(count, 1);
   for (Index r = 0; r < count; ++r) {
     const Index src = order.empty() ? first + r : order[first + r];
@@ -56,6 +57,7 @@ const typename Trainer<T>::Batch& Trainer<T>::gather(const Dataset<T>& data, con
       b.y(r, t) = data.y(src, t);
       b.scale(r, t) = data.scale(src, t);
       b.mask(r, t) = data.mask(src, t);
+      b.error(r, t) = data.error.rows() > 0 ? data.error(src, t) : T(0);
     }
     if (with_label_) b.label(r, 0) = data.label(src, 0);
   }
@@ -69,13 +71,15 @@ const typename Trainer<T>::Batch& Trainer<T>::gather(const Dataset<T>& data, con
   stage(b.y, device_.y);
   stage(b.scale, device_.scale);
   stage(b.mask, device_.mask);
+  stage(b.error, device_.error);
   if (with_label_) stage(b.label, device_.label);
   return device_;
 }
 
 template <class T>
 Targets<T> Trainer<T>::targets(const Batch& batch) const {
-  return {batch.y.view(), batch.scale.view(), batch.mask.view(), with_label_ ? batch.label.view() : ConstView<T>()};
+  return {batch.y.view(), batch.scale.view(), batch.mask.view(), with_label_ ? batch.label.view() : ConstView<T>(),
+          batch.error.view()};
 }
 
 template <class T>

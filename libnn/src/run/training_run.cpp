@@ -32,8 +32,10 @@ std::unique_ptr<Schedule> make_schedule(const ScheduleSpec& spec, Index epochs, 
 }
 
 NetLoss<float> make_loss(const NetworkFile& file) {
-  LossSpec spec{{}, file.loss.alpha};
+  LossSpec spec{{}, file.loss.alpha, {}};
   for (const auto& target : file.data.targets) spec.weights.push_back(target.weight);
+  if (file.loss.type == LossType::gaussian_nll) spec.likelihood = Likelihood::gaussian;
+  if (file.loss.type == LossType::laplace_nll) spec.likelihood = Likelihood::laplace;
   return NetLoss<float>(spec, file.classifier == Classifier::binary);
 }
 
@@ -165,13 +167,39 @@ Model new_model(const NetworkFile& file, const PreparedData& data) {
 Model start_model(const NetworkFile& file, const PreparedData& data, std::optional<Model>& resume_from,
                   const fs::path& catalog_path, Device device) {
   Model model = resume_from ? std::move(*resume_from) : new_model(file, data);
-  model.net().to(device);
+  model.to(device);
   if (!resume_from) return model;
+  if (file.members != model.members())
+    throw Error(str("a resumed run keeps its ", model.members(), " ensemble members, not ", file.members));
   if (model.stats().inputs.mean != data.stats.inputs.mean)
     throw Error(str("the catalogue differs from the one the resumed run trained on (", catalog_path.string(), ")"));
   if (file.training.seed != model.file().training.seed)
     throw Error(str("a resumed run keeps its seed (", model.file().training.seed, "), not ", file.training.seed));
   return model;
+}
+
+// One ensemble member's loss, optimiser and trainer, over its net in the run's model. Trainer
+// holds the others by reference: a MemberTraining never moves.
+struct MemberTraining {
+  NetLoss<float> loss;
+  Adam<float> adam;
+  Trainer<float> trainer;
+  MemberTraining(const NetworkFile& file, Net<float>& net, const Schedule& schedule, const TrainOptions& options)
+      : loss(make_loss(file)),
+        adam(net.parameters(), file.optimizer.adam),
+        trainer(net, loss, adam, schedule, options) {}
+};
+
+// Each member as of its lowest validation loss: a continued run starts from best.safetensors.
+Model start_best(const NetworkFile& file, const PreparedData& data, const fs::path& folder, const Model& model) {
+  Model best(file, data.stats);
+  if (model.state().epoch == 0) return best;
+  Model saved = Model::load(folder / "best.safetensors");
+  if (saved.members() != best.members())
+    throw Error(
+        str((folder / "best.safetensors").string(), " holds ", saved.members(), " members, the run ", best.members()));
+  for (Index m = 0; m < best.members(); ++m) best.copy_member(m, saved);
+  return best;
 }
 
 }  // namespace
@@ -187,12 +215,11 @@ struct TrainingRun::State {
   Catalog catalog;
   PreparedData data;
   Model model;
-  NetLoss<float> loss;
-  Adam<float> adam;
   TrainOptions train_options;
   Index batches;
   std::unique_ptr<Schedule> schedule;
-  Trainer<float> trainer;
+  std::vector<std::unique_ptr<MemberTraining>> members;  // one per net of the model
+  Model best;                                            // on the CPU
   std::vector<HistoryRow> history;
   std::optional<RunLock> lock;  // from the first train() on
 
@@ -206,16 +233,22 @@ struct TrainingRun::State {
         catalog(read_training_catalog(file, catalog_path)),
         data(prepare_training_data(catalog, file)),
         model(start_model(file, data, resume_from, catalog_path, device.device)),
-        loss(make_loss(file)),
-        adam(model.net().parameters(), file.optimizer.adam),
         train_options{file.training.batch_size, file.data.augment},
         batches(nn::batches_per_epoch(data.train.rows(), train_options.batch_size)),
         schedule(run_schedule(file, batches, data.train.rows())),
-        trainer(model.net(), loss, adam, *schedule, train_options) {
+        best(start_best(file, data, folder, model)) {
+    for (Index m = 0; m < model.members(); ++m)
+      members.push_back(std::make_unique<MemberTraining>(file, model.net(m), *schedule, train_options));
+    // The checkpoint's moments are the members', one after another.
     if (model.adam_m().size() > 0) {
-      transfer<float>(model.adam_m().view(), adam.first_moment().view());
-      transfer<float>(model.adam_v().view(), adam.second_moment().view());
-      adam.set_steps(model.state().step);
+      Index offset = 0;
+      for (auto& member : members) {
+        const Index n = member->adam.first_moment().size();
+        transfer<float>(model.adam_m().view().col_range(offset, n), member->adam.first_moment().view());
+        transfer<float>(model.adam_v().view().col_range(offset, n), member->adam.second_moment().view());
+        member->adam.set_steps(model.state().step);
+        offset += n;
+      }
     }
     // A continued history keeps the rows of the epochs last.safetensors holds. train() writes an
     // epoch's row before its checkpoint, so a run stopped between the two has a row too many,
@@ -229,10 +262,15 @@ struct TrainingRun::State {
   // last.safetensors always holds the state a continued run starts from exactly: parameters,
   // moments, step, epoch.
   void save_last() {
-    model.adam_m().resize(1, adam.first_moment().size());
-    model.adam_v().resize(1, adam.second_moment().size());
-    transfer<float>(adam.first_moment().view(), model.adam_m().view());
-    transfer<float>(adam.second_moment().view(), model.adam_v().view());
+    model.adam_m().resize(1, model.parameter_count());
+    model.adam_v().resize(1, model.parameter_count());
+    Index offset = 0;
+    for (auto& member : members) {
+      const Index n = member->adam.first_moment().size();
+      transfer<float>(member->adam.first_moment().view(), model.adam_m().view().col_range(offset, n));
+      transfer<float>(member->adam.second_moment().view(), model.adam_v().view().col_range(offset, n));
+      offset += n;
+    }
     model.save(folder / "last.safetensors", OptimizerState::include);
   }
 };
@@ -264,23 +302,42 @@ bool TrainingRun::train(const TrainingRunEvents& events) {
     if (!s.resumed) s.save_last();
   }
   TrainingState& state = s.model.state();
+  const Index n_members = s.model.members();
   for (Index epoch = state.epoch + 1; epoch <= s.file.training.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
-    Rng rng = Rng::derive(s.file.training.seed, std::uint64_t(epoch));
-    EpochHooks hooks{events.stop_requested, {}};
-    if (events.batch_done) hooks.batch_done = [&](Index done, Index total) { events.batch_done(epoch, done, total); };
-    const std::optional<double> train_loss = s.trainer.train_epoch(s.data.train, rng, hooks);
-    if (!train_loss) return false;
-    const double validation_loss = s.trainer.evaluate(s.data.validation);
-    const double lr = s.schedule->at(std::max<std::int64_t>(s.adam.steps() - 1, 0)).lr;
-    const HistoryRow row{epoch, *train_loss, validation_loss, lr, seconds_since(epoch_start)};
+    // The members train one after another, each on its own shuffle; an epoch's losses are
+    // their means, and each member keeps the parameters of its own best epoch.
+    double train_sum = 0.0, validation_sum = 0.0;
+    bool best = false;
+    for (Index m = 0; m < n_members; ++m) {
+      MemberTraining& member = *s.members[std::size_t(m)];
+      Rng rng = Rng::derive(member_seed(s.file.training.seed, m), std::uint64_t(epoch));
+      EpochHooks hooks{events.stop_requested, {}};
+      if (events.batch_done)
+        hooks.batch_done = [&](Index done, Index total) {
+          events.batch_done(epoch, m * total + done, n_members * total);
+        };
+      const std::optional<double> train_loss = member.trainer.train_epoch(s.data.train, rng, hooks);
+      if (!train_loss) return false;
+      const double validation_loss = member.trainer.evaluate(s.data.validation);
+      train_sum += *train_loss;
+      validation_sum += validation_loss;
+      MemberBest& member_best = state.best[std::size_t(m)];
+      if (!(validation_loss >= member_best.validation_loss)) {  // true for the first (NaN)
+        member_best = {validation_loss, epoch};
+        s.best.copy_member(m, s.model);
+        best = true;
+      }
+    }
+    const std::int64_t steps = s.members.front()->adam.steps();
+    const double lr = s.schedule->at(std::max<std::int64_t>(steps - 1, 0)).lr;
+    const HistoryRow row{epoch, train_sum / double(n_members), validation_sum / double(n_members), lr,
+                         seconds_since(epoch_start)};
     state.epoch = epoch;
-    state.step = s.adam.steps();
-    const bool best = !(validation_loss >= state.best_validation_loss);  // true for the first (NaN)
+    state.step = steps;
     if (best) {
-      state.best_validation_loss = validation_loss;
-      state.best_epoch = epoch;
-      s.model.save(s.folder / "best.safetensors", OptimizerState::leave_out);
+      s.best.state() = state;
+      s.best.save(s.folder / "best.safetensors", OptimizerState::leave_out);
     }
     s.history.push_back(row);
     write_history(s.folder / "history.csv", s.history);
