@@ -180,7 +180,7 @@ TEST(ModelFile, RoundTripGivesIdenticalPredictionsAndState) {
   EXPECT_EQ(loaded.state().best[0].epoch, 2);
   EXPECT_EQ(loaded.adam_v()(0, 7), 0.25f);
   const auto before = model.predict(catalog), after = loaded.predict(catalog);
-  ASSERT_EQ(before.columns.size(), 2u);  // the prediction and starnn_flags
+  ASSERT_EQ(before.columns.size(), 2u);           // the prediction and starnn_flags
   EXPECT_TRUE(std::isnan(after.columns[0][7]));   // a missing input gives NaN, not a number
   EXPECT_TRUE(std::isnan(after.columns[0][11]));  // and so does an outlier
   for (Index r = 0; r < catalog.rows(); ++r)
@@ -394,6 +394,92 @@ TEST(ModelFile, DamagedModelsAreRefusedOnLoad) {
   EXPECT_EQ(shape_message.find(path.string()), 0u) << shape_message;
   EXPECT_NE(shape_message.find("stem.weight"), std::string::npos) << shape_message;
   std::filesystem::remove(path);
+}
+
+// Each (member, pass)'s output p, in z-score units, combined as DESIGN.md says: mu = mean_p mu_p,
+// sigma^2 = mean_p exp(s_p) + mean_p (mu_p - mu)^2 (no s without uncertainty heads), back in the
+// target's unit. Recomputed here from the members' own forward passes.
+void expect_combined(Model& model, const Catalog& catalog, const PredictOptions& options) {
+  const Predictions predictions = model.predict(catalog, options);
+  const NetInputs in = normalised_inputs(catalog, model.file().data.inputs, model.stats());
+  const Index rows = in.x.rows(), passes = std::max<Index>(options.mc_samples, 1);
+  const bool variance_heads = model.file().loss.uncertainty();
+  std::vector<std::vector<double>> mu, var;  // [pass][row]
+  for (Index m = 0; m < model.members(); ++m)
+    for (Index pass = 0; pass < passes; ++pass) {
+      Tensor<float> y(rows, model.net(m).out_features());
+      if (options.mc_samples >= 2) model.net(m).set_dropout_draws(std::uint64_t(pass));  // one batch per pass
+      forward_in_batches(model.net(m), in.x.view(), y.view(), options.batch_size,
+                         options.mc_samples >= 2 ? Mode::sample : Mode::eval);
+      mu.emplace_back();
+      var.emplace_back();
+      for (Index i = 0; i < rows; ++i) {
+        mu.back().push_back(y(i, 0));
+        var.back().push_back(variance_heads ? std::exp(double(y(i, 1))) : 0.0);
+      }
+    }
+  const double std_t = model.stats().targets.std[0];
+  const std::vector<double>& pred = predictions.column("t_pred");
+  const std::vector<double>& err = predictions.column("t_err");
+  for (Index i = 0; i < rows; ++i) {
+    double mean = 0.0, mean_var = 0.0, spread = 0.0;
+    for (std::size_t p = 0; p < mu.size(); ++p) mean += mu[p][i] / double(mu.size());
+    for (std::size_t p = 0; p < mu.size(); ++p) {
+      mean_var += var[p][i] / double(mu.size());
+      spread += (mu[p][i] - mean) * (mu[p][i] - mean) / double(mu.size());
+    }
+    const std::size_t row = std::size_t(in.rows[std::size_t(i)]);
+    EXPECT_NEAR(pred[row], denormalise(mean, model.stats().targets, 0), 1e-9 * std_t) << row;
+    EXPECT_NEAR(err[row], std::sqrt(mean_var + spread) * std_t, 1e-9 * std_t) << row;
+  }
+  EXPECT_TRUE(std::isnan(pred[7]) && std::isnan(err[7]));  // a missing input: not predicted
+}
+
+TEST(ModelFile, EnsembleOfUncertaintyHeadsCombinesItsMembersAndRoundTrips) {
+  const Catalog catalog = synthetic_catalog();
+  NetworkFile file = synthetic_file();
+  file.members = 3;
+  file.loss.type = LossType::gaussian_nll;
+  Model model(file, prepare_training_data(catalog, file).stats);
+  EXPECT_EQ(model.output_names(), (std::vector<std::string>{"t_pred", "t_err", "starnn_flags"}));
+  EXPECT_EQ(model.net(0).out_features(), 2);  // mean and log variance
+  expect_combined(model, catalog, {});
+  // Members differ in their initialisation.
+  EXPECT_NE(model.net(0).parameters().values().data[0], model.net(1).parameters().values().data[0]);
+
+  const auto path = std::filesystem::temp_directory_path() / "starnn_ensemble.safetensors";
+  model.save(path, OptimizerState::leave_out);
+  const SafetensorsFile raw = read_safetensors(path);
+  EXPECT_EQ(raw.tensor("members.2.stem.weight").shape, (std::vector<std::int64_t>{8, 2}));
+  EXPECT_EQ(raw.tensor("members.0.head.weight").shape, (std::vector<std::int64_t>{2, 8}));
+  EXPECT_EQ(raw.find("stem.weight"), nullptr);
+  Model loaded = Model::load(path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(loaded.members(), 3);
+  const Predictions before = model.predict(catalog), after = loaded.predict(catalog);
+  for (std::size_t k = 0; k < 2; ++k)
+    for (Index r = 0; r < catalog.rows(); ++r)
+      if (r != 7 && r != 11) EXPECT_EQ(before.columns[k][std::size_t(r)], after.columns[k][std::size_t(r)]);
+}
+
+TEST(ModelFile, McDropoutPassesAreSeededAndCombinedAsMembers) {
+  const Catalog catalog = synthetic_catalog();
+  NetworkFile file = synthetic_file();  // dropout 0.1 after every block
+  file.members = 2;
+  Model model(file, prepare_training_data(catalog, file).stats);
+  const PredictOptions mc{4096, 6};
+  EXPECT_TRUE(model.predicts_uncertainty(mc));
+  expect_combined(model, catalog, mc);
+  const Predictions first = model.predict(catalog, mc), second = model.predict(catalog, mc);
+  for (std::size_t k = 0; k < first.columns.size(); ++k)  // the same call gives the same numbers
+    for (std::size_t r = 0; r < first.columns[k].size(); ++r)
+      EXPECT_TRUE(first.columns[k][r] == second.columns[k][r] ||
+                  (std::isnan(first.columns[k][r]) && std::isnan(second.columns[k][r])));
+
+  file.backbone.dropout = 0.0;
+  Model without_dropout(file, prepare_training_data(catalog, file).stats);
+  EXPECT_TRUE(message_of([&] { without_dropout.predict(catalog, mc); }).find("needs a net with dropout") !=
+              std::string::npos);
 }
 
 }  // namespace

@@ -119,6 +119,32 @@ TEST(NetworkFile, ErrorsNameThePathAndWhatWasExpected) {
   EXPECT_NE(error_of("{\"format\": ").find("net.json: not valid JSON"), std::string::npos);
 }
 
+// The likelihood losses give the heads a log variance per target; an ensemble names its members.
+TEST(NetworkFile, UncertaintyLossesAndEnsembles) {
+  std::string text = with(R"("loss": {"type": "weighted_l1"})", R"("loss": {"type": "laplace_nll"})");
+  const std::string regressor = R"("type": "regressor")";
+  text.replace(text.find(regressor), regressor.size(), R"("type": "regressor", "members": 5)");
+  const NetworkFile f = parse_network_file(text, "net.json");
+  EXPECT_EQ(f.loss.type, LossType::laplace_nll);
+  EXPECT_TRUE(f.loss.uncertainty());
+  EXPECT_EQ(f.members, 5);
+  EXPECT_TRUE(f.net_spec().heads.variance);
+  EXPECT_EQ(f.net_spec(0).seed, f.training.seed);
+  EXPECT_NE(f.net_spec(1).seed, f.net_spec(2).seed);
+  const std::string printed = to_json(f);
+  EXPECT_EQ(to_json(parse_network_file(printed, "printed")), printed);
+  EXPECT_NE(printed.find(R"("members": 5)"), std::string::npos) << printed;
+  EXPECT_EQ(printed.find("s_min"), std::string::npos) << "s_min is the weighted L1's alone";
+  EXPECT_FALSE(parse_network_file(kMinimal, "net.json").net_spec().heads.variance);
+
+  EXPECT_EQ(error_of(with(R"("loss": {"type": "weighted_l1"})", R"("loss": {"type": "gaussian_nll", "s_min": 0.2})")),
+            "net.json: $.loss.s_min: unknown key");
+  EXPECT_EQ(error_of(with(R"("loss": {"type": "weighted_l1"})", R"("loss": {"type": "nll"})")),
+            "net.json: $.loss.type: expected one of \"weighted_l1\", \"gaussian_nll\", \"laplace_nll\", got \"nll\"");
+  EXPECT_EQ(error_of(with(R"("type": "regressor")", R"("type": "regressor", "members": 0)")),
+            "net.json: $.model.members: expected an integer in [1, 64], got 0");
+}
+
 // The auto-encoder: labels from g-r and r-i, and the u-g colour they do without.
 const std::string kAutoEncoder = R"({
   "format": "starnn-net/1",
@@ -139,6 +165,12 @@ std::string auto_encoder_with(const std::string& from, const std::string& to) {
   const auto at = s.find(from);
   EXPECT_NE(at, std::string::npos) << from;
   return s.replace(at, from.size(), to);
+}
+
+TEST(NetworkFile, TheBandDecoderHasNoUncertaintyHead) {
+  EXPECT_EQ(error_of(auto_encoder_with(R"("loss": {"type": "weighted_l1"})", R"("loss": {"type": "gaussian_nll"})")),
+            "net.json: $.loss.type: expected \"weighted_l1\": the band decoder ($.model.decoder) has no uncertainty "
+            "head, got \"gaussian_nll\"");
 }
 
 TEST(NetworkFile, DecoderPredictsTheLastTarget) {

@@ -2,6 +2,7 @@
 // uninterrupted run does, and the factories and history file it is built from.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -20,6 +21,15 @@ class TrainingRunTest : public ScratchDir {
  protected:
   // tests/data/nets/tiny.json: 3 epochs on the shipped SEGUE sample, with dropout.
   static nn::NetworkFile tiny() { return nn::read_network_file(fs::path(STARNN_TEST_DATA) / "nets" / "tiny.json"); }
+  // tiny.json as an ensemble of 2 nets with uncertainty heads.
+  static nn::NetworkFile tiny_ensemble() {
+    nn::NetworkFile file = tiny();
+    file.members = 2;
+    file.loss.type = nn::LossType::gaussian_nll;
+    return file;
+  }
+  void expect_stop_and_resume_end_as_the_uninterrupted_run(const nn::NetworkFile& file);
+  void expect_every_kill_point_resumes_as_the_uninterrupted_run(const nn::NetworkFile& file);
 };
 
 std::string bytes(const fs::path& path) {
@@ -38,11 +48,11 @@ void expect_same_losses(const std::vector<nn::HistoryRow>& a, const std::vector<
   }
 }
 
-TEST_F(TrainingRunTest, StoppedAndResumedEndsAsTheUninterruptedRun) {
+void TrainingRunTest::expect_stop_and_resume_end_as_the_uninterrupted_run(const nn::NetworkFile& file) {
   const fs::path straight = path("straight"), stopped = path("stopped");
   std::vector<nn::HistoryRow> rows_told;
   {
-    nn::TrainingRun run(tiny(), straight);
+    nn::TrainingRun run(file, straight);
     EXPECT_FALSE(fs::exists(straight)) << "nothing is written before train()";
     nn::TrainingRunEvents events;
     events.epoch_done = [&](const nn::HistoryRow& row, bool) { rows_told.push_back(row); };
@@ -64,13 +74,14 @@ TEST_F(TrainingRunTest, StoppedAndResumedEndsAsTheUninterruptedRun) {
     EXPECT_NEAR(history[i].validation_loss, rows_told[i].validation_loss, 1e-8 * rows_told[i].validation_loss);
   }
 
-  // Stop during the second epoch, after a few batches.
+  // Stop during the second epoch, after a few batches (of the last member of an ensemble).
   {
-    nn::TrainingRun run(tiny(), stopped);
+    nn::TrainingRun run(file, stopped);
+    const nn::Index stop_at = (file.members - 1) * run.batches_per_epoch() + 5;
     nn::Index batches_in_epoch_2 = 0;
     nn::TrainingRunEvents events;
     events.batch_done = [&](nn::Index epoch, nn::Index, nn::Index) { batches_in_epoch_2 += epoch == 2; };
-    events.stop_requested = [&] { return batches_in_epoch_2 >= 5; };
+    events.stop_requested = [&] { return batches_in_epoch_2 >= stop_at; };
     EXPECT_FALSE(run.train(events));
     EXPECT_EQ(run.state().epoch, 1);
   }
@@ -87,16 +98,38 @@ TEST_F(TrainingRunTest, StoppedAndResumedEndsAsTheUninterruptedRun) {
   expect_same_losses(nn::read_history(straight / "history.csv"), nn::read_history(stopped / "history.csv"));
 }
 
+TEST_F(TrainingRunTest, StoppedAndResumedEndsAsTheUninterruptedRun) {
+  expect_stop_and_resume_end_as_the_uninterrupted_run(tiny());
+}
+
+// The members train one after another within each epoch, each keeping its own best epoch; a stop
+// inside the second member's epoch resumes as well.
+TEST_F(TrainingRunTest, AnEnsembleStoppedAndResumedEndsAsTheUninterruptedRun) {
+  expect_stop_and_resume_end_as_the_uninterrupted_run(tiny_ensemble());
+  const nn::Model best = nn::Model::load(path("straight") / "best.safetensors");
+  ASSERT_EQ(best.members(), 2);
+  ASSERT_EQ(best.state().best.size(), 2u);
+  for (const nn::MemberBest& b : best.state().best) {
+    EXPECT_GE(b.epoch, 1);
+    EXPECT_TRUE(std::isfinite(b.validation_loss));
+  }
+  const nn::EvaluationReport report =
+      nn::TrainingRun(tiny_ensemble(), path("straight"), nn::load_resume_point(path("straight"))).evaluate_best();
+  ASSERT_TRUE(report.targets[0].calibration.has_value());
+  EXPECT_GT(report.targets[0].calibration->coverage_68, 0.3);
+  EXPECT_GT(report.targets[0].calibration->mean_sigma, 0.0);
+}
+
 // A process killed between two of an epoch's writes (best, history, last, in that order) leaves
 // one of these folders; each resumes to the uninterrupted run's files. Built from the files of
 // runs stopped after epoch 1 and after epoch 2 (a kill between whole epochs is the stop itself).
-TEST_F(TrainingRunTest, EveryKillPointResumesAsTheUninterruptedRun) {
+void TrainingRunTest::expect_every_kill_point_resumes_as_the_uninterrupted_run(const nn::NetworkFile& file) {
   {
-    nn::TrainingRun straight(tiny(), path("straight"));
+    nn::TrainingRun straight(file, path("straight"));
     ASSERT_TRUE(straight.train());
   }
   auto stop_after = [&](nn::Index epochs, const fs::path& folder) {
-    nn::TrainingRun run(tiny(), folder);
+    nn::TrainingRun run(file, folder);
     nn::TrainingRunEvents events;
     nn::Index done = 0;
     events.epoch_done = [&](const nn::HistoryRow&, bool) { ++done; };
@@ -125,6 +158,14 @@ TEST_F(TrainingRunTest, EveryKillPointResumesAsTheUninterruptedRun) {
           << name << " after a kill after " << written.back();
     expect_same_losses(nn::read_history(path("straight") / "history.csv"), nn::read_history(folder / "history.csv"));
   }
+}
+
+TEST_F(TrainingRunTest, EveryKillPointResumesAsTheUninterruptedRun) {
+  expect_every_kill_point_resumes_as_the_uninterrupted_run(tiny());
+}
+
+TEST_F(TrainingRunTest, EveryKillPointOfAnEnsembleResumesAsTheUninterruptedRun) {
+  expect_every_kill_point_resumes_as_the_uninterrupted_run(tiny_ensemble());
 }
 
 // A new run into a folder that holds one is refused unless it may replace it; one writer at a

@@ -320,10 +320,16 @@ bool TrainingRun::train(const TrainingRunEvents& events) {
       const std::optional<double> train_loss = member.trainer.train_epoch(s.data.train, rng, hooks);
       if (!train_loss) return false;
       const double validation_loss = member.trainer.evaluate(s.data.validation);
+      // A loss that is no longer a number stays one: stop with the last good epoch kept.
+      if (!std::isfinite(*train_loss) || !std::isfinite(validation_loss))
+        throw Error(str(s.file.source, ": epoch ", epoch, n_members > 1 ? str(" of member ", m) : std::string(),
+                        " diverged (training loss ", *train_loss, ", validation loss ", validation_loss, "); ",
+                        (s.folder / "last.safetensors").string(), " holds epoch ", state.epoch,
+                        ". Lower $.schedule's learning rate (max_lr or lr) and train again"));
       train_sum += *train_loss;
       validation_sum += validation_loss;
       MemberBest& member_best = state.best[std::size_t(m)];
-      if (!(validation_loss >= member_best.validation_loss)) {  // true for the first (NaN)
+      if (std::isnan(member_best.validation_loss) || validation_loss < member_best.validation_loss) {
         member_best = {validation_loss, epoch};
         s.best.copy_member(m, s.model);
         best = true;
