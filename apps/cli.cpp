@@ -63,4 +63,12 @@ nn::DeviceChoice Arguments::device(nn::DeviceChoice fallback) const {
   throw nn::Error(nn::str("--device ", *value, ": expected auto, cpu or cuda"));
 }
 
+nn::PredictOptions Arguments::predict_options() const {
+  nn::PredictOptions options;
+  options.mc_samples = integer("mc-samples", 0);
+  if (options.mc_samples < 0 || options.mc_samples == 1)
+    throw nn::Error(nn::str("--mc-samples ", options.mc_samples, ": expected 2 or more passes (0: no MC dropout)"));
+  return options;
+}
+
 }  // namespace starnn

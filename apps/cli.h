@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/model.h"
 #include "nn/network_file.h"
 
 namespace starnn {
@@ -25,6 +26,8 @@ class Arguments {
   long long integer(const std::string& name, long long fallback) const;
   // --device auto|cpu|cuda, or fallback when not given.
   nn::DeviceChoice device(nn::DeviceChoice fallback) const;
+  // --mc-samples K (2 or more; 0, the default, for no MC dropout) as prediction options.
+  nn::PredictOptions predict_options() const;
 
  private:
   std::vector<std::string> positionals_;

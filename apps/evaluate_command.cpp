@@ -1,4 +1,5 @@
-// starnn evaluate: the precision of a model on a labelled catalogue, as one JSON object.
+// starnn evaluate: the precision of a model on a labelled catalogue (and the calibration of its
+// uncertainties, when it predicts them), as one JSON object.
 #include <cstdio>
 #include <filesystem>
 
@@ -9,17 +10,24 @@
 namespace starnn {
 
 int evaluate_command(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"model", "catalog", "split", "hdu", "report"}, {});
+  const Arguments args(argc, argv, 2, {"model", "catalog", "split", "hdu", "report", "mc-samples"}, {});
   args.expect_positionals(0, "starnn evaluate --model M --catalog FILE");
   const std::filesystem::path model_path = args.require("model");
   nn::Model model = nn::Model::load(model_path);
   const std::string path = args.require("catalog");
-  const nn::SplitChoice split = nn::parse_split_choice(args.get("split").value_or("all"));
+  // On the catalogue it trained on, a model is judged by the stars it never saw: its test split.
+  std::error_code error;
+  const bool training_catalog = std::filesystem::equivalent(path, model.file().catalog_path(), error);
+  const nn::SplitChoice split = nn::parse_split_choice(args.get("split").value_or(training_catalog ? "test" : "all"));
+  std::fprintf(stderr, "evaluating %s of %s%s\n",
+               split == nn::SplitChoice::all ? "every row" : nn::str("the ", nn::to_string(split), " split").c_str(),
+               path.c_str(), training_catalog ? " (the model's training catalogue)" : "");
+  const nn::PredictOptions options = args.predict_options();
   nn::DataSpec data = model.file().data;
   data.hdu = args.get("hdu").value_or(data.hdu);
   const nn::Catalog catalog =
       nn::read_catalog(path, {data.hdu, nn::needed_columns(path, nn::data_expressions(data), data.hdu)});
-  const nn::EvaluatedValues values = nn::evaluated_values(model, catalog, split);
+  const nn::EvaluatedValues values = nn::evaluated_values(model, catalog, split, options);
   const nn::EvaluationReport report = nn::evaluate_values(values);
   // Training writes history.csv beside its models.
   if (const auto dir = args.get("report")) {

@@ -29,14 +29,20 @@ const Command kCommands[] = {
      starnn::train_command},
     {"predict",
      "predict --model M --catalog IN --out OUT [--chunk ROWS] [--hdu H] [--device auto|cpu|cuda]\n"
-     "      add one column per output to a FITS or CSV catalogue, streaming it in chunks\n",
+     "                [--mc-samples K]\n"
+     "      add <target>_pred (and <target>_err, 1 sigma, where the model predicts an uncertainty),\n"
+     "      a classifier's logit and starnn_flags to a FITS or CSV catalogue, streaming it in chunks;\n"
+     "      --mc-samples K combines K passes with dropout on (MC dropout) into the mean and sigma\n",
      starnn::predict_command},
     {"evaluate",
      "evaluate --model M --catalog FILE [--split all|train|validation|test] [--hdu H]\n"
-     "                 [--report DIR]\n"
-     "      print n, bias, sigma_gauss, sigma_mad and rmse per target as JSON; --report also\n"
-     "      draws PNGs in DIR: the loss history, predicted vs true and residuals per target,\n"
-     "      and a classifier's confusion matrix\n",
+     "                 [--report DIR] [--mc-samples K]\n"
+     "      print n, bias, sigma_gauss, sigma_mad and rmse per target as JSON, and for models\n"
+     "      that predict an uncertainty its calibration (coverage_68, coverage_95, z_sigma_mad,\n"
+     "      residuals per bin of predicted sigma); the split defaults to test on the model's own\n"
+     "      training catalogue and to all rows elsewhere; --report also draws PNGs in DIR: the loss\n"
+     "      history, predicted vs true, residuals and calibration per target, and a classifier's\n"
+     "      confusion matrix\n",
      starnn::evaluate_command},
     {"convert",
      "convert IN OUT [--hdu H] [--columns a,b,...]\n"

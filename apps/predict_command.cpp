@@ -19,9 +19,7 @@ int predict_command(int argc, char** argv) {
   const std::string in = args.require("catalog"), out = args.require("out");
   const nn::Index chunk_rows = args.integer("chunk", 100000);
   if (chunk_rows < 1) throw nn::Error("--chunk must be at least 1");
-  const nn::PredictOptions options{4096, args.integer("mc-samples", 0)};
-  if (options.mc_samples < 0 || options.mc_samples == 1)
-    throw nn::Error(nn::str("--mc-samples ", options.mc_samples, ": expected 2 or more passes (0: dropout off)"));
+  const nn::PredictOptions options = args.predict_options();
   const std::string hdu = args.get("hdu").value_or(model.file().data.hdu);
   const nn::DeviceSelection device = nn::select_device(args.device(nn::DeviceChoice::auto_select));
   model.to(device.device);

@@ -88,7 +88,7 @@ struct Batch {
 
 void BM_train_step(benchmark::State& state, const NetConfig& config) {
   const std::unique_ptr<Net<float>> net = make_net(config);
-  NetLoss<float> loss({{1.0, 1.0, 1.0}, 0.9}, true);
+  NetLoss<float> loss({{1.0, 1.0, 1.0}, 0.9, {}}, true);
   Adam<float> adam(net->parameters(), {});
   Rng rng(22);
   const Batch batch(config.train_batch, rng);

@@ -74,7 +74,7 @@ TEST(BadInput, ImpossibleSizesAndProbabilities) {
 }
 
 TEST(BadInput, LossWithWrongTargetCount) {
-  NetLoss<float> loss({{1.0, 1.0, 1.0}, 1.0}, false);
+  NetLoss<float> loss({{1.0, 1.0, 1.0}, 1.0, {}}, false);
   Tensor<float> out(4, 2), y(4, 2), s(4, 2), m(4, 2);
   EXPECT_NE(error_of([&] {
               loss.value(out, {y, s, m, {}});

@@ -46,7 +46,7 @@ TrainingRun train_smooth_function(std::uint64_t seed, Index epochs, Augment augm
   spec.heads = {HeadType::linear, 1, Classifier::none};
   spec.seed = seed;
   Net<float> net(spec);
-  NetLoss<float> loss({{1.0}, 1.0}, false);
+  NetLoss<float> loss({{1.0}, 1.0, {}}, false);
   Adam<float> adam(net.parameters(), {});
   const TrainOptions options{64, augment};
   auto schedule = make_one_cycle({1e-2, epochs * (train.rows() / options.batch_size + 1), 0.25, 25.0, 1e4, 0.95, 0.85});

@@ -121,7 +121,7 @@ TEST(TorchReference, WeightedL1) {
   for (Index i = 0; i < scale.rows(); ++i)
     for (Index t = 0; t < scale.cols(); ++t)
       scale(i, t) = label_scale(sigma(i, t), mean_sigma[t], c["s_min"].get<double>());
-  NetLoss<double> loss({c["weights"].get<std::vector<double>>(), 1.0}, false);
+  NetLoss<double> loss({c["weights"].get<std::vector<double>>(), 1.0, {}}, false);
   const double value = loss.value_and_gradient(yhat.view(), {y.view(), scale.view(), mask.view(), {}, {}});
   EXPECT_NEAR(value, c["loss"].get<double>(), kTolerance * std::abs(c["loss"].get<double>()));
   EXPECT_LT(max_error(loss.gradient(), tensor_from_json(c["dyhat"]).view()), kTolerance);

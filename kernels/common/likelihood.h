@@ -15,10 +15,16 @@
 
 namespace nn {
 
-// gaussian: v = exp(s) + e2, l = r^2 / (2 v) + log(v) / 2
-// laplace:  b = sqrt((exp(s) + e2) / 2), l = |r| / b + log(2 b)
+// The variance is clamped below at kMinVariance, as torch.nn.GaussianNLLLoss clamps at its eps:
+// a head that grows overconfident about one star would otherwise take its gradient r / v past
+// float's range. The clamp passes the gradient on as if it were not there (PyTorch clamps under
+// no_grad), and sits far below any real scatter: sigma = 0.001 z-score units.
+inline constexpr double kMinVariance = 1e-6;
+
+// gaussian: v = max(exp(s) + e2, kMinVariance), l = r^2 / (2 v) + log(v) / 2
+// laplace:  b = sqrt(v / 2),                     l = |r| / b + log(2 b)
 NN_LIKELIHOOD_FUNCTION double nll_term(Likelihood likelihood, double r, double s, double e2) {
-  const double v = std::exp(s) + e2;
+  const double v = std::fmax(std::exp(s) + e2, kMinVariance);
   if (likelihood == Likelihood::gaussian) return r * r / (2.0 * v) + 0.5 * std::log(v);
   const double b = std::sqrt(0.5 * v);
   return std::abs(r) / b + std::log(2.0 * b);
@@ -30,7 +36,7 @@ NN_LIKELIHOOD_FUNCTION double nll_term(Likelihood likelihood, double r, double s
 //           since db/ds = exp(s) / (4 b)
 NN_LIKELIHOOD_FUNCTION void nll_term_gradient(Likelihood likelihood, double r, double s, double e2, double& dmu,
                                               double& ds) {
-  const double variance = std::exp(s), v = variance + e2;
+  const double variance = std::exp(s), v = std::fmax(variance + e2, kMinVariance);
   if (likelihood == Likelihood::gaussian) {
     dmu = r / v;
     ds = variance / (2.0 * v) * (1.0 - r * r / v);

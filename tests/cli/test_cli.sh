@@ -152,6 +152,31 @@ if [ -f "$splus" ]; then  # the development catalogue, where it is present (not 
   check "data/nets/autoencoder.json trains on S-PLUS" "$starnn" train "$src/data/nets/autoencoder.json" --catalog "$splus" --out run_splus_ae --epochs 1
 fi
 
+# Uncertainties: an ensemble of 2 nets with uncertainty heads writes feh_err beside feh_pred, and
+# evaluate judges its calibration; MC dropout gives a net with dropout an uncertainty too.
+sed -e 's#"type": "regressor",#"type": "regressor", "members": 2,#' \
+    -e 's#"loss": {"type": "weighted_l1"}#"loss": {"type": "gaussian_nll"}#' "$net" > ensemble.json
+check "train an ensemble with uncertainty heads" sh -c "'$starnn' train ensemble.json --out run_ens > ens.log && grep -q 'coverage_68' ens.log"
+check "its test metrics hold the calibration" "$python" -c "
+import json
+t = json.load(open('run_ens/metrics.json'))['targets']['feh']
+assert 0.3 < t['coverage_68'] < 1 and t['coverage_68'] < t['coverage_95'] <= 1 and t['mean_sigma'] > 0, t
+assert len(t['sigma_bins']) == 5 and len(t['reliability']) == 19, t"
+check "the members carry their prefix" sh -c "'$python' '$src/tests/read_safetensors.py' run_ens/best.safetensors | grep -q 'tensor members.1.stem.weight F32 \[16, 4\]'"
+check "evaluate on the training catalogue takes its test split" sh -c "'$starnn' evaluate --model run_ens/best.safetensors --catalog '$src/data/sdss_segue_feh.fits' > ens_eval.json 2> ens_eval.log && grep -q 'the test split' ens_eval.log && cmp ens_eval.json run_ens/metrics.json"
+check "predict writes feh_pred, feh_err and starnn_flags" "$starnn" predict --model run_ens/best.safetensors --catalog small.csv --out small_ens.csv
+check "feh_err is a positive sigma where feh_pred is a number" "$python" -c "
+import csv, math
+rows = list(csv.DictReader(open('small_ens.csv')))
+assert list(rows[0])[-3:] == ['feh_pred', 'feh_err', 'starnn_flags'], list(rows[0])
+assert math.isnan(float(rows[1]['feh_err'])), rows[1]
+assert all(0 < float(r['feh_err']) < 5 for i, r in enumerate(rows) if i != 1), rows"
+check "MC dropout adds feh_err to a net without uncertainty heads" sh -c "'$starnn' predict --model run3/best.safetensors --catalog small.csv --out small_mc.csv --mc-samples 8 && '$python' -c \"
+import csv
+rows = list(csv.DictReader(open('small_mc.csv')))
+assert float(rows[0]['feh_err']) > 0, rows\""
+fails_with "one MC pass is refused" "--mc-samples 1" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out small_mc1.csv --mc-samples 1
+
 # Map the predicted metallicities: distances, Galactocentric positions, cuts, pixels, image.
 check "map" "$starnn" map --catalog s82_feh.fits --out map
 check "map outputs" test -s map/stars.fits -a -s map/map.fits -a -s map/map.png

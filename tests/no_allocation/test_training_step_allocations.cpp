@@ -189,7 +189,7 @@ int main() {
   spec.heads = {nn::HeadType::causal, kTargets, nn::Classifier::binary};
   spec.seed = 11;
   nn::Net<float> net(spec);
-  nn::NetLoss<float> loss({{1.0, 0.5, 2.0}, 0.8}, true);
+  nn::NetLoss<float> loss({{1.0, 0.5, 2.0}, 0.8, {}}, true);
   nn::Adam<float> adam(net.parameters(), {0.999, 1e-8, 1e-4});
   const auto schedule = nn::make_one_cycle({1e-3, 200, 0.25, 25.0, 1e4, 0.95, 0.85});
   // A row count that leaves a short last batch, so the epoch also resizes down and back up.

@@ -263,6 +263,7 @@ def nll_inputs():
     s = 0.8 * torch.randn(8, 3) - 0.5
     e = 0.4 * torch.rand(8, 3)
     e[0, 1] = e[3, 0] = e[5, 2] = 0.0
+    s[3, 0] = -20.0  # exp(s) + e^2 below the floor of 1e-6, which the losses clamp to
     mask = torch.ones(8, 3)
     mask[2, 0] = mask[5, 1] = mask[7, 2] = 0.0
     return mu, s, y, e, mask, torch.tensor([2.0, 1.0, 0.5])
@@ -282,17 +283,23 @@ def nll_case(note, per_label):
 
 def case_gaussian_nll():
     def per_label(mu, s, y, e):
-        return nn.GaussianNLLLoss(reduction="none")(mu, y, torch.exp(s) + e ** 2)
-    return nll_case("L = sum_t w_t mean_{i labelled} torch.nn.GaussianNLLLoss(reduction='none')"
-                    "(mu, y, var = exp(s) + e^2)", per_label)
+        return nn.GaussianNLLLoss(reduction="none", eps=1e-6)(mu, y, torch.exp(s) + e ** 2)
+    return nll_case("L = sum_t w_t mean_{i labelled} torch.nn.GaussianNLLLoss(reduction='none', "
+                    "eps=1e-6)(mu, y, var = exp(s) + e^2)", per_label)
 
 
 def case_laplace_nll():
     def per_label(mu, s, y, e):
-        b = torch.sqrt((torch.exp(s) + e ** 2) / 2)
+        # the variance floored at 1e-6 as GaussianNLLLoss floors it: under no_grad, so the
+        # gradient passes the clamp unchanged
+        v = torch.exp(s) + e ** 2
+        v = v.clone()
+        with torch.no_grad():
+            v.clamp_(min=1e-6)
+        b = torch.sqrt(v / 2)
         return (mu - y).abs() / b + torch.log(2 * b)
     return nll_case("L = sum_t w_t mean_{i labelled} |mu - y| / b + log(2 b), "
-                    "b^2 = (exp(s) + e^2) / 2", per_label)
+                    "b^2 = max(exp(s) + e^2, 1e-6) / 2", per_label)
 
 
 def optimiser_case(cls, note, **extra):

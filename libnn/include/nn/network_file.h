@@ -81,11 +81,18 @@ struct ScheduleSpec {
   double gamma = 0.1;          // step
 };
 
+// How the members of an ensemble share the machine on the CPU: side by side, one member per core
+// on one thread each (the faster on 2 cores for the shipped nets), or one after another on every
+// thread. A GPU trains them one after another. The two round differently (thread counts change
+// the order of some sums), so a resumed run keeps its choice.
+enum class EnsembleSchedule { one_after_another, side_by_side };
+
 struct TrainingSpec {
   Index epochs = 20;
   Index batch_size = 256;
   std::uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::auto_select;
+  EnsembleSchedule ensemble = EnsembleSchedule::side_by_side;
 };
 
 // The auto-encoder's decoder (thesis §6): a backbone (sandwich or mlp) that predicts the band the

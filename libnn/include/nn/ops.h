@@ -141,8 +141,9 @@ void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, Con
 // errors e (0 where a label has none), all in the targets' z-score units:
 //   L = sum_t w_t sum_i m_it l(mu_it - y_it, s_it, e_it) / sum_i m_it, a target without labels
 //   adding 0, with (kernels/common/likelihood.h)
-//   gaussian  v = exp(s) + e^2,          l = r^2 / (2 v) + log(v) / 2
-//   laplace   b^2 = (exp(s) + e^2) / 2,  l = |r| / b + log(2 b)
+//   gaussian  v = max(exp(s) + e^2, 1e-6),  l = r^2 / (2 v) + log(v) / 2
+//   laplace   b^2 = v / 2,                   l = |r| / b + log(2 b)
+//   (the floor is torch.nn.GaussianNLLLoss's eps; gradients pass it unchanged, as in PyTorch)
 // mu, s, y, e, mask are (B, T); w is (1, T). The backward overwrites dmu and ds (B, T), 0 where
 // a label is missing.
 template <class T>

@@ -21,6 +21,7 @@ const std::vector<std::string> kHeads = {"linear", "causal"};
 const std::vector<std::string> kAugment = {"none", "input_errors"};
 const std::vector<std::string> kLossTypes = {"weighted_l1", "gaussian_nll", "laplace_nll"};  // as LossType
 const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
+const std::vector<std::string> kEnsembleSchedules = {"one_after_another", "side_by_side"};  // as EnsembleSchedule
 
 DataSpec read_data(JsonReader r) {
   r.type({"catalog"});
@@ -183,6 +184,7 @@ void read_training(JsonReader r, NetworkFile& f) {
   t.batch_size = r.integer_or("batch_size", t.batch_size, 2, 1 << 24);
   t.seed = std::uint64_t(r.integer_or("seed", 0, 0, kMaxInt));
   t.device = DeviceChoice(r.choice_or("device", kDevices, 0));
+  t.ensemble = EnsembleSchedule(r.choice_or("ensemble", kEnsembleSchedules, 1));
   r.finish();
 }
 
@@ -321,7 +323,8 @@ std::string to_json(const NetworkFile& f) {
                  {"epochs", t.epochs},
                  {"batch_size", t.batch_size},
                  {"seed", t.seed},
-                 {"device", to_string(t.device)}}}};
+                 {"device", to_string(t.device)},
+                 {"ensemble", kEnsembleSchedules[std::size_t(t.ensemble)]}}}};
   return root.dump(2);
 }
 

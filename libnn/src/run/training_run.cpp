@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "member_epochs.h"
 #include "nn/error.h"
 #include "nn/io.h"
 #include "nn/train.h"
@@ -171,24 +172,14 @@ Model start_model(const NetworkFile& file, const PreparedData& data, std::option
   if (!resume_from) return model;
   if (file.members != model.members())
     throw Error(str("a resumed run keeps its ", model.members(), " ensemble members, not ", file.members));
+  if (file.training.ensemble != model.file().training.ensemble)
+    throw Error("a resumed run keeps its $.training.ensemble schedule, which sets how its members round");
   if (model.stats().inputs.mean != data.stats.inputs.mean)
     throw Error(str("the catalogue differs from the one the resumed run trained on (", catalog_path.string(), ")"));
   if (file.training.seed != model.file().training.seed)
     throw Error(str("a resumed run keeps its seed (", model.file().training.seed, "), not ", file.training.seed));
   return model;
 }
-
-// One ensemble member's loss, optimiser and trainer, over its net in the run's model. Trainer
-// holds the others by reference: a MemberTraining never moves.
-struct MemberTraining {
-  NetLoss<float> loss;
-  Adam<float> adam;
-  Trainer<float> trainer;
-  MemberTraining(const NetworkFile& file, Net<float>& net, const Schedule& schedule, const TrainOptions& options)
-      : loss(make_loss(file)),
-        adam(net.parameters(), file.optimizer.adam),
-        trainer(net, loss, adam, schedule, options) {}
-};
 
 // Each member as of its lowest validation loss: a continued run starts from best.safetensors.
 Model start_best(const NetworkFile& file, const PreparedData& data, const fs::path& folder, const Model& model) {
@@ -238,7 +229,8 @@ struct TrainingRun::State {
         schedule(run_schedule(file, batches, data.train.rows())),
         best(start_best(file, data, folder, model)) {
     for (Index m = 0; m < model.members(); ++m)
-      members.push_back(std::make_unique<MemberTraining>(file, model.net(m), *schedule, train_options));
+      members.push_back(std::make_unique<MemberTraining>(make_loss(file), model.net(m), file.optimizer.adam, *schedule,
+                                                         train_options));
     // The checkpoint's moments are the members', one after another.
     if (model.adam_m().size() > 0) {
       Index offset = 0;
@@ -305,21 +297,20 @@ bool TrainingRun::train(const TrainingRunEvents& events) {
   const Index n_members = s.model.members();
   for (Index epoch = state.epoch + 1; epoch <= s.file.training.epochs; ++epoch) {
     const auto epoch_start = Clock::now();
-    // The members train one after another, each on its own shuffle; an epoch's losses are
-    // their means, and each member keeps the parameters of its own best epoch.
+    // Every member trains on its own shuffle; an epoch's losses are their means, and each member
+    // keeps the parameters of its own best epoch.
+    EpochHooks hooks{events.stop_requested, {}};
+    if (events.batch_done) hooks.batch_done = [&](Index done, Index total) { events.batch_done(epoch, done, total); };
+    const std::vector<MemberEpoch> epochs =
+        train_member_epochs(s.members, s.data, s.batches, s.file.training.seed, epoch, s.file.training.ensemble,
+                            s.device.device == Device::cpu, hooks);
+    for (const MemberEpoch& e : epochs)
+      if (!e.train_loss) return false;
     double train_sum = 0.0, validation_sum = 0.0;
     bool best = false;
     for (Index m = 0; m < n_members; ++m) {
-      MemberTraining& member = *s.members[std::size_t(m)];
-      Rng rng = Rng::derive(member_seed(s.file.training.seed, m), std::uint64_t(epoch));
-      EpochHooks hooks{events.stop_requested, {}};
-      if (events.batch_done)
-        hooks.batch_done = [&](Index done, Index total) {
-          events.batch_done(epoch, m * total + done, n_members * total);
-        };
-      const std::optional<double> train_loss = member.trainer.train_epoch(s.data.train, rng, hooks);
-      if (!train_loss) return false;
-      const double validation_loss = member.trainer.evaluate(s.data.validation);
+      const std::optional<double>& train_loss = epochs[std::size_t(m)].train_loss;
+      const double validation_loss = epochs[std::size_t(m)].validation_loss;
       // A loss that is no longer a number stays one: stop with the last good epoch kept.
       if (!std::isfinite(*train_loss) || !std::isfinite(validation_loss))
         throw Error(str(s.file.source, ": epoch ", epoch, n_members > 1 ? str(" of member ", m) : std::string(),
