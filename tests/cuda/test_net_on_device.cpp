@@ -5,8 +5,9 @@
 //
 // 50 optimiser steps (10 epochs of 5 batches) of a ResDense net with every part the network
 // files use: U-Net skips, dropout, causal heads and a classifier with the alpha-weighted total
-// loss; 10 steps of an auto-encoder with AResDense blocks and an MLP decoder (one label, the
-// second target as its missing band; emulated launches are slow). In
+// loss; the same net with uncertainty heads on the Gaussian (50 steps) and Laplace (20 steps)
+// likelihoods, with label errors; 10 steps of an auto-encoder with AResDense blocks and an MLP
+// decoder (one label, the second target as its missing band; emulated launches are slow). In
 // double the epoch losses, the validation loss and the final parameters agree within 1e-9
 // relative. In float within 1e-4, with Adam's eps at 1e-4: with a tiny eps, the rounding
 // noise of the gradient of a bias that feeds a BatchNorm (true gradient 0) becomes full
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <vector>
 
 #include "cuda_backend.h"
@@ -38,6 +40,7 @@ Dataset<T> sample(Index rows, std::uint64_t seed) {
   d.y.resize(rows, kTargets);
   d.scale.resize(rows, kTargets);
   d.mask.resize(rows, kTargets);
+  d.error.resize(rows, kTargets);
   d.label.resize(rows, 1);
   for (Index i = 0; i < rows; ++i) {
     for (Index j = 0; j < kInputs; ++j) d.x(i, j) = T(rng.uniform(-1.5, 1.5));
@@ -50,6 +53,8 @@ Dataset<T> sample(Index rows, std::uint64_t seed) {
     d.mask(i, 1) = labelled ? T(1) : T(0);
     d.scale(i, 0) = T(1);
     d.scale(i, 1) = T(rng.uniform(0.5, 2.0));
+    d.error(i, 0) = T(0);
+    d.error(i, 1) = T(0.05 * double(i % 4));  // none for every fourth row
     d.label(i, 0) = T(a > 0.0);
   }
   return d;
@@ -77,16 +82,17 @@ struct TrainedNet {
   BlockType block;
   Index epochs;
   double dropout = 0.1;
+  std::optional<Likelihood> likelihood = {};  // uncertainty heads on this likelihood
 };
 
 template <class T>
 Run<T> train(Device device, const TrainedNet& variant, bool record_steps = true) {
-  const auto [block, epochs, dropout] = variant;
+  const auto [block, epochs, dropout, likelihood] = variant;
   const Dataset<T> data = sample<T>(kBatchesPerEpoch * kBatch, 11), validation = sample<T>(45, 12);
   NetSpec spec;
   spec.n_inputs = kInputs;
   spec.backbone = {8, 16, 2, block, Skips::additive, variant.dropout};
-  spec.heads = {HeadType::causal, kTargets, Classifier::binary};
+  spec.heads = {HeadType::causal, kTargets, Classifier::binary, likelihood.has_value()};
   if (block == BlockType::aresdense) {
     spec.heads.n_targets = kTargets - 1;
     // An MLP decoder (12 -> 6, then the band), so the plain layers run on the device too.
@@ -96,7 +102,7 @@ Run<T> train(Device device, const TrainedNet& variant, bool record_steps = true)
   Net<T> net(spec);
   net.to(device);
   EXPECT_EQ(net.device(), device);
-  NetLoss<T> loss({{1.0, 3.0}, 0.7}, true);
+  NetLoss<T> loss({{1.0, 3.0}, 0.7, likelihood}, true);
   Adam<T> adam(net.parameters(), {0.999, std::is_same_v<T, float> ? 1e-4 : 1e-8, 1e-3});
   const auto schedule = make_one_cycle({5e-3, epochs * kBatchesPerEpoch, 0.25, 25.0, 1e4, 0.95, 0.85});
   Trainer<T> trainer(net, loss, adam, *schedule, {kBatch, Augment::none, record_steps});
@@ -140,9 +146,15 @@ TYPED_TEST(NetOnDevice, AutoSelectsTheGpuAndNamesIt) {
 
 TYPED_TEST(NetOnDevice, TrainingStepsMatchTheCpu) {
   using T = TypeParam;
-  for (const TrainedNet& variant : {TrainedNet{BlockType::resdense, 10}, TrainedNet{BlockType::aresdense, 2}}) {
-    const auto [block, epochs, dropout] = variant;
-    SCOPED_TRACE(to_string(block));
+  for (const TrainedNet& variant :
+       {TrainedNet{BlockType::resdense, 10}, TrainedNet{BlockType::resdense, 10, 0.1, Likelihood::gaussian},
+        TrainedNet{BlockType::resdense, 4, 0.1, Likelihood::laplace}, TrainedNet{BlockType::aresdense, 2}}) {
+    const auto [block, epochs, dropout, likelihood] = variant;
+    const std::string name = block == BlockType::aresdense        ? "AResDense auto-encoder with an MLP decoder"
+                             : likelihood == Likelihood::gaussian ? "ResDense, Gaussian uncertainty heads"
+                             : likelihood == Likelihood::laplace  ? "ResDense, Laplace uncertainty heads"
+                                                                  : "ResDense";
+    SCOPED_TRACE(name);
     const Run<T> cpu = train<T>(Device::cpu, variant), gpu = train<T>(Device::cuda, variant);
     double worst_loss = 0.0, worst_parameter = 0.0, worst_prediction = 0.0;
     ASSERT_EQ(cpu.epoch_losses.size(), gpu.epoch_losses.size());
@@ -161,11 +173,9 @@ TYPED_TEST(NetOnDevice, TrainingStepsMatchTheCpu) {
     for (std::size_t k = 0; k < cpu.predictions.size(); ++k)
       worst_prediction =
           std::max(worst_prediction, std::abs(gpu.predictions[k] - cpu.predictions[k]) / scale(cpu.predictions));
-    std::cout << "[net on device] "
-              << (block == BlockType::resdense ? "ResDense" : "AResDense auto-encoder with an MLP decoder")
-              << (std::is_same_v<T, float> ? " float, " : " double, ") << epochs * kBatchesPerEpoch
-              << " steps: worst relative difference, epoch losses " << worst_loss << ", parameters " << worst_parameter
-              << ", predictions " << worst_prediction << "\n";
+    std::cout << "[net on device] " << name << (std::is_same_v<T, float> ? " float, " : " double, ")
+              << epochs * kBatchesPerEpoch << " steps: worst relative difference, epoch losses " << worst_loss
+              << ", parameters " << worst_parameter << ", predictions " << worst_prediction << "\n";
     EXPECT_LT(worst_loss, tolerance<T>());
     EXPECT_LT(worst_parameter, tolerance<T>());
     EXPECT_LT(worst_prediction, tolerance<T>());
@@ -227,6 +237,48 @@ TYPED_TEST(NetOnDevice, MovingThereAndBackKeepsEveryValue) {
   net.to(Device::cpu);
   EXPECT_EQ(host_values<T>(net.parameters().values()), before);
   EXPECT_EQ(net.device(), Device::cpu);
+}
+
+// An ensemble of uncertainty heads predicts on the GPU what it predicts on the CPU: every member's
+// forward pass and their combination, in float within 1e-5 of the values' scale.
+TEST(ModelOnDevice, AnEnsemblePredictsOnTheGpuAsOnTheCpu) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no usable CUDA device";
+  NetworkFile file = parse_network_file(R"({
+    "format": "starnn-net/1",
+    "data": {"type": "catalog", "catalog": "stars.fits", "inputs": ["ug", "gr", "ri"],
+             "targets": [{"type": "target", "column": "feh"}, {"type": "target", "column": "logg"}]},
+    "model": {"type": "regressor", "members": 3,
+              "backbone": {"type": "sandwich", "block": "aresdense", "n_init": 8, "n_max": 16, "depth": 2},
+              "heads": {"type": "causal"}},
+    "loss": {"type": "gaussian_nll"},
+    "optimizer": {"type": "adam"},
+    "schedule": {"type": "one_cycle", "max_lr": 0.01},
+    "training": {"type": "minibatch", "epochs": 1, "batch_size": 64, "seed": 3}
+  })",
+                                        "ensemble.json");
+  const ColumnStats inputs{{"ug", "gr", "ri"}, {1.0, 0.5, 0.2}, {0.3, 0.2, 0.1}};
+  const DataStats stats{
+      inputs, {-5.0, -5.0, -5.0}, {5.0, 5.0, 5.0}, {{"feh", "logg"}, {-0.8, 4.0}, {0.5, 0.6}}, {1.0, 1.0}};
+  Catalog stars("stars", 300);
+  Rng rng(9);
+  for (const char* name : {"ug", "gr", "ri"}) {
+    std::vector<double> column(300);
+    for (double& v : column) v = rng.uniform(-0.5, 2.0);
+    stars.add_column(name, column);
+  }
+  Model on_gpu(file, stats), on_cpu(file, stats);
+  on_gpu.to(Device::cuda);
+  const Predictions gpu = on_gpu.predict(stars, {64, 0}), cpu = on_cpu.predict(stars, {64, 0});
+  ASSERT_EQ(gpu.names, (std::vector<std::string>{"feh_pred", "feh_err", "logg_pred", "logg_err", "starnn_flags"}));
+  double worst = 0.0;
+  for (std::size_t k = 0; k < cpu.columns.size(); ++k) {
+    double scale = 0.0;
+    for (double v : cpu.columns[k]) scale = std::max(scale, std::abs(v));
+    for (std::size_t r = 0; r < cpu.columns[k].size(); ++r)
+      worst = std::max(worst, std::abs(gpu.columns[k][r] - cpu.columns[k][r]) / std::max(scale, 1e-30));
+  }
+  std::cout << "[ensemble on device] 3 members, 300 stars: worst relative difference " << worst << "\n";
+  EXPECT_LT(worst, 1e-5);
 }
 
 // A model trained on the GPU saves the same file as one on the CPU, and loads onto the CPU.
