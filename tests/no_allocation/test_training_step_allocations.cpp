@@ -163,6 +163,7 @@ nn::Dataset<float> make_dataset(Index rows, nn::Rng& rng) {
   d.y.resize(rows, kTargets);
   d.scale.resize(rows, kTargets);
   d.mask.resize(rows, kTargets);
+  d.error.resize(rows, kTargets);
   d.label.resize(rows, 1);
   for (Index i = 0; i < rows; ++i) {
     for (Index j = 0; j < kInputs; ++j) {
@@ -174,6 +175,7 @@ nn::Dataset<float> make_dataset(Index rows, nn::Rng& rng) {
       d.y(i, t) = labelled ? float(rng.normal()) : 0.0F;
       d.scale(i, t) = float(rng.uniform(0.5, 2.0));
       d.mask(i, t) = labelled ? 1.0F : 0.0F;
+      d.error(i, t) = float(rng.uniform(0.0, 0.2));
     }
     d.label(i, 0) = rng.uniform() > 0.5 ? 1.0F : 0.0F;
   }
@@ -200,6 +202,19 @@ int main() {
   trainer.train_epoch(data, rng);
   expect_no_allocations("three training epochs after a warm-up epoch", [&] {
     for (int epoch = 0; epoch < 3; ++epoch) trainer.train_epoch(data, rng);
+  });
+
+  // Uncertainty heads on the Gaussian likelihood, with the labels' errors.
+  nn::NetSpec uncertain = spec;
+  uncertain.heads.variance = true;
+  nn::Net<float> uncertain_net(uncertain);
+  nn::NetLoss<float> nll({{1.0, 0.5, 2.0}, 0.8, nn::Likelihood::gaussian}, true);
+  nn::Adam<float> uncertain_adam(uncertain_net.parameters(), {0.999, 1e-8, 1e-4});
+  nn::Trainer<float> uncertain_trainer(uncertain_net, nll, uncertain_adam, *schedule,
+                                       {kBatch, nn::Augment::from_input_errors});
+  uncertain_trainer.train_epoch(data, rng);
+  expect_no_allocations("three epochs of uncertainty heads after a warm-up epoch", [&] {
+    for (int epoch = 0; epoch < 3; ++epoch) uncertain_trainer.train_epoch(data, rng);
   });
 
   // The same step by hand, one phase at a time, so a failure says which phase allocates.
