@@ -25,70 +25,72 @@ Index labelled_classes(ConstView<T> t) {
   return count;
 }
 
-template <class T>
-double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
-  // Summed in double: the loss is one number per batch, and its accuracy costs nothing.
-  // Targets are few, so each is one pass down its column.
+// sum_t w_t (sum over labelled i of term(i, t)) / (labelled rows of t), 0 for a target
+// without labels: the weighted masked mean both regression losses are. Summed in double: the
+// loss is one number per batch, and its accuracy costs nothing. Targets are few, so each is
+// one pass down its column.
+template <class T, class Term>
+double weighted_masked_mean(ConstView<T> mask, ConstView<T> w, Term term) {
   double loss = 0.0;
-  for (Index t = 0; t < yhat.cols; ++t) {
+  for (Index t = 0; t < mask.cols; ++t) {
     const double count = labelled_rows(mask, t);
     if (count == 0) continue;
     double sum = 0.0;
-    for (Index i = 0; i < yhat.rows; ++i)
-      if (mask(i, t) != T(0)) sum += std::abs(double(yhat(i, t)) - double(y(i, t))) / double(s(i, t));
+    for (Index i = 0; i < mask.rows; ++i)
+      if (mask(i, t) != T(0)) sum += term(i, t);
     loss += double(w.data[t]) * sum / count;
   }
   return loss;
+}
+
+template <class T>
+double weighted_l1_loss(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w) {
+  return weighted_masked_mean(
+      mask, w, [&](Index i, Index t) { return std::abs(double(yhat(i, t)) - double(y(i, t))) / double(s(i, t)); });
+}
+
+// For every element, gradient(i, t, labelled, share) with share = w_t / (labelled rows of t)
+// writes that element's gradient (0 where the label is missing).
+template <class T, class Gradient>
+void weighted_masked_gradient(ConstView<T> mask, ConstView<T> w, Gradient gradient) {
+  for (Index t = 0; t < mask.cols; ++t) {
+    const double share = double(w.data[t]) / labelled_rows(mask, t);
+    for (Index i = 0; i < mask.rows; ++i) gradient(i, t, mask(i, t) != T(0), share);
+  }
 }
 
 template <class T>
 void weighted_l1_backward(ConstView<T> yhat, ConstView<T> y, ConstView<T> s, ConstView<T> mask, ConstView<T> w,
                           View<T> dyhat) {
   // d|e|/de = sign(e), 0 at e = 0 (as PyTorch); masked labels get no gradient.
-  for (Index t = 0; t < yhat.cols; ++t) {
-    const double count = labelled_rows(mask, t);
-    for (Index i = 0; i < yhat.rows; ++i) {
-      const T e = yhat(i, t) - y(i, t);
-      const T sign = T(e > T(0)) - T(e < T(0));
-      dyhat(i, t) = mask(i, t) != T(0) ? T(double(w.data[t]) / count) * sign / s(i, t) : T(0);
-    }
-  }
+  weighted_masked_gradient(mask, w, [&](Index i, Index t, bool labelled, double share) {
+    const T e = yhat(i, t) - y(i, t);
+    const T sign = T(e > T(0)) - T(e < T(0));
+    dyhat(i, t) = labelled ? T(share) * sign / s(i, t) : T(0);
+  });
 }
 
 template <class T>
 double nll_loss(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
                 ConstView<T> mask, ConstView<T> w) {
-  double loss = 0.0;
-  for (Index t = 0; t < mu.cols; ++t) {
-    const double count = labelled_rows(mask, t);
-    if (count == 0) continue;
-    double sum = 0.0;
-    for (Index i = 0; i < mu.rows; ++i)
-      if (mask(i, t) != T(0)) {
-        const double r = double(mu(i, t)) - double(y(i, t)), error = e(i, t);
-        sum += nll_term(likelihood, r, double(s(i, t)), error * error);
-      }
-    loss += double(w.data[t]) * sum / count;
-  }
-  return loss;
+  return weighted_masked_mean(mask, w, [&](Index i, Index t) {
+    const double error = e(i, t);
+    return nll_term(likelihood, double(mu(i, t)) - double(y(i, t)), double(s(i, t)), error * error);
+  });
 }
 
 template <class T>
 void nll_backward(Likelihood likelihood, ConstView<T> mu, ConstView<T> s, ConstView<T> y, ConstView<T> e,
                   ConstView<T> mask, ConstView<T> w, View<T> dmu, View<T> ds) {
-  for (Index t = 0; t < mu.cols; ++t) {
-    const double count = labelled_rows(mask, t);
-    for (Index i = 0; i < mu.rows; ++i) {
-      double dl_dmu = 0.0, dl_ds = 0.0;
-      if (mask(i, t) != T(0)) {
-        const double r = double(mu(i, t)) - double(y(i, t)), error = e(i, t);
-        nll_term_gradient(likelihood, r, double(s(i, t)), error * error, dl_dmu, dl_ds);
-      }
-      const double share = mask(i, t) != T(0) ? double(w.data[t]) / count : 0.0;
-      dmu(i, t) = T(share * dl_dmu);
-      ds(i, t) = T(share * dl_ds);
+  weighted_masked_gradient(mask, w, [&](Index i, Index t, bool labelled, double share) {
+    double dl_dmu = 0.0, dl_ds = 0.0;
+    if (labelled) {
+      const double error = e(i, t);
+      nll_term_gradient(likelihood, double(mu(i, t)) - double(y(i, t)), double(s(i, t)), error * error, dl_dmu, dl_ds);
     }
-  }
+    dmu(i, t) = labelled ? T(share * dl_dmu) : T(0);
+    ds(i, t) = labelled ? T(share * dl_ds) : T(0);
+  });
 }
 
 template <class T>

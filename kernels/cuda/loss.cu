@@ -14,10 +14,11 @@ void weighted_l1_terms(const T* yhat, Index yhat_stride, const T* y, Index y_str
                        const T* mask, Index mask_stride, const T* w, double* terms, Index rows, Index cols,
                        cudaStream_t stream, const LaunchShape& shape) {
   if (cols == 0) return;
-  SIMT_LAUNCH(weighted_l1_terms_column_tile<T>, column_tile_grid("weighted_l1_loss", cols, shape), shape.block,
-              column_tile_shared_bytes<double>(shape), stream, yhat, yhat_stride, y, y_stride, s, s_stride, mask,
-              mask_stride, w, terms, rows, cols);
-  detail::check_launch("weighted_l1_terms_column_tile");
+  const WeightedL1<T> term{yhat, yhat_stride, y, y_stride, s, s_stride, nullptr, 0};
+  SIMT_LAUNCH((weighted_masked_mean_column_tile<T, WeightedL1<T>>), column_tile_grid("weighted_l1_loss", cols, shape),
+              shape.block, column_tile_shared_bytes<double>(shape), stream, term, mask, mask_stride, w, terms, rows,
+              cols);
+  detail::check_launch("weighted_masked_mean_column_tile (weighted L1)");
 }
 
 template <class T>
@@ -25,10 +26,11 @@ void weighted_l1_backward(const T* yhat, Index yhat_stride, const T* y, Index y_
                           const T* mask, Index mask_stride, const T* w, T* dyhat, Index dyhat_stride, Index rows,
                           Index cols, cudaStream_t stream, const LaunchShape& shape) {
   if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH(weighted_l1_backward_column_tile<T>, column_tile_grid("weighted_l1_backward", cols, shape), shape.block,
-              column_tile_shared_bytes<double>(shape), stream, yhat, yhat_stride, y, y_stride, s, s_stride, mask,
-              mask_stride, w, dyhat, dyhat_stride, rows, cols);
-  detail::check_launch("weighted_l1_backward_column_tile");
+  const WeightedL1<T> gradient{yhat, yhat_stride, y, y_stride, s, s_stride, dyhat, dyhat_stride};
+  SIMT_LAUNCH((weighted_masked_gradient_column_tile<T, WeightedL1<T>>),
+              column_tile_grid("weighted_l1_backward", cols, shape), shape.block,
+              column_tile_shared_bytes<double>(shape), stream, gradient, mask, mask_stride, w, rows, cols);
+  detail::check_launch("weighted_masked_gradient_column_tile (weighted L1)");
 }
 
 template <class T>
@@ -36,10 +38,12 @@ void nll_terms(Likelihood likelihood, const T* mu, Index mu_stride, const T* s, 
                Index y_stride, const T* e, Index e_stride, const T* mask, Index mask_stride, const T* w, double* terms,
                Index rows, Index cols, cudaStream_t stream, const LaunchShape& shape) {
   if (cols == 0) return;
-  SIMT_LAUNCH(nll_terms_column_tile<T>, column_tile_grid("nll_loss", cols, shape), shape.block,
-              column_tile_shared_bytes<double>(shape), stream, likelihood, mu, mu_stride, s, s_stride, y, y_stride, e,
-              e_stride, mask, mask_stride, w, terms, rows, cols);
-  detail::check_launch("nll_terms_column_tile");
+  const NegativeLogLikelihood<T> term{likelihood, mu,       mu_stride, s, s_stride, y, y_stride,
+                                      e,          e_stride, nullptr,   0, nullptr,  0};
+  SIMT_LAUNCH((weighted_masked_mean_column_tile<T, NegativeLogLikelihood<T>>),
+              column_tile_grid("nll_loss", cols, shape), shape.block, column_tile_shared_bytes<double>(shape), stream,
+              term, mask, mask_stride, w, terms, rows, cols);
+  detail::check_launch("weighted_masked_mean_column_tile (likelihood)");
 }
 
 template <class T>
@@ -48,10 +52,12 @@ void nll_backward(Likelihood likelihood, const T* mu, Index mu_stride, const T* 
                   Index dmu_stride, T* ds, Index ds_stride, Index rows, Index cols, cudaStream_t stream,
                   const LaunchShape& shape) {
   if (rows == 0 || cols == 0) return;
-  SIMT_LAUNCH(nll_backward_column_tile<T>, column_tile_grid("nll_backward", cols, shape), shape.block,
-              column_tile_shared_bytes<double>(shape), stream, likelihood, mu, mu_stride, s, s_stride, y, y_stride, e,
-              e_stride, mask, mask_stride, w, dmu, dmu_stride, ds, ds_stride, rows, cols);
-  detail::check_launch("nll_backward_column_tile");
+  const NegativeLogLikelihood<T> gradient{likelihood, mu,       mu_stride, s,          s_stride, y,        y_stride,
+                                          e,          e_stride, dmu,       dmu_stride, ds,       ds_stride};
+  SIMT_LAUNCH((weighted_masked_gradient_column_tile<T, NegativeLogLikelihood<T>>),
+              column_tile_grid("nll_backward", cols, shape), shape.block, column_tile_shared_bytes<double>(shape),
+              stream, gradient, mask, mask_stride, w, rows, cols);
+  detail::check_launch("weighted_masked_gradient_column_tile (likelihood)");
 }
 
 template <class T>

@@ -12,14 +12,13 @@
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 
-// terms[t] = w_t sum_i m_it |yhat_it - y_it| / s_it / sum_i m_it, or 0 for a target without
-// labels in the batch.
-template <class T>
-__global__ void weighted_l1_terms_column_tile(const T* __restrict__ yhat, Index yhat_stride, const T* __restrict__ y,
-                                              Index y_stride, const T* __restrict__ s, Index s_stride,
-                                              const T* __restrict__ mask, Index mask_stride, const T* __restrict__ w,
-                                              double* __restrict__ terms, Index rows, Index cols) {
-  // yhat, y, s, mask are (rows, cols); w and terms are (1, cols).
+// terms[t] = w_t sum_i m_it term(i, t) / sum_i m_it, or 0 for a target without labels in the
+// batch: the weighted masked mean both regression losses are, for a term functor below.
+template <class T, class Term>
+__global__ void weighted_masked_mean_column_tile(Term term, const T* __restrict__ mask, Index mask_stride,
+                                                 const T* __restrict__ w, double* __restrict__ terms, Index rows,
+                                                 Index cols) {
+  // mask is (rows, cols); w and terms are (1, cols).
   SIMT_DYNAMIC_SHARED(double, buffer);
   for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
     const Index t = first + threadIdx.x;
@@ -28,10 +27,7 @@ __global__ void weighted_l1_terms_column_tile(const T* __restrict__ yhat, Index 
       for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
         const T m = mask[i * mask_stride + t];
         count += double(m);
-        if (m != T(0)) {
-          const double e = double(yhat[i * yhat_stride + t]) - double(y[i * y_stride + t]);
-          sum += std::abs(e) / double(s[i * s_stride + t]);
-        }
+        if (m != T(0)) sum += term(i, t);
       }
     sum = column_tile_sum(sum, buffer);
     count = column_tile_sum(count, buffer);
@@ -39,70 +35,13 @@ __global__ void weighted_l1_terms_column_tile(const T* __restrict__ yhat, Index 
   }
 }
 
-// dyhat = w_t / (labelled rows of t) sign(yhat - y) / s where labelled, 0 elsewhere (sign(0) = 0,
-// as PyTorch). Counts the labelled rows of each target first, in double as the CPU.
-template <class T>
-__global__ void weighted_l1_backward_column_tile(const T* __restrict__ yhat, Index yhat_stride, const T* __restrict__ y,
-                                                 Index y_stride, const T* __restrict__ s, Index s_stride,
-                                                 const T* __restrict__ mask, Index mask_stride, const T* __restrict__ w,
-                                                 T* __restrict__ dyhat, Index dyhat_stride, Index rows, Index cols) {
-  // yhat, y, s, mask, dyhat are (rows, cols); w is (1, cols).
-  SIMT_DYNAMIC_SHARED(double, buffer);
-  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
-    const Index t = first + threadIdx.x;
-    double count = 0;
-    if (t < cols)
-      for (Index i = threadIdx.y; i < rows; i += blockDim.y) count += double(mask[i * mask_stride + t]);
-    count = column_tile_sum(count, buffer);
-    if (t >= cols) continue;
-    const T scale = count > 0 ? T(double(w[t]) / count) : T(0);
-    for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
-      const T e = yhat[i * yhat_stride + t] - y[i * y_stride + t];
-      const T sign = T(e > T(0)) - T(e < T(0));
-      dyhat[i * dyhat_stride + t] = mask[i * mask_stride + t] != T(0) ? scale * sign / s[i * s_stride + t] : T(0);
-    }
-  }
-}
-
-// terms[t] = w_t sum_i m_it l(mu_it - y_it, s_it, e_it^2) / sum_i m_it (likelihood.h), or 0 for
-// a target without labels in the batch.
-template <class T>
-__global__ void nll_terms_column_tile(Likelihood likelihood, const T* __restrict__ mu, Index mu_stride,
-                                      const T* __restrict__ s, Index s_stride, const T* __restrict__ y, Index y_stride,
-                                      const T* __restrict__ e, Index e_stride, const T* __restrict__ mask,
-                                      Index mask_stride, const T* __restrict__ w, double* __restrict__ terms,
-                                      Index rows, Index cols) {
-  // mu, s, y, e, mask are (rows, cols); w and terms are (1, cols).
-  SIMT_DYNAMIC_SHARED(double, buffer);
-  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
-    const Index t = first + threadIdx.x;
-    double sum = 0, count = 0;
-    if (t < cols)
-      for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
-        const T m = mask[i * mask_stride + t];
-        count += double(m);
-        if (m != T(0)) {
-          const double r = double(mu[i * mu_stride + t]) - double(y[i * y_stride + t]);
-          const double error = e[i * e_stride + t];
-          sum += nll_term(likelihood, r, double(s[i * s_stride + t]), error * error);
-        }
-      }
-    sum = column_tile_sum(sum, buffer);
-    count = column_tile_sum(count, buffer);
-    if (t < cols && threadIdx.y == 0) terms[t] = count > 0 ? double(w[t]) * sum / count : 0.0;
-  }
-}
-
-// dmu, ds = w_t / (labelled rows of t) times dl/dmu, dl/ds (likelihood.h) where labelled, 0
-// elsewhere. Counts the labelled rows of each target first, in double as the CPU.
-template <class T>
-__global__ void nll_backward_column_tile(Likelihood likelihood, const T* __restrict__ mu, Index mu_stride,
-                                         const T* __restrict__ s, Index s_stride, const T* __restrict__ y,
-                                         Index y_stride, const T* __restrict__ e, Index e_stride,
-                                         const T* __restrict__ mask, Index mask_stride, const T* __restrict__ w,
-                                         T* __restrict__ dmu, Index dmu_stride, T* __restrict__ ds, Index ds_stride,
-                                         Index rows, Index cols) {
-  // mu, s, y, e, mask, dmu, ds are (rows, cols); w is (1, cols).
+// For every element, gradient(i, t, labelled, share) with share = w_t / (labelled rows of t)
+// writes that element's gradient (0 where the label is missing). Counts the labelled rows of
+// each target first, in double as the CPU.
+template <class T, class Gradient>
+__global__ void weighted_masked_gradient_column_tile(Gradient gradient, const T* __restrict__ mask, Index mask_stride,
+                                                     const T* __restrict__ w, Index rows, Index cols) {
+  // mask is (rows, cols); w is (1, cols).
   SIMT_DYNAMIC_SHARED(double, buffer);
   for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
     const Index t = first + threadIdx.x;
@@ -112,19 +51,65 @@ __global__ void nll_backward_column_tile(Likelihood likelihood, const T* __restr
     count = column_tile_sum(count, buffer);
     if (t >= cols) continue;
     const double share = count > 0 ? double(w[t]) / count : 0.0;
-    for (Index i = threadIdx.y; i < rows; i += blockDim.y) {
-      double dl_dmu = 0.0, dl_ds = 0.0;
-      const bool labelled = mask[i * mask_stride + t] != T(0);
-      if (labelled) {
-        const double r = double(mu[i * mu_stride + t]) - double(y[i * y_stride + t]);
-        const double error = e[i * e_stride + t];
-        nll_term_gradient(likelihood, r, double(s[i * s_stride + t]), error * error, dl_dmu, dl_ds);
-      }
-      dmu[i * dmu_stride + t] = labelled ? T(share * dl_dmu) : T(0);
-      ds[i * ds_stride + t] = labelled ? T(share * dl_ds) : T(0);
-    }
+    for (Index i = threadIdx.y; i < rows; i += blockDim.y) gradient(i, t, mask[i * mask_stride + t] != T(0), share);
   }
 }
+
+// The weighted L1: |yhat - y| / s, and its gradient share sign(yhat - y) / s (sign(0) = 0, as
+// PyTorch), rounded in T as the CPU rounds it. yhat, y, s, dyhat are (rows, cols).
+template <class T>
+struct WeightedL1 {
+  const T* yhat;
+  Index yhat_stride;
+  const T* y;
+  Index y_stride;
+  const T* s;
+  Index s_stride;
+  T* dyhat;  // the backward's output; unused by the loss
+  Index dyhat_stride;
+  __device__ double operator()(Index i, Index t) const {
+    return std::abs(double(yhat[i * yhat_stride + t]) - double(y[i * y_stride + t])) / double(s[i * s_stride + t]);
+  }
+  __device__ void operator()(Index i, Index t, bool labelled, double share) const {
+    const T e = yhat[i * yhat_stride + t] - y[i * y_stride + t];
+    const T sign = T(e > T(0)) - T(e < T(0));
+    dyhat[i * dyhat_stride + t] = labelled ? T(share) * sign / s[i * s_stride + t] : T(0);
+  }
+};
+
+// A likelihood's term l(mu - y, s, e^2) and its gradients share dl/dmu, share dl/ds
+// (likelihood.h). mu, s, y, e, dmu, ds are (rows, cols).
+template <class T>
+struct NegativeLogLikelihood {
+  Likelihood likelihood;
+  const T* mu;
+  Index mu_stride;
+  const T* s;
+  Index s_stride;
+  const T* y;
+  Index y_stride;
+  const T* e;
+  Index e_stride;
+  T* dmu;  // the backward's outputs; unused by the loss
+  Index dmu_stride;
+  T* ds;
+  Index ds_stride;
+  __device__ double operator()(Index i, Index t) const {
+    const double error = e[i * e_stride + t];
+    return nll_term(likelihood, double(mu[i * mu_stride + t]) - double(y[i * y_stride + t]),
+                    double(s[i * s_stride + t]), error * error);
+  }
+  __device__ void operator()(Index i, Index t, bool labelled, double share) const {
+    double dl_dmu = 0.0, dl_ds = 0.0;
+    if (labelled) {
+      const double error = e[i * e_stride + t];
+      nll_term_gradient(likelihood, double(mu[i * mu_stride + t]) - double(y[i * y_stride + t]),
+                        double(s[i * s_stride + t]), error * error, dl_dmu, dl_ds);
+    }
+    dmu[i * dmu_stride + t] = labelled ? T(share * dl_dmu) : T(0);
+    ds[i * ds_stride + t] = labelled ? T(share * dl_ds) : T(0);
+  }
+};
 
 // terms[j] = mean over the labelled rows of column j (label not NaN) of max(z, 0) - z t +
 // log1p(exp(-|z|)), the BCE with logits, finite for any z (no exp of a large positive number);
