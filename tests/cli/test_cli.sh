@@ -164,6 +164,12 @@ assert 0.3 < t['coverage_68'] < 1 and t['coverage_68'] < t['coverage_95'] <= 1 a
 assert len(t['sigma_bins']) == 5 and len(t['reliability']) == 19, t"
 check "the members carry their prefix" sh -c "'$python' '$src/tests/read_safetensors.py' run_ens/best.safetensors | grep -q 'tensor members.1.stem.weight F32 \[16, 4\]'"
 check "evaluate on the training catalogue takes its test split" sh -c "'$starnn' evaluate --model run_ens/best.safetensors --catalog '$src/data/sdss_segue_feh.fits' > ens_eval.json 2> ens_eval.log && grep -q 'the test split' ens_eval.log && cmp ens_eval.json run_ens/metrics.json"
+check "evaluate --report adds the calibration figure" sh -c "'$starnn' evaluate --model run_ens/best.safetensors --catalog '$src/data/sdss_segue_feh.fits' --report ens_report > /dev/null 2>&1"
+check "the report of an ensemble holds its figures" "$python" -c "
+import os
+names = ['feh_calibration.png', 'feh_predicted_vs_true.png', 'feh_residuals.png', 'history.png']
+assert sorted(os.listdir('ens_report')) == names, os.listdir('ens_report')
+for name in names: assert open('ens_report/' + name, 'rb').read(8) == b'\\x89PNG\\r\\n\\x1a\\n', name"
 check "predict writes feh_pred, feh_err and starnn_flags" "$starnn" predict --model run_ens/best.safetensors --catalog small.csv --out small_ens.csv
 check "feh_err is a positive sigma where feh_pred is a number" "$python" -c "
 import csv, math

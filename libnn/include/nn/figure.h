@@ -31,6 +31,10 @@ class NN_API PngFigure {
   bool open_ = true;
 };
 
+// pllab's labels, but with the y axis label moved out past the widest tick label the last
+// plbox wrote (call it after plbox), so that long tick labels (-0.25, 60000) never run into it.
+NN_API void label_axes(const char* x_label, const char* y_label, const char* title);
+
 // A vertical colour bar right of the viewport for colour map 1 over [lo, hi].
 NN_API void draw_colour_bar(double lo, double hi, const char* label);
 

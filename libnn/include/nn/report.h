@@ -20,7 +20,15 @@ struct ReportFiles {
 //                                   is no such file
 //   <target>_predicted_vs_true.png  predicted against true (binned counts beyond 1000 stars)
 //   <target>_residuals.png          the residual histogram sigma_gauss is fitted to, with the fit
+//                                   and the bias (metrics.bias, the mean residual)
+//   <target>_calibration.png        for targets with a calibration (the model predicts their
+//                                   uncertainty): the reliability diagram, observed against
+//                                   expected coverage of |z|, beside the residuals' sigma_gauss
+//                                   and sigma_mad per bin of predicted sigma against the bin's
+//                                   mean sigma, with coverage_68, coverage_95 and z_sigma_mad
 //   confusion.png                   a classifier's confusion matrix
+// Axes name the quantity and its unit where the target's column name says it ([Fe/H] in dex
+// for feh or FEH_ADOP, T_eff in K for TEFF*, log g in dex for LOGG*).
 // report holds the metrics of values (evaluate_values). Target names are made safe for file
 // names (characters other than letters, digits, '_', '-', '.' become '_').
 NN_API ReportFiles write_report(const EvaluatedValues& values, const EvaluationReport& report,

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "axis_label.h"
 #include "figures.h"
 #include "nn/error.h"
 #include "nn/figure.h"
@@ -49,9 +50,10 @@ void draw_confusion(const std::string& label, const BinaryMetrics& c, const fs::
   plmtex("b", 3.2, 0.5, 0.5, "predicted (logit > 0)");
   plmtex("lv", 1.0, 0.25, 1, "0 (negative)");
   plmtex("lv", 1.0, 0.75, 1, "1 (positive)");
-  plmtex("l", 10.5, 0.5, 0.5, str("true ", label).c_str());
+  plmtex("l", 10.5, 0.5, 0.5, str("true ", plain_text(label)).c_str());
   char title[160];
-  std::snprintf(title, sizeof title, "%s: accuracy %.4g over %lld stars", label.c_str(), c.accuracy, (long long)c.n);
+  std::snprintf(title, sizeof title, "%s: accuracy %.4g over %lld stars", plain_text(label).c_str(), c.accuracy,
+                (long long)c.n);
   plmtex("t", 1.5, 0.5, 0.5, title);
   draw_colour_bar(0, most, "stars");
   figure.finish();

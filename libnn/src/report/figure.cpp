@@ -38,6 +38,10 @@ PngFigure::PngFigure(const fs::path& png, int width, int height) : target_(std::
   plinit();
   pladv(0);
   plschr(0, 1.1);
+  // Tick labels as plain numbers up to 5 digits (-5000, 0.0001): beyond PLplot's default of 4
+  // it writes a common factor "(x10^3)" past the end of the axis, at the edge of the image.
+  plsxax(5, 0);
+  plsyax(5, 0);
 }
 
 PngFigure::~PngFigure() {
@@ -68,6 +72,17 @@ void PngFigure::finish() {
     throw Error(str("cannot write figure '", target_->file.target().string(), "': PLplot left an incomplete image in '",
                     written.string(), "' (is the disk full?)"));
   target_->file.commit();
+}
+
+void label_axes(const char* x_label, const char* y_label, const char* title) {
+  pllab(x_label, "", title);
+  // plbox leaves the length of its longest y tick label in plgyax's digits. pllab sets the y
+  // label 5 character heights out, room for 4 characters of tick label (the labels end half a
+  // character height from the axis, a digit is about 0.65 of one wide, and the label's own
+  // height reaches 1.9 in).
+  PLINT digmax = 0, digits = 0;
+  plgyax(&digmax, &digits);
+  plmtex("l", std::max(5.0, 0.5 + 0.65 * double(digits) + 1.9), 0.5, 0.5, y_label);
 }
 
 void draw_colour_bar(double lo, double hi, const char* label) {

@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "figures.h"
+#include "legend.h"
 #include "nn/figure.h"
 
 namespace nn {
@@ -36,20 +38,46 @@ void draw_history(const std::vector<HistoryRow>& rows, const fs::path& png) {
                        *std::max_element(h.validation.begin(), h.validation.end()));
   const double margin = hi > lo ? 0.08 * (hi - lo) : 0.05 * std::max(std::abs(hi), 1e-3);
   lo -= margin, hi += margin;
+  // Half an epoch either side at least, and room for the best epoch's star at either end.
+  const double span = h.epoch.back() - h.epoch.front();
+  const double pad = std::max(0.5, 0.025 * span);
   const auto n = PLINT(h.epoch.size());
 
   plot::PngFigure figure(png, 1000, 650);
   plvpor(0.1, 0.95, 0.13, 0.9);
-  plwind(h.epoch.front() - 0.5, h.epoch.back() + 0.5, lo, hi);
+  // The same glyph in the plot and in the legend.
+  const char* const star = "#[0x2605]";
+  const std::string best_text = str("best epoch ", h.epoch[best]);
+  const Legend legend({
+      line_entry("training", blue, 1, 2.5),
+      line_entry("validation", orange, 1, 2.5),
+      glyph_entry(best_text, red, star, 2.0),
+  });
+  // Losses fall: the top right is usually free; failing every corner the frame grows upwards.
+  std::vector<Point> drawn;
+  add_polyline(drawn, h.epoch, h.train);
+  add_polyline(drawn, h.epoch, h.validation);
+  // The best epoch's marker line drops from its star to the axis, clear of a legend above.
+  const std::vector<double> best_x = {h.epoch[best], h.epoch[best]}, best_y = {lo, h.validation[best]};
+  add_polyline(drawn, best_x, best_y);
+  Window window{h.epoch.front() - pad, h.epoch.back() + pad, lo, hi};
+  std::optional<Corner> corner = legend.free_corner(
+      window, drawn, {Corner::top_right, Corner::bottom_left, Corner::top_left, Corner::bottom_right}, 0.03);
+  if (!corner) {
+    window.y_high = hi = legend.clearing_top(window, drawn, 0.03);
+    corner = Corner::top_right;
+  }
+  plwind(window.x_low, window.x_high, lo, hi);
   plcol0(ink);
   plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-  const std::string title = str("best validation loss ", h.validation[best], " at epoch ", h.epoch[best]);
-  pllab("epoch", "loss", title.c_str());
+  char title[120];
+  std::snprintf(title, sizeof title, "best validation loss %.6g at epoch %lld", h.validation[best],
+                (long long)h.epoch[best]);
+  label_axes("epoch", "loss", title);
   // The best epoch first, so that the curves run over its marker line.
-  PLFLT best_x[] = {h.epoch[best], h.epoch[best]}, best_y[] = {lo, hi};
   plcol0(light_grey);
   plwidth(2);
-  plline(2, best_x, best_y);
+  plline(2, best_x.data(), best_y.data());
   plwidth(2.5);
   plcol0(blue);
   plline(n, h.epoch.data(), h.train.data());
@@ -63,30 +91,12 @@ void draw_history(const std::vector<HistoryRow>& rows, const fs::path& png) {
     plpoin(n, h.epoch.data(), h.validation.data(), 17);
   }
   plwidth(1);
-  // The same glyph in the plot and in the legend.
-  const char* const star = "#[0x2605]";
   plcol0(red);
-  plschr(0, 2.2);
+  plschr(0, 2.0);
   PLFLT bx[] = {h.epoch[best]}, by[] = {h.validation[best]};
   plstring(1, bx, by, star);
   plschr(0, 1.1);
-
-  PLFLT legend_width = 0, legend_height = 0;
-  PLINT opts[] = {PL_LEGEND_LINE, PL_LEGEND_LINE, PL_LEGEND_SYMBOL};
-  const std::string best_text = str("best epoch ", h.epoch[best]);
-  const char* texts[] = {"training", "validation", best_text.c_str()};
-  PLINT text_colours[] = {ink, ink, ink};
-  PLINT line_colours[] = {blue, orange, red};
-  PLINT line_styles[] = {1, 1, 1};
-  PLFLT line_widths[] = {2.5, 2.5, 1};
-  PLINT symbol_colours[] = {red, red, red};
-  PLFLT symbol_scales[] = {2.0, 2.0, 2.0};
-  PLINT symbol_numbers[] = {1, 1, 1};
-  const char* symbols[] = {star, star, star};
-  pllegend(&legend_width, &legend_height, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
-           PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.08, background, ink, 1, 0, 0, 3,
-           opts, 1.0, 1.0, 2.0, 0.0, text_colours, texts, nullptr, nullptr, nullptr, nullptr, line_colours, line_styles,
-           line_widths, symbol_colours, symbol_scales, symbol_numbers, symbols);
+  legend.draw(*corner);
   figure.finish();
 }
 

@@ -39,6 +39,10 @@ ReportFiles write_report(const EvaluatedValues& values, const EvaluationReport& 
     draw_predicted_vs_true(t, values.split, files.written.back());
     files.written.push_back(dir / (stem + "_residuals.png"));
     draw_residuals(t, report.targets[k].metrics, files.written.back());
+    if (const auto& calibration = report.targets[k].calibration) {
+      files.written.push_back(dir / (stem + "_calibration.png"));
+      draw_calibration(t.name, *calibration, values.split, files.written.back());
+    }
   }
   if (values.classifier && report.classifier) {
     files.written.push_back(dir / "confusion.png");
