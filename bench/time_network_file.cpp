@@ -23,6 +23,7 @@
 #include "nn/devices.h"
 #include "nn/network_file.h"
 #include "nn/train.h"
+#include "nn/training_run.h"
 
 namespace {
 
@@ -127,10 +128,8 @@ int main(int argc, char** argv) {
     nn::Net<float> net(spec);
     net.to(device);
 
-    nn::LossSpec loss_spec;
-    for (const nn::TargetSpec& target : file.data.targets) loss_spec.weights.push_back(target.weight);
-    loss_spec.alpha = with_classifier ? file.loss.alpha : 1.0;
-    nn::NetLoss<float> loss(loss_spec, with_classifier);
+    // The file's own loss; an ensemble is timed as one of its members.
+    nn::NetLoss<float> loss = nn::make_loss(file);
     nn::Adam<float> adam(net.parameters(), file.optimizer.adam);
 
     // Normalised inputs and labels are z-scores, so standard normal draws stand in for them;
