@@ -1,6 +1,7 @@
 // starnn predict: a copy of a catalogue with the model's predictions as new columns
 // (nn::Predictions: <target>_pred, <target>_err where the model predicts an uncertainty, a
-// classifier's logit, starnn_flags), streamed in chunks so that catalogues larger than memory work.
+// classifier's logit, n_inputs for nets that take missing inputs, starnn_flags), streamed in chunks so that catalogues
+// larger than memory work.
 #include <cmath>
 #include <cstdint>
 
@@ -30,7 +31,7 @@ int predict_command(int argc, char** argv) {
   Progress progress(stdout);
   progress.line(nn::str("device: ", device.description));
   const nn::Index total = augmenter.total_rows();
-  nn::Index done = 0, predicted = 0, outside_range = 0;
+  nn::Index done = 0, predicted = 0, outside_range = 0, with_missing = 0;
   nn::Catalog chunk;
   while (augmenter.next(chunk_rows, chunk)) {
     const nn::Predictions predictions = model.predict(chunk, options);
@@ -38,15 +39,18 @@ int predict_command(int argc, char** argv) {
     for (nn::Index r = 0; r < chunk.rows(); ++r) {
       predicted += !std::isnan(predictions.columns[0][std::size_t(r)]);
       outside_range += (std::int64_t(flags[std::size_t(r)]) & nn::kFlagOutsideTrainingRange) != 0;
+      with_missing += (std::int64_t(flags[std::size_t(r)]) & nn::kFlagMissingInputs) != 0;
     }
     augmenter.write(predictions.columns);
     done += chunk.rows();
     progress.update(nn::str("predicted ", done, "/", total, " rows"));
   }
   augmenter.commit();
+  const std::string missing =
+      model.file().data.missing_inputs ? nn::str(", ", with_missing, " with missing inputs") : std::string();
   progress.line(nn::str("wrote ", out, ": ", total, " rows, ", predicted, " predicted (", outside_range,
-                        " flagged outside the training range), ", total - predicted,
-                        " left NaN for a missing input or an outlier"));
+                        " flagged outside the training range", missing, "), ", total - predicted, " left NaN for ",
+                        model.file().data.missing_inputs ? "too few inputs" : "a missing input", " or an outlier"));
   return 0;
 }
 

@@ -401,7 +401,7 @@ TEST(ModelFile, DamagedModelsAreRefusedOnLoad) {
 // target's unit. Recomputed here from the members' own forward passes.
 void expect_combined(Model& model, const Catalog& catalog, const PredictOptions& options) {
   const Predictions predictions = model.predict(catalog, options);
-  const NetInputs in = normalised_inputs(catalog, model.file().data.inputs, model.stats());
+  const NetInputs in = normalised_inputs(catalog, model.file().data, model.stats());
   const Index rows = in.x.rows(), passes = std::max<Index>(options.mc_samples, 1);
   const bool variance_heads = model.file().loss.uncertainty();
   std::vector<std::vector<double>> mu, var;  // [pass][row]

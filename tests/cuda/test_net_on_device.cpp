@@ -7,7 +7,9 @@
 // files use: U-Net skips, dropout, causal heads and a classifier with the alpha-weighted total
 // loss; the same net with uncertainty heads on the Gaussian (50 steps) and Laplace (20 steps)
 // likelihoods, with label errors; 10 steps of an auto-encoder with AResDense blocks and an MLP
-// decoder (one label, the second target as its missing band; emulated launches are slow). In
+// decoder (one label, the second target as its missing band; emulated launches are slow); and
+// 20 steps of a net with presence indicators and band dropout, recorded and replayed, with
+// every step's batch hiding other inputs (DESIGN.md "Missing inputs"). In
 // double the epoch losses, the validation loss and the final parameters agree within 1e-9
 // relative. In float within 1e-4, with Adam's eps at 1e-4: with a tiny eps, the rounding
 // noise of the gradient of a bias that feeds a BatchNorm (true gradient 0) becomes full
@@ -32,11 +34,13 @@ namespace {
 
 constexpr Index kInputs = 5, kTargets = 2, kBatch = 32, kBatchesPerEpoch = 5;
 
+// missing_inputs: x is (rows, 2 kInputs), z-scores then presence indicators, with about one
+// input in six missing (0 in both halves).
 template <class T>
-Dataset<T> sample(Index rows, std::uint64_t seed) {
+Dataset<T> sample(Index rows, std::uint64_t seed, bool missing_inputs = false) {
   Rng rng(seed);
   Dataset<T> d;
-  d.x.resize(rows, kInputs);
+  d.x.resize(rows, missing_inputs ? 2 * kInputs : kInputs);
   d.y.resize(rows, kTargets);
   d.scale.resize(rows, kTargets);
   d.mask.resize(rows, kTargets);
@@ -56,6 +60,11 @@ Dataset<T> sample(Index rows, std::uint64_t seed) {
     d.error(i, 0) = T(0);
     d.error(i, 1) = T(0.05 * double(i % 4));  // none for every fourth row
     d.label(i, 0) = T(a > 0.0);
+    for (Index j = 0; j < kInputs && missing_inputs; ++j) {
+      const bool present = (i * 7 + j * 3) % 6 != 0;
+      d.x(i, j) = present ? d.x(i, j) : T(0);
+      d.x(i, kInputs + j) = present ? T(1) : T(0);
+    }
   }
   return d;
 }
@@ -82,15 +91,17 @@ struct TrainedNet {
   BlockType block;
   Index epochs;
   double dropout = 0.1;
-  std::optional<Likelihood> likelihood = {};  // uncertainty heads on this likelihood
+  std::optional<Likelihood> likelihood = {};         // uncertainty heads on this likelihood
+  std::optional<MissingInputs> missing_inputs = {};  // presence indicators and band dropout
 };
 
 template <class T>
 Run<T> train(Device device, const TrainedNet& variant, bool record_steps = true) {
-  const auto [block, epochs, dropout, likelihood] = variant;
-  const Dataset<T> data = sample<T>(kBatchesPerEpoch * kBatch, 11), validation = sample<T>(45, 12);
+  const auto [block, epochs, dropout, likelihood, missing_inputs] = variant;
+  const bool masks = missing_inputs.has_value();
+  const Dataset<T> data = sample<T>(kBatchesPerEpoch * kBatch, 11, masks), validation = sample<T>(45, 12, masks);
   NetSpec spec;
-  spec.n_inputs = kInputs;
+  spec.n_inputs = masks ? 2 * kInputs : kInputs;
   spec.backbone = {8, 16, 2, block, Skips::additive, variant.dropout};
   spec.heads = {HeadType::causal, kTargets, Classifier::binary, likelihood.has_value()};
   if (block == BlockType::aresdense) {
@@ -105,7 +116,7 @@ Run<T> train(Device device, const TrainedNet& variant, bool record_steps = true)
   NetLoss<T> loss({{1.0, 3.0}, 0.7, likelihood}, true);
   Adam<T> adam(net.parameters(), {0.999, std::is_same_v<T, float> ? 1e-4 : 1e-8, 1e-3});
   const auto schedule = make_one_cycle({5e-3, epochs * kBatchesPerEpoch, 0.25, 25.0, 1e4, 0.95, 0.85});
-  Trainer<T> trainer(net, loss, adam, *schedule, {kBatch, Augment::none, record_steps});
+  Trainer<T> trainer(net, loss, adam, *schedule, {kBatch, Augment::none, record_steps, missing_inputs});
   Run<T> run;
   Rng rng(3);
   for (Index epoch = 0; epoch < epochs; ++epoch) run.epoch_losses.push_back(*trainer.train_epoch(data, rng));
@@ -148,9 +159,11 @@ TYPED_TEST(NetOnDevice, TrainingStepsMatchTheCpu) {
   using T = TypeParam;
   for (const TrainedNet& variant :
        {TrainedNet{BlockType::resdense, 10}, TrainedNet{BlockType::resdense, 10, 0.1, Likelihood::gaussian},
-        TrainedNet{BlockType::resdense, 4, 0.1, Likelihood::laplace}, TrainedNet{BlockType::aresdense, 2}}) {
-    const auto [block, epochs, dropout, likelihood] = variant;
+        TrainedNet{BlockType::resdense, 4, 0.1, Likelihood::laplace}, TrainedNet{BlockType::aresdense, 2},
+        TrainedNet{BlockType::resdense, 4, 0.0, {}, MissingInputs{2, 0.3}}}) {
+    const auto [block, epochs, dropout, likelihood, missing_inputs] = variant;
     const std::string name = block == BlockType::aresdense        ? "AResDense auto-encoder with an MLP decoder"
+                             : missing_inputs                     ? "ResDense, band dropout, replayed steps"
                              : likelihood == Likelihood::gaussian ? "ResDense, Gaussian uncertainty heads"
                              : likelihood == Likelihood::laplace  ? "ResDense, Laplace uncertainty heads"
                                                                   : "ResDense";
@@ -179,6 +192,7 @@ TYPED_TEST(NetOnDevice, TrainingStepsMatchTheCpu) {
     EXPECT_LT(worst_loss, tolerance<T>());
     EXPECT_LT(worst_parameter, tolerance<T>());
     EXPECT_LT(worst_prediction, tolerance<T>());
+    if (missing_inputs) EXPECT_EQ(gpu.replayed_steps, epochs * kBatchesPerEpoch - 1);
     if (epochs >= 10) EXPECT_LT(cpu.epoch_losses.back(), 0.8 * cpu.epoch_losses.front());  // and it did learn
   }
 }

@@ -1,6 +1,8 @@
 #pragma once
 // From a catalogue to training data, and from photometry to net inputs.
-//   - Inputs are columns or colours ("u-g"); a row missing any input is dropped (and counted).
+//   - Inputs are columns or colours ("u-g"); a row missing any input is dropped (and counted),
+//     unless the net takes missing inputs ($.data.missing_inputs): then a row needs min_present
+//     of them, and the net sees z-scores (0 where missing) and presence indicators.
 //   - Input outliers: catalogues carry sentinels that the missing-value rule cannot know (an
 //     i magnitude of -9999 makes r-i = 10013). An input farther than outlier_sigma robust
 //     sigmas (1.4826 MAD) from the training split's median marks its row as an outlier: left
@@ -45,10 +47,13 @@ struct DataStats {
 };
 
 // The flags column `starnn predict` adds (DESIGN.md, README): bit 0 (1) a predicted star with
-// an input outside its training range; bit 1 (2) is reserved for stars predicted with missing
-// inputs. 0 for rows that are not predicted. Written as a 64-bit integer column.
+// an input outside its training range; bit 1 (2) a star predicted with missing inputs. 0 for
+// rows that are not predicted. Written as a 64-bit integer column.
 inline constexpr const char* kFlagsColumn = "starnn_flags";
 inline constexpr std::int64_t kFlagOutsideTrainingRange = 1;
+inline constexpr std::int64_t kFlagMissingInputs = 2;
+// The column that counts the inputs a prediction used (nets that take missing inputs).
+inline constexpr const char* kInputsUsedColumn = "n_inputs";
 
 // The rows of each split, as catalogue rows, and how many rows were left out and why.
 struct DataRows {
@@ -58,7 +63,7 @@ struct DataRows {
   Index outliers = 0;
 };
 
-// The usable rows (every input present; a classifier's label 0, 1 or missing, NaN, which masks
+// The usable rows (enough inputs present; a classifier's label 0, 1 or missing, NaN, which masks
 // the classifier's loss on that row and nothing else) shuffled with the split's seed and cut into test, validation and
 // train; then, when stats are given, cleared of input outliers. Training and evaluation both select rows this way.
 NN_API DataRows select_rows(const Catalog& catalog, const DataSpec& data, const DataStats* stats);
@@ -85,18 +90,21 @@ NN_API std::vector<std::string> data_expressions(const DataSpec& data);
 
 NN_API PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& file);
 
-// The rows of a catalogue with every input present and no outlier, normalised:
-// x (rows.size(), n_inputs), rows[i] the catalogue row of x's row i.
+// The rows of a catalogue the net predicts (enough inputs present, no outlier), as net inputs:
+// x (rows.size(), data.net_inputs()), rows[i] the catalogue row of x's row i, present[i] how
+// many of its inputs it has.
 struct NetInputs {
   Tensor<float> x;
   std::vector<Index> rows;
+  std::vector<Index> present;
 };
-NN_API NetInputs normalised_inputs(const Catalog& catalog, const std::vector<std::string>& inputs,
-                                   const DataStats& stats);
+NN_API NetInputs normalised_inputs(const Catalog& catalog, const DataSpec& data, const DataStats& stats);
 
 // starnn_flags for every row of a catalogue (see kFlagsColumn), as whole numbers.
-NN_API std::vector<double> prediction_flags(const Catalog& catalog, const std::vector<std::string>& inputs,
-                                            const DataStats& stats);
+NN_API std::vector<double> prediction_flags(const Catalog& catalog, const DataSpec& data, const DataStats& stats);
+
+// Which inputs each row of a catalogue lacks: bit j set when input j (of the first 64) is missing.
+NN_API std::vector<std::uint64_t> missing_input_bits(const Catalog& catalog, const std::vector<std::string>& inputs);
 
 // z-scores of column j and back.
 inline double normalise(double value, const ColumnStats& stats, std::size_t j) {

@@ -2,6 +2,7 @@
 // Evaluating a model on a catalogue with labels: per target n, bias, sigma_gauss, sigma_mad and
 // rmse of predicted - true in physical units, the calibration of the predicted uncertainties
 // (nn/calibration.h) when the model predicts them, and the confusion matrix of the classifier.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,11 +25,24 @@ struct TargetReport {
   std::optional<CalibrationMetrics> calibration;  // models that predict an uncertainty
 };
 
+// The metrics of the rows that lack the same inputs (nets that take missing inputs).
+struct PatternReport {
+  std::vector<std::string> missing;  // the inputs these rows lack; empty: complete rows
+  Index rows = 0;
+  std::vector<TargetReport> targets;
+};
+// Patterns with fewer rows than this are left out of EvaluationReport::patterns: their
+// metrics would be noise.
+inline constexpr Index kMinPatternRows = 50;
+
 struct EvaluationReport {
   SplitChoice split = SplitChoice::all;
   Index rows = 0;  // rows evaluated (inputs present)
   std::vector<TargetReport> targets;
   std::optional<BinaryMetrics> classifier;
+  // Nets that take missing inputs: every target's metrics per missing-input pattern of at
+  // least kMinPatternRows rows, the most common first. Empty for other nets.
+  std::vector<PatternReport> patterns;
 };
 
 // The evaluated rows' values, for figures and for the metrics alike: one entry per target, then
@@ -49,6 +63,10 @@ struct EvaluatedValues {
   std::vector<Index> rows;  // catalogue rows: ascending for all, in split order otherwise
   std::vector<TargetValues> targets;
   std::optional<ClassifierValues> classifier;
+  // Nets that take missing inputs: the inputs' names and, per row, the inputs it lacks (bit j:
+  // inputs[j], as missing_input_bits). Empty for other nets.
+  std::vector<std::string> inputs;
+  std::vector<std::uint64_t> missing;
 };
 
 NN_API EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoice split,
@@ -59,7 +77,8 @@ NN_API EvaluationReport evaluate_model(Model& model, const Catalog& catalog, Spl
                                        const PredictOptions& options = {});
 // {"split": ..., "rows": ..., "targets": {"<name>": {"n", "bias", "sigma_gauss", "sigma_mad", "rmse"
 //  [, "mean_sigma", "z_sigma_mad", "coverage_68", "coverage_95", "sigma_bins": [...], "reliability": [...]]}},
-//  "classifier": {...}} with NaN written as null.
+//  "classifier": {...}[, "missing_inputs": [{"missing": [...], "rows": ..., "targets": {...}}, ...]]}
+// with NaN written as null.
 NN_API std::string to_json(const EvaluationReport& report);
 
 }  // namespace nn

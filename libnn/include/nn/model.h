@@ -47,8 +47,9 @@ struct PredictOptions {
 // `starnn predict` writes: per target "<target>_pred" and, where the model predicts an
 // uncertainty, "<target>_err" (1 sigma: the members' and passes' variances averaged plus the
 // variance of their means, DESIGN.md "Uncertainties"); "<label>_logit" for a classifier (the
-// mean logit); "starnn_flags" (data.h). Rows not predicted (a missing or outlier input) are NaN,
-// with flags 0.
+// mean logit); "n_inputs", the inputs a prediction used, for nets that take missing inputs;
+// "starnn_flags" (data.h). Rows not predicted (too few inputs, or an outlier) are NaN, with
+// flags 0.
 struct Predictions {
   std::vector<std::string> names;
   std::vector<std::vector<double>> columns;  // one per name

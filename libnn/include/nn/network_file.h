@@ -50,6 +50,11 @@ struct DataSpec {
   SplitSpec split;
   double outlier_sigma = 20.0;  // inputs beyond this many robust sigmas are outliers; 0: none
   Augment augment = Augment::none;
+  // Set: a row is kept with at least min_present inputs, and the net sees presence indicators
+  // (DESIGN.md, "Missing inputs"). Unset: a row missing any input is dropped.
+  std::optional<MissingInputs> missing_inputs;
+  // The width of the net's input: the inputs, and their indicators when inputs may be missing.
+  Index net_inputs() const { return Index(inputs.size()) * (missing_inputs ? 2 : 1); }
 };
 
 // weighted_l1: the thesis's loss of a net without uncertainty heads. gaussian_nll, laplace_nll:

@@ -14,11 +14,13 @@
 
 namespace nn {
 
-// Rows of inputs and labels, already normalised. x_error (optional, same shape as x) holds
-// the inputs' standard errors for augmentation; label only when a classifier is trained.
+// Rows of inputs and labels, already normalised. x_error (optional) holds the inputs' standard
+// errors for augmentation; label only when a classifier is trained. A net that takes missing
+// inputs (MissingInputs) sees x as (N, 2n): the n z-scores, 0 where missing, then the n
+// presence indicators, 1 present / 0 missing; x_error stays (N, n).
 template <class T>
 struct Dataset {
-  Tensor<T> x;        // (N, n_inputs)
+  Tensor<T> x;        // (N, n_inputs), or (N, 2 n_inputs) with presence indicators
   Tensor<T> x_error;  // (N, n_inputs) or empty
   Tensor<T> y;        // (N, n_targets), 0 where missing
   Tensor<T> scale;    // (N, n_targets), s of the weighted L1
@@ -30,12 +32,31 @@ struct Dataset {
 
 enum class Augment { none, from_input_errors };
 
+// Nets that take whatever inputs a star has (DESIGN.md, "Missing inputs"): a row needs
+// min_present of its inputs. Band dropout: in training, each present input of a row is hidden
+// (its z-score and indicator set to 0) with probability p_drop, drawn per row, input and epoch;
+// a row that would keep fewer than min_present keeps all it has. Evaluation never hides.
+struct MissingInputs {
+  Index min_present = 1;
+  double p_drop = 0.0;
+};
+
+// Band dropout on one row x = [z (n) | m (n)] (n at most 64): each present input is hidden (z_j
+// and m_j set to 0) with probability rule.p_drop, unless fewer than rule.min_present would
+// remain. Every input takes one draw from rng, present or not.
+template <class T>
+void drop_bands(T* x, Index n, const MissingInputs& rule, Rng& rng);
+extern template NN_API void drop_bands<float>(float*, Index, const MissingInputs&, Rng&);
+extern template NN_API void drop_bands<double>(double*, Index, const MissingInputs&, Rng&);
+
 struct TrainOptions {
   Index batch_size = 256;
   Augment augment = Augment::none;  // x + eps sigma_x, eps ~ N(0, 1), drawn anew each epoch
   // On a GPU, record the step of a full batch once as a CUDA graph and replay it (nets without
   // dropout: a recorded step would repeat one mask). Results are the same either way.
   bool record_steps = true;
+  // Set for nets with presence indicators: band dropout in training (x is (B, 2n)).
+  std::optional<MissingInputs> missing_inputs;
 };
 
 // Optimiser steps in one epoch: full batches, and the last partial one if it has 2 rows or more.
@@ -73,10 +94,16 @@ class Trainer {
   struct Batch {
     Tensor<T> x, y, scale, mask, label, error;
   };
+  // The random draws of one training epoch, each from its own stream, so that turning one on
+  // or off leaves the others as they were. Evaluation has none.
+  struct EpochDraws {
+    Rng noise, hiding;
+  };
   // Gathers rows order[first .. first + count) (or first .. first + count without an order) and
-  // returns the batch on the net's device.
+  // returns the batch on the net's device; with draws, augmented and with bands dropped as
+  // the options say.
   const Batch& gather(const Dataset<T>& data, const std::vector<Index>& order, Index first, Index count,
-                      Augment augment, Rng& rng);
+                      EpochDraws* draws);
   Targets<T> targets(const Batch& batch) const;
   // zero_grad, forward, loss gradient, backward: everything of a step but the loss value and
   // Adam, whose arguments change every step. Returns the net's output.

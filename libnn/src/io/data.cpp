@@ -19,16 +19,39 @@ Columns evaluate_all(const Catalog& catalog, const std::vector<std::string>& exp
   return out;
 }
 
-bool all_finite(const Columns& columns, Index row) {
-  for (const auto& c : columns)
-    if (!std::isfinite(c[row])) return false;
+// An input is present when finite: the catalogue's sentinels are NaN by then, and a colour
+// is NaN when either band is.
+Index present_inputs(const Columns& inputs, Index row) {
+  Index n = 0;
+  for (const auto& c : inputs) n += std::isfinite(c[row]);
+  return n;
+}
+
+// Enough inputs for the net: every one, or min_present for a net that takes missing inputs.
+bool enough_inputs(const Columns& inputs, Index row, const DataSpec& data) {
+  const Index needed = data.missing_inputs ? data.missing_inputs->min_present : Index(inputs.size());
+  return present_inputs(inputs, row) >= needed;
+}
+
+// Every present input within its outlier bounds (missing ones have none to break).
+bool within_bounds(const Columns& inputs, Index row, const DataStats& stats) {
+  for (std::size_t j = 0; j < inputs.size(); ++j) {
+    const double v = inputs[j][row];
+    if (std::isfinite(v) && !(v >= stats.input_low[j] && v <= stats.input_high[j])) return false;
+  }
   return true;
 }
 
-bool within_bounds(const Columns& inputs, Index row, const DataStats& stats) {
-  for (std::size_t j = 0; j < inputs.size(); ++j)
-    if (!(inputs[j][row] >= stats.input_low[j] && inputs[j][row] <= stats.input_high[j])) return false;
-  return true;
+// Row `row`'s net input: the z-scores, then (with indicators) 1 for each present input; a
+// missing input is 0 in both. x has room for n or 2n values.
+void write_net_input(const Columns& inputs, Index row, const ColumnStats& stats, bool indicators, float* x) {
+  const std::size_t n = inputs.size();
+  for (std::size_t j = 0; j < n; ++j) {
+    const double v = inputs[j][row];
+    const bool present = std::isfinite(v);
+    x[j] = present ? float(normalise(v, stats, j)) : 0.0f;
+    if (indicators) x[n + j] = present ? 1.0f : 0.0f;
+  }
 }
 
 // A standard error the weighted loss and augmentation can use. Catalogues mark "no error" with
@@ -123,7 +146,7 @@ DataRows select_rows(const Catalog& catalog, const DataSpec& data, const DataSta
   DataRows out;
   std::vector<Index> usable;
   for (Index r = 0; r < catalog.rows(); ++r) {
-    if (!all_finite(inputs, r)) {
+    if (!enough_inputs(inputs, r, data)) {
       ++out.missing_input;
       continue;
     }
@@ -185,8 +208,10 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
   for (auto* rows : {&p.rows.train, &p.rows.validation, &p.rows.test})
     remove_outliers(*rows, inputs, st, p.rows.outliers);
   if (p.rows.train.size() < 10)
-    throw Error(str(catalog.source(), ": only ", p.rows.train.size(), " of ", catalog.rows(),
-                    " rows are left to train on (every input present, no outlier); at least 10 are needed"));
+    throw Error(
+        str(catalog.source(), ": only ", p.rows.train.size(), " of ", catalog.rows(), " rows are left to train on (",
+            spec.missing_inputs ? str(spec.missing_inputs->min_present, " inputs present") : "every input present",
+            ", no outlier); at least 10 are needed"));
 
   st.inputs.names = spec.inputs;
   for (std::size_t j = 0; j < inputs.size(); ++j) {
@@ -226,7 +251,7 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
 
   auto fill = [&](const std::vector<Index>& rows, Dataset<float>& d) {
     const Index n = Index(rows.size()), n_in = Index(inputs.size()), n_t = Index(targets.size());
-    d.x.resize(n, n_in);
+    d.x.resize(n, spec.net_inputs());
     if (!input_errors.empty()) d.x_error.resize(n, n_in);
     d.y.resize(n, n_t);
     d.scale.resize(n, n_t);
@@ -235,12 +260,11 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
     if (!label.empty()) d.label.resize(n, 1);
     for (Index i = 0; i < n; ++i) {
       const Index r = rows[i];
-      for (Index j = 0; j < n_in; ++j) {
-        d.x(i, j) = float(normalise(inputs[j][r], st.inputs, std::size_t(j)));
-        if (!input_errors.empty()) {
-          const double e = input_errors[j][r];
-          d.x_error(i, j) = usable_error(e) ? float(e / st.inputs.std[j]) : 0.0f;
-        }
+      write_net_input(inputs, r, st.inputs, spec.missing_inputs.has_value(), &d.x(i, 0));
+      for (Index j = 0; j < n_in && !input_errors.empty(); ++j) {
+        // A missing input has no error to add: it stays 0.
+        const double e = input_errors[j][r];
+        d.x_error(i, j) = usable_error(e) && std::isfinite(inputs[j][r]) ? float(e / st.inputs.std[j]) : 0.0f;
       }
       for (Index t = 0; t < n_t; ++t) {
         const double y = targets[t][r];
@@ -260,29 +284,45 @@ PreparedData prepare_training_data(const Catalog& catalog, const NetworkFile& fi
   return p;
 }
 
-std::vector<double> prediction_flags(const Catalog& catalog, const std::vector<std::string>& inputs,
-                                     const DataStats& stats) {
-  const Columns columns = evaluate_all(catalog, inputs);
+std::vector<double> prediction_flags(const Catalog& catalog, const DataSpec& data, const DataStats& stats) {
+  const Columns columns = evaluate_all(catalog, data.inputs);
   std::vector<double> flags(std::size_t(catalog.rows()), 0.0);
-  if (stats.range_low.empty()) return flags;  // a model from before the range was kept
+  const bool with_range = !stats.range_low.empty();  // models from before the range was kept have none
   for (Index r = 0; r < catalog.rows(); ++r) {
-    if (!all_finite(columns, r) || !within_bounds(columns, r, stats)) continue;  // not predicted
-    for (std::size_t j = 0; j < columns.size(); ++j)
-      if (!(columns[j][r] >= stats.range_low[j] && columns[j][r] <= stats.range_high[j]))
-        flags[std::size_t(r)] = double(kFlagOutsideTrainingRange);
+    if (!enough_inputs(columns, r, data) || !within_bounds(columns, r, stats)) continue;  // not predicted
+    std::int64_t f = 0;
+    for (std::size_t j = 0; j < columns.size(); ++j) {
+      const double v = columns[j][r];
+      if (!std::isfinite(v))
+        f |= kFlagMissingInputs;
+      else if (with_range && !(v >= stats.range_low[j] && v <= stats.range_high[j]))
+        f |= kFlagOutsideTrainingRange;
+    }
+    flags[std::size_t(r)] = double(f);
   }
   return flags;
 }
 
-NetInputs normalised_inputs(const Catalog& catalog, const std::vector<std::string>& inputs, const DataStats& stats) {
+std::vector<std::uint64_t> missing_input_bits(const Catalog& catalog, const std::vector<std::string>& inputs) {
   const Columns columns = evaluate_all(catalog, inputs);
+  std::vector<std::uint64_t> bits(std::size_t(catalog.rows()), 0);
+  for (Index r = 0; r < catalog.rows(); ++r)
+    for (std::size_t j = 0; j < columns.size() && j < 64; ++j)
+      if (!std::isfinite(columns[j][r])) bits[std::size_t(r)] |= std::uint64_t(1) << j;
+  return bits;
+}
+
+NetInputs normalised_inputs(const Catalog& catalog, const DataSpec& data, const DataStats& stats) {
+  const Columns columns = evaluate_all(catalog, data.inputs);
   NetInputs out;
   for (Index r = 0; r < catalog.rows(); ++r)
-    if (all_finite(columns, r) && within_bounds(columns, r, stats)) out.rows.push_back(r);
-  out.x.resize(Index(out.rows.size()), Index(inputs.size()));
+    if (enough_inputs(columns, r, data) && within_bounds(columns, r, stats)) {
+      out.rows.push_back(r);
+      out.present.push_back(present_inputs(columns, r));
+    }
+  out.x.resize(Index(out.rows.size()), data.net_inputs());
   for (std::size_t i = 0; i < out.rows.size(); ++i)
-    for (std::size_t j = 0; j < columns.size(); ++j)
-      out.x(Index(i), Index(j)) = float(normalise(columns[j][out.rows[i]], stats.inputs, j));
+    write_net_input(columns, out.rows[i], stats.inputs, data.missing_inputs.has_value(), &out.x(Index(i), 0));
   return out;
 }
 

@@ -1,9 +1,12 @@
 #include "nn/evaluation.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <numeric>
 
 namespace nn {
 namespace {
@@ -75,19 +78,70 @@ EvaluatedValues evaluated_values(Model& model, const Catalog& catalog, SplitChoi
   if (model.file().classifier == Classifier::binary)
     values.classifier = ClassifierValues{data.label, gather(predictions.column(data.label + "_logit")),
                                          gather(evaluate_column(catalog, data.label))};
+  if (data.missing_inputs) {
+    values.inputs = data.inputs;
+    const std::vector<std::uint64_t> missing = missing_input_bits(catalog, data.inputs);
+    for (Index r : rows) values.missing.push_back(missing[std::size_t(r)]);
+  }
   return values;
 }
+
+namespace {
+
+// Every target's metrics over the rows `take` selects (positions in values.rows).
+std::vector<TargetReport> target_reports(const EvaluatedValues& values, const std::vector<std::size_t>& take) {
+  const auto subset = [&](const std::vector<double>& v) {
+    std::vector<double> out;
+    out.reserve(take.size());
+    for (std::size_t i : take) out.push_back(v[i]);
+    return out;
+  };
+  std::vector<TargetReport> reports;
+  for (const TargetValues& t : values.targets) {
+    const std::vector<double> predicted = subset(t.predicted), truth = subset(t.truth);
+    TargetReport target{t.name, regression_metrics(predicted, truth), {}};
+    if (!t.sigma.empty())
+      target.calibration = calibration_metrics(predicted, subset(t.sigma), truth, subset(t.label_error));
+    reports.push_back(std::move(target));
+  }
+  return reports;
+}
+
+// The rows grouped by the inputs they lack, groups of kMinPatternRows or more, largest first
+// (ties: fewer missing first, then by the inputs' order).
+std::vector<PatternReport> pattern_reports(const EvaluatedValues& values) {
+  std::map<std::uint64_t, std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < values.missing.size(); ++i) groups[values.missing[i]].push_back(i);
+  std::vector<std::pair<std::uint64_t, const std::vector<std::size_t>*>> kept;
+  for (const auto& [bits, take] : groups)
+    if (Index(take.size()) >= kMinPatternRows) kept.emplace_back(bits, &take);
+  std::stable_sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
+    if (a.second->size() != b.second->size()) return a.second->size() > b.second->size();
+    return std::popcount(a.first) < std::popcount(b.first);
+  });
+  std::vector<PatternReport> reports;
+  for (const auto& [bits, take] : kept) {
+    PatternReport p;
+    for (std::size_t j = 0; j < values.inputs.size(); ++j)
+      if (bits >> j & 1u) p.missing.push_back(values.inputs[j]);
+    p.rows = Index(take->size());
+    p.targets = target_reports(values, *take);
+    reports.push_back(std::move(p));
+  }
+  return reports;
+}
+
+}  // namespace
 
 EvaluationReport evaluate_values(const EvaluatedValues& values) {
   EvaluationReport report;
   report.split = values.split;
   report.rows = Index(values.rows.size());
-  for (const TargetValues& t : values.targets) {
-    TargetReport target{t.name, regression_metrics(t.predicted, t.truth), {}};
-    if (!t.sigma.empty()) target.calibration = calibration_metrics(t.predicted, t.sigma, t.truth, t.label_error);
-    report.targets.push_back(std::move(target));
-  }
+  std::vector<std::size_t> all(values.rows.size());
+  std::iota(all.begin(), all.end(), std::size_t(0));
+  report.targets = target_reports(values, all);
   if (values.classifier) report.classifier = binary_metrics(values.classifier->logits, values.classifier->labels);
+  report.patterns = pattern_reports(values);
   return report;
 }
 
@@ -96,9 +150,12 @@ EvaluationReport evaluate_model(Model& model, const Catalog& catalog, SplitChoic
   return evaluate_values(evaluated_values(model, catalog, split, options));
 }
 
-std::string to_json(const EvaluationReport& report) {
+namespace {
+
+// {"<name>": {"n", "bias", ...}} for each target (see nn/evaluation.h).
+Json targets_json(const std::vector<TargetReport>& reports) {
   Json targets = Json::object();
-  for (const TargetReport& t : report.targets) {
+  for (const TargetReport& t : reports) {
     const RegressionMetrics& m = t.metrics;
     targets[t.name] = {{"n", m.n},
                        {"bias", number(m.bias)},
@@ -126,7 +183,13 @@ std::string to_json(const EvaluationReport& report) {
       out["reliability"] = reliability;
     }
   }
-  Json out = {{"split", to_string(report.split)}, {"rows", report.rows}, {"targets", targets}};
+  return targets;
+}
+
+}  // namespace
+
+std::string to_json(const EvaluationReport& report) {
+  Json out = {{"split", to_string(report.split)}, {"rows", report.rows}, {"targets", targets_json(report.targets)}};
   if (report.classifier) {
     const BinaryMetrics& c = *report.classifier;
     out["classifier"] = {{"n", c.n},
@@ -136,6 +199,12 @@ std::string to_json(const EvaluationReport& report) {
                            {"false_positive", c.false_positive},
                            {"true_negative", c.true_negative},
                            {"false_negative", c.false_negative}}}};
+  }
+  if (!report.patterns.empty()) {
+    Json patterns = Json::array();
+    for (const PatternReport& p : report.patterns)
+      patterns.push_back({{"missing", p.missing}, {"rows", p.rows}, {"targets", targets_json(p.targets)}});
+    out["missing_inputs"] = patterns;
   }
   return out.dump(2);
 }

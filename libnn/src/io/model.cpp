@@ -130,13 +130,12 @@ std::vector<std::string> Model::output_names(const PredictOptions& options) cons
     if (predicts_uncertainty(options)) names.push_back(t.column + "_err");
   }
   if (file_.classifier == Classifier::binary) names.push_back(file_.data.label + "_logit");
+  if (file_.data.missing_inputs) names.push_back(kInputsUsedColumn);
   names.push_back(kFlagsColumn);
   return names;
 }
 
-std::vector<double> Model::flags(const Catalog& catalog) const {
-  return prediction_flags(catalog, file_.data.inputs, stats_);
-}
+std::vector<double> Model::flags(const Catalog& catalog) const { return prediction_flags(catalog, file_.data, stats_); }
 
 Predictions Model::predict(const Catalog& catalog, const PredictOptions& options) {
   const bool sampling = options.mc_samples >= 2;
@@ -144,7 +143,7 @@ Predictions Model::predict(const Catalog& catalog, const PredictOptions& options
   if (sampling && !has_dropout)
     throw Error(str("MC dropout (", options.mc_samples, " samples) needs a net with dropout; ", file_.source,
                     " has none (its $.model.backbone.dropout is 0)"));
-  const NetInputs in = normalised_inputs(catalog, file_.data.inputs, stats_);
+  const NetInputs in = normalised_inputs(catalog, file_.data, stats_);
   const Index rows = in.x.rows(), n_targets = Index(file_.data.targets.size()), n_out = net().out_features();
   const bool variance_heads = file_.loss.uncertainty(), classifier = file_.classifier == Classifier::binary;
   // Over every pass (member and MC sample), in z-score units: the means' spread and the mean of
@@ -182,7 +181,8 @@ Predictions Model::predict(const Catalog& catalog, const PredictOptions& options
         out.columns[column++][row] =
             std::sqrt(variances[k] / all_passes + means[k].variance()) * stats_.targets.std[std::size_t(t)];
     }
-    if (classifier) out.columns[column][row] = logits[std::size_t(i)].mean;
+    if (classifier) out.columns[column++][row] = logits[std::size_t(i)].mean;
+    if (file_.data.missing_inputs) out.columns[column][row] = double(in.present[std::size_t(i)]);
   }
   out.columns.back() = flags(catalog);
   return out;

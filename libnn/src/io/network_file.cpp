@@ -67,6 +67,17 @@ DataSpec read_data(JsonReader r) {
   d.augment = Augment(r.choice_or("augment", kAugment, 0));
   if (d.augment == Augment::from_input_errors && d.input_errors.empty())
     r.fail("augment", "\"none\" unless input_errors are given");
+  if (r.has("missing_inputs")) {
+    JsonReader m = r.object("missing_inputs");
+    m.type({"presence_indicators"});
+    constexpr std::size_t kMaxInputs = 64;  // band dropout keeps a row's choices on the stack
+    if (d.inputs.size() > kMaxInputs) r.fail("inputs", str("at most ", kMaxInputs, " inputs with missing_inputs"));
+    MissingInputs rule;
+    rule.min_present = m.integer_or("min_present", Index(d.inputs.size()), 1, Index(d.inputs.size()));
+    rule.p_drop = m.number_or("p_drop", 0.0, 0.0, 0.95);
+    m.finish();
+    d.missing_inputs = rule;
+  }
   r.finish();
   return d;
 }
@@ -126,7 +137,11 @@ void read_model(JsonReader r, NetworkFile& f) {
   f.head = HeadType(h.choice_or("type", kHeads, 0));
   f.classifier = h.choice_or("classifier", {"none", "binary"}, 0) == 1 ? Classifier::binary : Classifier::none;
   h.finish();
-  if (r.has("decoder")) f.decoder = read_decoder(r.object("decoder"), f.data);
+  if (r.has("decoder")) {
+    if (f.data.missing_inputs)
+      r.fail("decoder", "no decoder with $.data.missing_inputs (that net predicts without the band itself)");
+    f.decoder = read_decoder(r.object("decoder"), f.data);
+  }
   r.finish();
 }
 
@@ -205,7 +220,7 @@ std::uint64_t member_seed(std::uint64_t seed, Index member) {
 
 NetSpec NetworkFile::net_spec(Index member) const {
   NetSpec spec;
-  spec.n_inputs = Index(data.inputs.size());
+  spec.n_inputs = data.net_inputs();
   spec.backbone = backbone;
   spec.heads = {head, Index(data.targets.size()) - (decoder ? 1 : 0), classifier, loss.uncertainty()};
   spec.seed = member_seed(training.seed, member);
@@ -278,6 +293,8 @@ std::string to_json(const NetworkFile& f) {
   if (!f.data.hdu.empty()) data["hdu"] = f.data.hdu;
   if (!f.data.input_errors.empty()) data["input_errors"] = f.data.input_errors;
   if (!f.data.label.empty()) data["label"] = f.data.label;
+  if (const auto& m = f.data.missing_inputs)
+    data["missing_inputs"] = {{"type", "presence_indicators"}, {"min_present", m->min_present}, {"p_drop", m->p_drop}};
 
   Json model = {{"type", "regressor"},
                 {"members", f.members},

@@ -8,6 +8,23 @@
 #endif
 
 namespace nn {
+template <class T>
+void drop_bands(T* x, Index n, const MissingInputs& rule, Rng& rng) {
+  constexpr Index kMaxInputs = 64;  // the network file's limit for nets with missing inputs
+  if (n > kMaxInputs) throw Error(str("band dropout: ", n, " inputs, at most ", kMaxInputs));
+  bool hidden[kMaxInputs];
+  Index kept = 0;
+  for (Index j = 0; j < n; ++j) {
+    const bool present = x[n + j] != T(0);
+    hidden[j] = rng.uniform() < rule.p_drop && present;
+    kept += present && !hidden[j];
+  }
+  if (kept < rule.min_present) return;
+  for (Index j = 0; j < n; ++j)
+    if (hidden[j]) x[j] = x[n + j] = T(0);
+}
+template NN_API void drop_bands<float>(float*, Index, const MissingInputs&, Rng&);
+template NN_API void drop_bands<double>(double*, Index, const MissingInputs&, Rng&);
 
 namespace detail {
 #if defined(STARNN_WITH_CUDA)
@@ -37,10 +54,15 @@ Index batches_per_epoch(Index rows, Index batch_size) { return rows / batch_size
 
 template <class T>
 const typename Trainer<T>::Batch& Trainer<T>::gather(const Dataset<T>& data, const std::vector<Index>& order,
-                                                     Index first, Index count, Augment augment, Rng& rng) {
-  const Index n_in = data.x.cols(), n_targets = data.y.cols();
+                                                     Index first, Index count, EpochDraws* draws) {
+  const Index n_x = data.x.cols(), n_targets = data.y.cols();
+  const bool augment = draws && options_.augment == Augment::from_input_errors;
+  const MissingInputs* hide =
+      draws && options_.missing_inputs && options_.missing_inputs->p_drop > 0.0 ? &*options_.missing_inputs : nullptr;
+  // Presence indicators follow the n z-scores: x is (B, 2n).
+  const Index n_in = options_.missing_inputs ? n_x / 2 : n_x;
   Batch& b = host_;
-  b.x.resize(count, n_in);
+  b.x.resize(count, n_x);
   b.y.resize(count, n_targets);
   b.scale.resize(count, n_targets);
   b.mask.resize(count, n_targets);
@@ -48,11 +70,12 @@ const typename Trainer<T>::Batch& Trainer<T>::gather(const Dataset<T>& data, con
   if (with_label_) b.label.resize(count, 1);
   for (Index r = 0; r < count; ++r) {
     const Index src = order.empty() ? first + r : order[first + r];
-    for (Index j = 0; j < n_in; ++j) {
+    for (Index j = 0; j < n_x; ++j) {
       T value = data.x(src, j);
-      if (augment == Augment::from_input_errors) value += T(rng.normal()) * data.x_error(src, j);
+      if (augment && j < n_in) value += T(draws->noise.normal()) * data.x_error(src, j);
       b.x(r, j) = value;
     }
+    if (hide) drop_bands(b.x.data() + r * n_x, n_in, *hide, draws->hiding);
     for (Index t = 0; t < n_targets; ++t) {
       b.y(r, t) = data.y(src, t);
       b.scale(r, t) = data.scale(src, t);
@@ -116,13 +139,17 @@ template <class T>
 std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, const EpochHooks& hooks) {
   if (options_.augment == Augment::from_input_errors && data.x_error.rows() != data.rows())
     throw Error("training: augmentation from input errors needs the input error columns");
+  if (options_.missing_inputs &&
+      (data.x.cols() % 2 || (data.x_error.rows() > 0 && data.x_error.cols() * 2 != data.x.cols())))
+    throw Error(str("training: inputs with presence indicators have an even width (2n), not ", data.x.cols()));
   const Index rows = data.rows();
   order_.resize(rows);
   std::iota(order_.begin(), order_.end(), Index(0));
-  // Separate streams for the order and the noise: turning augmentation on or off leaves the
-  // order of the batches as it was.
+  // Separate streams for the order, the noise and the hidden bands: turning augmentation or
+  // band dropout on or off leaves the order of the batches as it was.
   const std::uint64_t epoch_seed = rng.next_u64();
-  Rng order_rng = Rng::derive(epoch_seed, 0), noise_rng = Rng::derive(epoch_seed, 1);
+  Rng order_rng = Rng::derive(epoch_seed, 0);
+  EpochDraws draws{Rng::derive(epoch_seed, 1), Rng::derive(epoch_seed, 2)};
   for (Index i = rows - 1; i > 0; --i) std::swap(order_[i], order_[order_rng.below(std::uint64_t(i + 1))]);
 
   double sum = 0.0;
@@ -131,7 +158,7 @@ std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, 
   for (Index first = 0; first + 2 <= rows; first += options_.batch_size) {
     if (hooks.stop_requested && hooks.stop_requested()) return std::nullopt;
     const Index count = std::min(options_.batch_size, rows - first);
-    const Batch& batch = gather(data, order_, first, count, options_.augment, noise_rng);
+    const Batch& batch = gather(data, order_, first, count, &draws);
     sum += loss_.value(run_step_body(batch), targets(batch));
     const ScheduleValue s = schedule_.at(adam_.steps());
     adam_.step(s.lr, s.beta1);
@@ -145,10 +172,9 @@ template <class T>
 double Trainer<T>::evaluate(const Dataset<T>& data) {
   const Index rows = data.rows();
   double sum = 0.0;
-  Rng unused(0);
   for (Index first = 0; first < rows; first += options_.batch_size) {
     const Index count = std::min(options_.batch_size, rows - first);
-    const Batch& batch = gather(data, {}, first, count, Augment::none, unused);
+    const Batch& batch = gather(data, {}, first, count, nullptr);
     sum += double(count) * loss_.value(net_.forward(batch.x.view(), Mode::eval), targets(batch));
   }
   return rows ? sum / double(rows) : 0.0;

@@ -224,7 +224,7 @@ struct TrainingRun::State {
         catalog(read_training_catalog(file, catalog_path)),
         data(prepare_training_data(catalog, file)),
         model(start_model(file, data, resume_from, catalog_path, device.device)),
-        train_options{file.training.batch_size, file.data.augment},
+        train_options{file.training.batch_size, file.data.augment, true, file.data.missing_inputs},
         batches(nn::batches_per_epoch(data.train.rows(), train_options.batch_size)),
         schedule(run_schedule(file, batches, data.train.rows())),
         best(start_best(file, data, folder, model)) {
