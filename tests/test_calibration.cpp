@@ -86,4 +86,30 @@ TEST(Calibration, NoUsableStarGivesNaNAndSpansMustAgree) {
   EXPECT_THROW(nn::calibration_metrics(one, one, one, {}), nn::Error);
 }
 
+// Without label errors z scales as 1/k, so the factor is the unscaled z_sigma_mad itself; with
+// label errors the factor found gives z_sigma_mad 1 when applied.
+TEST(Calibration, SigmaScaleGivesUnitZMad) {
+  nn::Rng rng(9);
+  std::vector<double> predicted, sigma, truth, none, label_error;
+  for (int i = 0; i < 2000; ++i) {
+    const double s = 0.1 + 0.3 * rng.uniform();
+    truth.push_back(rng.normal());
+    predicted.push_back(truth.back() + 0.6 * s * rng.normal());  // sigma 1/0.6 too large
+    sigma.push_back(s);
+    none.push_back(0.0);
+    label_error.push_back(0.05);
+  }
+  const double unscaled = nn::calibration_metrics(predicted, sigma, truth, none).z_sigma_mad;
+  EXPECT_NEAR(nn::sigma_scale_for_unit_z_mad(predicted, sigma, truth, none), unscaled, 1e-9 * unscaled);
+  EXPECT_NEAR(unscaled, 0.6, 0.05);
+  const double k = nn::sigma_scale_for_unit_z_mad(predicted, sigma, truth, label_error);
+  std::vector<double> scaled;
+  for (double s : sigma) scaled.push_back(k * s);
+  EXPECT_NEAR(nn::calibration_metrics(predicted, scaled, truth, label_error).z_sigma_mad, 1.0, 1e-6);
+  EXPECT_LT(k, unscaled);  // the label errors carry part of the spread
+  EXPECT_THROW(
+      nn::sigma_scale_for_unit_z_mad({predicted.data(), 5}, {sigma.data(), 5}, {truth.data(), 5}, {none.data(), 5}),
+      nn::Error);
+}
+
 }  // namespace

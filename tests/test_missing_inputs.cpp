@@ -213,6 +213,17 @@ TEST(MissingInputs, EveryRowWithEnoughInputsIsPredictedCountedAndFlagged) {
     EXPECT_EQ(used[k], double(4 - missing));
     EXPECT_EQ(std::int64_t(flags[k]) & kFlagMissingInputs, missing ? kFlagMissingInputs : 0);
   }
+  // A sigma scale multiplies every _err, and the model file keeps it.
+  model.set_sigma_scale({2.5});
+  const auto path = std::filesystem::temp_directory_path() / "starnn_sigma_scale.safetensors";
+  model.save(path, OptimizerState::leave_out);
+  Model loaded = Model::load(path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(loaded.sigma_scale(), std::vector<double>{2.5});
+  const std::vector<double> scaled = loaded.predict(catalog).column("t_err");
+  for (std::size_t k = 0; k < scaled.size(); ++k)
+    if (std::isfinite(scaled[k])) EXPECT_NEAR(scaled[k], 2.5 * p.column("t_err")[k], 1e-12 * scaled[k]);
+  EXPECT_THROW(model.set_sigma_scale({-1.0}), Error);
   // The net's input of a row with a hole is [m z | m], as training built it.
   const NetInputs in = normalised_inputs(catalog, file.data, model.stats());
   ASSERT_EQ(in.x.cols(), 8);

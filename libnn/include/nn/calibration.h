@@ -38,6 +38,12 @@ struct CalibrationMetrics {
 // Throws nn::Error when the spans differ in length. Stars with any value not finite are left
 // out; with none left every figure is NaN and there are no bins. `bins` equal-count bins (fewer
 // when there are fewer stars).
+// The factor k > 0 for which the stars' z, computed with k sigma in place of sigma, has
+// z_sigma_mad 1 (found by bisection on log k; z_sigma_mad falls as k grows). Stars as in
+// calibration_metrics; an nn::Error when fewer than 10 are left.
+NN_API double sigma_scale_for_unit_z_mad(std::span<const double> predicted, std::span<const double> sigma,
+                                         std::span<const double> truth, std::span<const double> label_error);
+
 NN_API CalibrationMetrics calibration_metrics(std::span<const double> predicted, std::span<const double> sigma,
                                               std::span<const double> truth, std::span<const double> label_error,
                                               int bins = 5);

@@ -75,6 +75,9 @@ class NN_API Model {
   // The Adam moments of a resumable checkpoint, member after member (empty when the file had none).
   Tensor<float>& adam_m() { return adam_m_; }
   Tensor<float>& adam_v() { return adam_v_; }
+  // Per target, the factor "<target>_err" carries ($.training.sigma_calibration); empty: 1.
+  const std::vector<double>& sigma_scale() const { return sigma_scale_; }
+  void set_sigma_scale(std::vector<double> scale);
 
   // Whether predictions come with "<target>_err": the net has uncertainty heads, or there are
   // several members or MC-dropout passes to spread.
@@ -94,6 +97,7 @@ class NN_API Model {
   std::vector<std::unique_ptr<Net<float>>> members_;
   TrainingState state_;
   Tensor<float> adam_m_, adam_v_;
+  std::vector<double> sigma_scale_;
 };
 
 }  // namespace nn

@@ -92,12 +92,18 @@ struct ScheduleSpec {
 // the order of some sums), so a resumed run keeps its choice.
 enum class EnsembleSchedule { one_after_another, side_by_side };
 
+enum class SigmaCalibration { none, validation };
+
 struct TrainingSpec {
   Index epochs = 20;
   Index batch_size = 256;
   std::uint64_t seed = 0;
   DeviceChoice device = DeviceChoice::auto_select;
   EnsembleSchedule ensemble = EnsembleSchedule::side_by_side;
+  // validation: each time the best model is saved, every target's sigma is scaled by the one
+  // factor that makes z_sigma_mad 1 on the validation split (Model::sigma_scale). none: sigma
+  // as the heads and members give it.
+  SigmaCalibration sigma_calibration = SigmaCalibration::none;
 };
 
 // The auto-encoder's decoder (thesis §6): a backbone (sandwich or mlp) that predicts the band the

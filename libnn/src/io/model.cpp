@@ -178,14 +178,23 @@ Predictions Model::predict(const Catalog& catalog, const PredictOptions& options
       const std::size_t k = std::size_t(i * n_targets + t);
       out.columns[column++][row] = denormalise(means[k].mean, stats_.targets, std::size_t(t));
       if (with_err)
-        out.columns[column++][row] =
-            std::sqrt(variances[k] / all_passes + means[k].variance()) * stats_.targets.std[std::size_t(t)];
+        out.columns[column++][row] = std::sqrt(variances[k] / all_passes + means[k].variance()) *
+                                     stats_.targets.std[std::size_t(t)] *
+                                     (sigma_scale_.empty() ? 1.0 : sigma_scale_[std::size_t(t)]);
     }
     if (classifier) out.columns[column++][row] = logits[std::size_t(i)].mean;
     if (file_.data.missing_inputs) out.columns[column][row] = double(in.present[std::size_t(i)]);
   }
   out.columns.back() = flags(catalog);
   return out;
+}
+
+void Model::set_sigma_scale(std::vector<double> scale) {
+  if (!scale.empty() && scale.size() != file_.data.targets.size())
+    throw Error(str("sigma scale: ", scale.size(), " factors for ", file_.data.targets.size(), " targets"));
+  for (double k : scale)
+    if (!(std::isfinite(k) && k > 0.0)) throw Error(str("sigma scale: ", k, " is not a positive number"));
+  sigma_scale_ = std::move(scale);
 }
 
 Index Model::parameter_count() const {
@@ -226,6 +235,7 @@ void Model::save(const std::filesystem::path& path, OptimizerState optimizer) co
     best.push_back({{"validation_loss", std::isnan(b.validation_loss) ? Json(nullptr) : Json(b.validation_loss)},
                     {"epoch", b.epoch}});
   f.metadata["training"] = Json{{"epoch", state_.epoch}, {"step", state_.step}, {"best", best}}.dump();
+  if (!sigma_scale_.empty()) f.metadata["calibration"] = Json{{"sigma_scale", sigma_scale_}}.dump();
   f.metadata["folder"] = file_.folder.string();
   write_safetensors(path, f);
 }
@@ -294,6 +304,13 @@ Model Model::load(const std::filesystem::path& path) {
           best[m].at("epoch").get<Index>()};
   } catch (const std::exception& e) {
     throw Error(str(path.string(), ": the training state is unreadable (", e.what(), ")"));
+  }
+  if (f.metadata.count("calibration")) {
+    try {
+      model.set_sigma_scale(parse_json(f.metadata.at("calibration")).at("sigma_scale").get<std::vector<double>>());
+    } catch (const std::exception& e) {
+      throw Error(str(path.string(), ": the sigma calibration is unreadable (", e.what(), ")"));
+    }
   }
   for (auto& net : model.members_) net->set_dropout_draws(std::uint64_t(model.state_.step));
   return model;

@@ -22,6 +22,7 @@ const std::vector<std::string> kAugment = {"none", "input_errors"};
 const std::vector<std::string> kLossTypes = {"weighted_l1", "gaussian_nll", "laplace_nll"};  // as LossType
 const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
 const std::vector<std::string> kEnsembleSchedules = {"one_after_another", "side_by_side"};  // as EnsembleSchedule
+const std::vector<std::string> kSigmaCalibrations = {"none", "validation"};                 // as SigmaCalibration
 
 DataSpec read_data(JsonReader r) {
   r.type({"catalog"});
@@ -200,6 +201,11 @@ void read_training(JsonReader r, NetworkFile& f) {
   t.seed = std::uint64_t(r.integer_or("seed", 0, 0, kMaxInt));
   t.device = DeviceChoice(r.choice_or("device", kDevices, 0));
   t.ensemble = EnsembleSchedule(r.choice_or("ensemble", kEnsembleSchedules, 1));
+  t.sigma_calibration = SigmaCalibration(r.choice_or("sigma_calibration", kSigmaCalibrations, 0));
+  if (t.sigma_calibration != SigmaCalibration::none && !f.loss.uncertainty() && f.members < 2)
+    r.fail("sigma_calibration", "\"none\" for a net without an uncertainty (no likelihood loss, one member)");
+  if (t.sigma_calibration != SigmaCalibration::none && f.data.split.validation <= 0.0)
+    r.fail("sigma_calibration", "\"none\" without a validation split to calibrate on");
   r.finish();
 }
 
@@ -341,7 +347,8 @@ std::string to_json(const NetworkFile& f) {
                  {"batch_size", t.batch_size},
                  {"seed", t.seed},
                  {"device", to_string(t.device)},
-                 {"ensemble", kEnsembleSchedules[std::size_t(t.ensemble)]}}}};
+                 {"ensemble", kEnsembleSchedules[std::size_t(t.ensemble)]},
+                 {"sigma_calibration", kSigmaCalibrations[std::size_t(t.sigma_calibration)]}}}};
   return root.dump(2);
 }
 

@@ -26,18 +26,51 @@ double fraction_below(const std::vector<double>& abs_z, double limit) {
   return double(count) / double(abs_z.size());
 }
 
-}  // namespace
-
-CalibrationMetrics calibration_metrics(std::span<const double> predicted, std::span<const double> sigma,
-                                       std::span<const double> truth, std::span<const double> label_error, int bins) {
+// The stars with every value finite; an nn::Error naming `what` when the spans differ in length.
+std::vector<std::size_t> usable_stars(const char* what, std::span<const double> predicted,
+                                      std::span<const double> sigma, std::span<const double> truth,
+                                      std::span<const double> label_error) {
   if (predicted.size() != sigma.size() || predicted.size() != truth.size() || predicted.size() != label_error.size())
-    throw Error(str("calibration_metrics: ", predicted.size(), " predictions, ", sigma.size(), " sigmas, ",
-                    truth.size(), " labels and ", label_error.size(), " label errors"));
+    throw Error(str(what, ": ", predicted.size(), " predictions, ", sigma.size(), " sigmas, ", truth.size(),
+                    " labels and ", label_error.size(), " label errors"));
   std::vector<std::size_t> used;
   for (std::size_t i = 0; i < predicted.size(); ++i)
     if (std::isfinite(predicted[i]) && std::isfinite(sigma[i]) && std::isfinite(truth[i]) &&
         std::isfinite(label_error[i]))
       used.push_back(i);
+  return used;
+}
+
+}  // namespace
+
+double sigma_scale_for_unit_z_mad(std::span<const double> predicted, std::span<const double> sigma,
+                                  std::span<const double> truth, std::span<const double> label_error) {
+  const std::vector<std::size_t> used =
+      usable_stars("sigma_scale_for_unit_z_mad", predicted, sigma, truth, label_error);
+  if (used.size() < 10)
+    throw Error(
+        str("calibrating sigma: ", used.size(), " stars with a prediction, sigma and label; at least 10 are needed"));
+  std::vector<double> z(used.size()), zeros(used.size(), 0.0);
+  const auto z_mad = [&](double k) {
+    for (std::size_t u = 0; u < used.size(); ++u) {
+      const std::size_t i = used[u];
+      const double s = k * sigma[i];
+      z[u] = (predicted[i] - truth[i]) / std::sqrt(s * s + label_error[i] * label_error[i]);
+    }
+    return regression_metrics(z, zeros).sigma_mad;
+  };
+  // z_sigma_mad falls as k grows; 80 halvings of log k over [1e-4, 1e4] reach double precision.
+  double low = std::log(1e-4), high = std::log(1e4);
+  for (int step = 0; step < 80; ++step) {
+    const double mid = 0.5 * (low + high);
+    (z_mad(std::exp(mid)) > 1.0 ? low : high) = mid;
+  }
+  return std::exp(0.5 * (low + high));
+}
+
+CalibrationMetrics calibration_metrics(std::span<const double> predicted, std::span<const double> sigma,
+                                       std::span<const double> truth, std::span<const double> label_error, int bins) {
+  const std::vector<std::size_t> used = usable_stars("calibration_metrics", predicted, sigma, truth, label_error);
   CalibrationMetrics c;
   c.n = std::int64_t(used.size());
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();

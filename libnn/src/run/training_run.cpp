@@ -9,7 +9,9 @@
 #include <string>
 
 #include "member_epochs.h"
+#include "nn/calibration.h"
 #include "nn/error.h"
+#include "nn/evaluation.h"
 #include "nn/io.h"
 #include "nn/train.h"
 #include "run_lock.h"
@@ -193,6 +195,17 @@ Model start_best(const NetworkFile& file, const PreparedData& data, const fs::pa
   return best;
 }
 
+// $.training.sigma_calibration "validation": per target, the factor that gives the validation
+// split's z a sigma_MAD of 1, fitted to the sigma the members give without one.
+void calibrate_sigma(Model& best, const Catalog& catalog) {
+  best.set_sigma_scale({});
+  const EvaluatedValues values = evaluated_values(best, catalog, SplitChoice::validation);
+  std::vector<double> scale;
+  for (const TargetValues& t : values.targets)
+    scale.push_back(sigma_scale_for_unit_z_mad(t.predicted, t.sigma, t.truth, t.label_error));
+  best.set_sigma_scale(std::move(scale));
+}
+
 }  // namespace
 
 // Members in the order they are built: each needs those above it.
@@ -334,6 +347,7 @@ bool TrainingRun::train(const TrainingRunEvents& events) {
     state.step = steps;
     if (best) {
       s.best.state() = state;
+      if (s.file.training.sigma_calibration == SigmaCalibration::validation) calibrate_sigma(s.best, s.catalog);
       s.best.save(s.folder / "best.safetensors", OptimizerState::leave_out);
     }
     s.history.push_back(row);
