@@ -57,7 +57,9 @@ def train(starnn, net, catalog, run_dir):
     (run_dir.parent / f"{run_dir.name}.log").write_text(done.stdout + done.stderr)
     if done.returncode != 0:
         sys.exit(f"sweep: {net.name} failed:\n{done.stderr.strip()}")
-    parameters = int(re.search(r"net: (\d+) parameters", done.stdout + done.stderr).group(1))
+    # "net: N parameters" for one net, "net: M members of N parameters" for an ensemble
+    found = re.search(r"net: (?:(\d+) members of )?(\d+) parameters", done.stdout + done.stderr)
+    parameters = int(found.group(1) or 1) * int(found.group(2))
     return parameters, seconds, json.loads((run_dir / "metrics.json").read_text())
 
 
