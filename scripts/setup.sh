@@ -6,6 +6,8 @@ packages=(build-essential cmake ninja-build ccache pkg-config python3
           libopenblas-openmp-dev nlohmann-json3-dev libcfitsio-dev zlib1g-dev
           libgtest-dev libbenchmark-dev libplplot-dev plplot-driver-cairo
           python3-torch python3-numpy
+          python3-dev pybind11-dev python3-pytest python3-astropy python3-pandas python3-tqdm
+          python3-matplotlib
           clang-16 libclang-rt-16-dev libomp-16-dev)
 
 missing=()

@@ -212,13 +212,12 @@ TEST(ModelFile, AutoEncoderFillsInTheBandAndRoundTrips) {
   for (std::size_t k = 0; k < 2; ++k)
     for (Index r = 0; r < catalog.rows(); ++r)
       if (r != 11) EXPECT_EQ(before.columns[k][r], after.columns[k][r]) << k << " " << r;
-  // The decoder's parameters sit under decoder., its sandwich reading a and the label t (a
-  // matrix of one row is stored as a vector, see torch_shape).
+  // The decoder's parameters sit under decoder., its sandwich reading a and the label t.
   const SafetensorsFile raw = read_safetensors(path);
   EXPECT_EQ(raw.tensor("stem.weight").shape, (std::vector<std::int64_t>{8, 1}));
   EXPECT_EQ(raw.tensor("decoder.stem.weight").shape, (std::vector<std::int64_t>{8, 2}));
   EXPECT_EQ(raw.tensor("decoder.dec.0.bn2.running_mean").shape, (std::vector<std::int64_t>{8}));
-  EXPECT_EQ(raw.tensor("decoder.head.weight").shape, (std::vector<std::int64_t>{8}));
+  EXPECT_EQ(raw.tensor("decoder.head.weight").shape, (std::vector<std::int64_t>{1, 8}));
   std::filesystem::remove(path);
 }
 
@@ -242,7 +241,27 @@ TEST(ModelFile, MlpRoundTrips) {
   EXPECT_EQ(raw.tensor("mlp.0.weight").shape, (std::vector<std::int64_t>{16, 2}));
   EXPECT_EQ(raw.tensor("mlp.3.weight").shape, (std::vector<std::int64_t>{8, 16}));
   EXPECT_EQ(raw.tensor("mlp.3.bias").shape, (std::vector<std::int64_t>{8}));
-  EXPECT_EQ(raw.tensor("head.weight").shape, (std::vector<std::int64_t>{8}));
+  // Linear(8, 1): PyTorch's [out, in] even for one output, so load_state_dict(strict=True) takes it.
+  EXPECT_EQ(raw.tensor("head.weight").shape, (std::vector<std::int64_t>{1, 8}));
+  std::filesystem::remove(path);
+}
+
+TEST(ModelFile, FilesThatSqueezedOneRowWeightsStillLoad) {
+  const Catalog catalog = synthetic_catalog();
+  const NetworkFile file =
+      synthetic_file(R"("inputs": ["a", "a-b"], "targets": [{"type": "target", "column": "t"}])",
+                     R"("heads": {"type": "linear"})", R"({"type": "mlp", "widths": [16, 8]})");
+  Model model(file, prepare_training_data(catalog, file).stats);
+  const auto path = std::filesystem::temp_directory_path() / "starnn_squeezed_head.safetensors";
+  model.save(path, OptimizerState::leave_out);
+  // Rewrite the file as earlier versions wrote it: the [1, 8] head weight as [8].
+  SafetensorsFile old = read_safetensors(path);
+  for (NamedTensor& t : old.tensors)
+    if (t.name == "head.weight") t.shape = {8};
+  write_safetensors(path, old);
+  const auto before = model.predict(catalog), after = Model::load(path).predict(catalog);
+  for (Index r = 0; r < catalog.rows(); ++r)
+    if (r != 7 && r != 11) EXPECT_EQ(before.columns[0][r], after.columns[0][r]) << r;
   std::filesystem::remove(path);
 }
 

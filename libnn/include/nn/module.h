@@ -30,6 +30,8 @@ struct Param {
   View<T> grad;
   Index rows = 0;
   Index cols = 0;
+  // A bias or a BatchNorm scale: stored as 1-D [cols] in model files, as PyTorch holds it.
+  bool vector = false;
 };
 
 // What a module shows of itself to a visitor: parameters (trained) and buffers (state that

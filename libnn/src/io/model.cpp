@@ -32,15 +32,21 @@ std::vector<double> bounds_from_json(const Json& j, double unbounded) {
   return out;
 }
 
-// Calls f(name, view) for every parameter and buffer of the net, named under `prefix`; the
-// views live on the net's device, so readers and writers go through transfer().
+using Shape = std::vector<std::int64_t>;
+
+// Calls f(name, view, shape) for every parameter and buffer of the net, named under `prefix`,
+// with the shape PyTorch gives the same tensor (a Linear(64, 1) weight is [1, 64], a bias or a
+// BatchNorm statistic [n]), so that a state_dict loads strictly. The views live on the net's
+// device, so readers and writers go through transfer().
 template <class F>
 void for_each_tensor(Net<float>& net, const std::string& prefix, F&& f) {
   struct Visitor : ModuleVisitor<float> {
     F& f;
     explicit Visitor(F& f_) : f(f_) {}
-    void parameter(const std::string& name, Param<float>& p) override { f(name, p.value); }
-    void buffer(const std::string& name, Tensor<float>& b) override { f(name, b.view()); }
+    void parameter(const std::string& name, Param<float>& p) override {
+      f(name, p.value, p.vector ? Shape{p.value.cols} : Shape{p.value.rows, p.value.cols});
+    }
+    void buffer(const std::string& name, Tensor<float>& b) override { f(name, b.view(), Shape{b.view().cols}); }
   } visitor(f);
   net.visit(visitor, prefix);
 }
@@ -62,8 +68,6 @@ struct Spread {
   }
   double variance() const { return n > 0 ? squares / n : 0.0; }  // of the means, population
 };
-
-std::vector<std::int64_t> shape_of(const View<float>& v) { return {v.rows, v.cols}; }
 
 // Statistics that normalise to finite values and bounds that admit some input; anything else
 // would turn every prediction into NaN and blame the stars.
@@ -87,11 +91,9 @@ void check_stats(const std::filesystem::path& path, const DataStats& stats) {
                       stats.range_low[j], ", ", stats.range_high[j], "]; the model is damaged"));
 }
 
-// PyTorch stores vectors (biases, BatchNorm) as 1-D tensors; so do we, so that a
-// state_dict loads either way.
-std::vector<std::int64_t> torch_shape(const std::vector<std::int64_t>& shape) {
-  return shape[0] == 1 ? std::vector<std::int64_t>{shape[1]} : shape;
-}
+// Files written before every weight kept PyTorch's shape squeezed a one-row matrix to 1-D;
+// they still load.
+Shape squeezed(const Shape& shape) { return shape.size() == 2 && shape[0] == 1 ? Shape{shape[1]} : shape; }
 
 }  // namespace
 
@@ -106,9 +108,10 @@ void Model::to(Device device) {
 
 void Model::copy_member(Index member, Model& from) {
   std::vector<View<float>> sources;
-  for_each_tensor(from.net(member), "", [&](const std::string&, View<float> v) { sources.push_back(v); });
+  for_each_tensor(from.net(member), "", [&](const std::string&, View<float> v, const Shape&) { sources.push_back(v); });
   std::size_t k = 0;
-  for_each_tensor(net(member), "", [&](const std::string&, View<float> v) { transfer<float>(sources.at(k++), v); });
+  for_each_tensor(net(member), "",
+                  [&](const std::string&, View<float> v, const Shape&) { transfer<float>(sources.at(k++), v); });
 }
 
 const std::vector<double>& Predictions::column(const std::string& name) const {
@@ -207,10 +210,10 @@ void Model::save(const std::filesystem::path& path, OptimizerState optimizer) co
   SafetensorsFile f;
   for (Index m = 0; m < members(); ++m)
     for_each_tensor(*members_[std::size_t(m)], member_prefix(members(), m),
-                    [&](const std::string& name, View<float> v) {
+                    [&](const std::string& name, View<float> v, const Shape& shape) {
                       std::vector<float> host(std::size_t(v.size()));
                       transfer<float>(v, View<float>(host.data(), v.rows, v.cols));
-                      f.tensors.push_back(make_tensor(name, torch_shape(shape_of(v)), std::span<const float>(host)));
+                      f.tensors.push_back(make_tensor(name, shape, std::span<const float>(host)));
                     });
   if (optimizer == OptimizerState::include) {
     if (adam_m_.size() != parameter_count()) throw Error(str("saving ", path.string(), ": no optimiser state to save"));
@@ -268,21 +271,23 @@ Model Model::load(const std::filesystem::path& path) {
   check_stats(path, stats);
   Model model(std::move(file), std::move(stats));
   for (Index m = 0; m < model.members(); ++m)
-    for_each_tensor(model.net(m), member_prefix(model.members(), m), [&](const std::string& name, View<float> v) {
-      std::vector<float> values;
-      try {
-        values = f.tensor(name).values<float>(torch_shape(shape_of(v)));
-      } catch (const Error& e) {
-        throw Error(
-            str(path.string(), ": ", e.message(), "; the file does not hold the net its network metadata describes"));
-      }
-      // A non-finite parameter makes every prediction NaN: the file is damaged.
-      for (std::size_t k = 0; k < values.size(); ++k)
-        if (!std::isfinite(values[k]) || (name.ends_with("running_var") && values[k] < 0.0f))
-          throw Error(str(path.string(), ": tensor '", name, "' holds ", values[k], " at element ", k,
-                          "; the model is damaged"));
-      transfer<float>(ConstView<float>(values.data(), v.rows, v.cols), v);
-    });
+    for_each_tensor(model.net(m), member_prefix(model.members(), m),
+                    [&](const std::string& name, View<float> v, const Shape& shape) {
+                      std::vector<float> values;
+                      try {
+                        const NamedTensor& stored = f.tensor(name);
+                        values = stored.values<float>(stored.shape == squeezed(shape) ? stored.shape : shape);
+                      } catch (const Error& e) {
+                        throw Error(str(path.string(), ": ", e.message(),
+                                        "; the file does not hold the net its network metadata describes"));
+                      }
+                      // A non-finite parameter makes every prediction NaN: the file is damaged.
+                      for (std::size_t k = 0; k < values.size(); ++k)
+                        if (!std::isfinite(values[k]) || (name.ends_with("running_var") && values[k] < 0.0f))
+                          throw Error(str(path.string(), ": tensor '", name, "' holds ", values[k], " at element ", k,
+                                          "; the model is damaged"));
+                      transfer<float>(ConstView<float>(values.data(), v.rows, v.cols), v);
+                    });
   if (const NamedTensor* m = f.find("optimizer.m")) {
     const std::vector<std::int64_t> shape{model.parameter_count()};
     const std::vector<float> mv = m->values<float>(shape), vv = f.tensor("optimizer.v").values<float>(shape);

@@ -7,6 +7,7 @@ BatchNormParams<T>::BatchNormParams(Index features, BatchNormOptions options) : 
   if (features <= 0) throw Error(str("BatchNorm1d(", features, "): size must be positive"));
   weight.rows = bias.rows = 1;
   weight.cols = bias.cols = features;
+  weight.vector = bias.vector = true;
   running_mean.assign(1, features, T(0));
   running_var.assign(1, features, T(1));
 }

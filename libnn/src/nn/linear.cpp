@@ -12,6 +12,7 @@ LinearParams<T>::LinearParams(Index in_features, Index out_features) {
   weight.cols = in_features;
   bias.rows = 1;
   bias.cols = out_features;
+  bias.vector = true;
 }
 
 template <class T>
