@@ -56,11 +56,7 @@ long long Arguments::integer(const std::string& name, long long fallback) const 
 
 nn::DeviceChoice Arguments::device(nn::DeviceChoice fallback) const {
   const auto value = get("device");
-  if (!value) return fallback;
-  if (*value == "auto") return nn::DeviceChoice::auto_select;
-  if (*value == "cpu") return nn::DeviceChoice::cpu;
-  if (*value == "cuda") return nn::DeviceChoice::cuda;
-  throw nn::Error(nn::str("--device ", *value, ": expected auto, cpu or cuda"));
+  return value ? nn::parse_device_choice(*value, "--device") : fallback;
 }
 
 nn::PredictOptions Arguments::predict_options() const {

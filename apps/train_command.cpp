@@ -2,7 +2,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <optional>
 
 #include "cli.h"
 #include "interrupt.h"
@@ -46,32 +45,19 @@ int train_command(int argc, char** argv) {
   const fs::path net_path = args.positionals()[0];
   Progress progress(stdout);
 
-  nn::NetworkFile file = nn::read_network_file(net_path);
-  std::optional<nn::Model> resumed;
-  if (args.flag("overwrite") && args.get("resume")) throw nn::Error("--overwrite and --resume exclude each other");
-  if (const auto dir = args.get("resume")) {
-    resumed.emplace(nn::load_resume_point(*dir));
-    // The run continues with the network file it started with; --epochs may change its length.
-    file = resumed->file();
-  }
-  if (const auto catalog = args.get("catalog")) file.data.catalog = fs::absolute(*catalog).string();
-  file.training.epochs = args.integer("epochs", file.training.epochs);
-  if (file.training.epochs < 1) throw nn::Error("--epochs must be at least 1");
-  if (const auto seed = args.get("seed")) {
-    if (resumed) throw nn::Error("--seed cannot change a resumed run");
-    const long long seed_value = args.integer("seed", 0);
-    // The network file holds seeds in [0, 2^63 - 1]; the run must be one its own files describe.
-    if (seed_value < 0) throw nn::Error(nn::str("--seed ", seed_value, ": expected a whole number >= 0"));
-    file.training.seed = std::uint64_t(seed_value);
-  }
-  file.training.device = args.device(file.training.device);
+  nn::RunOptions options;
+  if (const auto catalog = args.get("catalog")) options.catalog = *catalog;
+  if (args.get("epochs")) options.epochs = args.integer("epochs", 0);
+  if (args.get("seed")) options.seed = args.integer("seed", 0);
+  if (args.get("device")) options.device = args.device(nn::DeviceChoice::auto_select);
+  if (const auto dir = args.get("resume")) options.resume = *dir;
+  options.overwrite = args.flag("overwrite");
   const fs::path out = args.get("out")      ? fs::path(*args.get("out"))
                        : args.get("resume") ? fs::path(*args.get("resume"))
                                             : fs::path("runs") / net_path.stem();
 
   // The run's folder is made only when it trains, so a bad catalogue or network file leaves none.
-  nn::TrainingRun run(std::move(file), out, std::move(resumed),
-                      args.flag("overwrite") ? nn::ExistingRun::replace : nn::ExistingRun::refuse);
+  nn::TrainingRun run = nn::start_training_run(nn::read_network_file(net_path), out, options);
   const nn::PreparedData& data = run.data();
   progress.line(nn::str("device: ", run.device().description));
   progress.line(nn::str("catalog ", run.catalog_path().string(), ": ", data.rows_in_catalog,

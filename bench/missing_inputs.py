@@ -31,11 +31,6 @@ def run(*args):
     return result.stdout
 
 
-def model_catalog(starnn, model):
-    """The catalogue the model was trained on (`starnn show` gives its absolute path)."""
-    return json.loads(run(starnn, "show", "--model", model))["data"]["catalog"]
-
-
 def write_with_holes(source_csv, out_csv, hide_in_row):
     """Copies source_csv, emptying the fields hide_in_row(row index) names."""
     with open(source_csv, newline="") as src, open(out_csv, "w", newline="") as dst:
@@ -77,7 +72,14 @@ def main():
     out = pathlib.Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     complete = out / "complete.csv"
-    run(args.starnn, "convert", model_catalog(args.starnn, args.model), complete)
+    # Only the columns the model reads: catalogues may hold others that no table can (a name the
+    # header repeats, text).
+    network = json.loads(run(args.starnn, "show", "--model", args.model))["data"]
+    needed = sorted({band.strip() for field in ("inputs", "input_errors") for e in network.get(field, [])
+                     for band in e.split("-")} |
+                    {t[key] for t in network["targets"] for key in ("column", "error") if t.get(key)} |
+                    ({network["label"].split("<")[0].split(">")[0].strip()} if network.get("label") else set()))
+    run(args.starnn, "convert", network["catalog"], complete, "--columns", ",".join(needed))
     with open(complete, newline="") as f:
         rows = sum(1 for _ in f) - 1
 

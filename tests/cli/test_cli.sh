@@ -237,7 +237,7 @@ check "the refused run left run3 as it was" "$starnn" evaluate --model run3/best
 check "--overwrite replaces a run" "$starnn" train "$net" --out run_over --epochs 1
 check "--overwrite replaces a run (again)" "$starnn" train "$net" --out run_over --epochs 2 --overwrite
 check "the replaced run's history is the new run's" test "$(wc -l < run_over/history.csv)" -eq 3
-fails_with "--seed -1 is refused" "--seed -1: expected a whole number >= 0" "$starnn" train "$net" --out run_seed --seed -1
+fails_with "--seed -1 is refused" "seed -1: expected a whole number >= 0" "$starnn" train "$net" --out run_seed --seed -1
 "$starnn" train "$net" --out run_twice --epochs 40 --overwrite > twice_a.log 2>&1 & first=$!
 "$starnn" train "$net" --out run_twice --epochs 40 --overwrite > twice_b.log 2>&1 & second=$!
 wait $first; a=$?; wait $second; b=$?

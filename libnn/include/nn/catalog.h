@@ -16,6 +16,7 @@
 // E and D bit for bit (-0, subnormals and infinities included); int64 values beyond 2^53
 // are rounded by that, which is why the augmented copy copies the original columns instead
 // of rewriting them.
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -24,6 +25,18 @@
 #include "nn/tensor.h"
 
 namespace nn {
+
+// The missing-value rule above for one value, for tables that come from elsewhere (numpy
+// arrays, another code's columns) as for the readers. Every missing value becomes the same NaN,
+// so that copies of a catalogue compare equal bit for bit.
+inline double missing_to_nan(double value) {
+  return std::isnan(value) || value == 99.0 || value == -99.0 ? std::nan("") : value;
+}
+
+// The readers' nn::Error for a column that `source` lacks: it names both, offers the names a
+// typo most likely meant and lists the columns there are. For tables held in memory elsewhere.
+NN_API std::string missing_column_message(const std::string& source, const std::string& name,
+                                          const std::vector<std::string>& available);
 
 // A table of named numeric columns of equal length. Names are case-sensitive and unique.
 class NN_API Catalog {

@@ -149,6 +149,8 @@ NN_API NetworkFile parse_network_file(const std::string& json_text, const std::s
 NN_API std::string to_json(const NetworkFile& file);
 
 NN_API const char* to_string(DeviceChoice device);
+// "auto", "cpu" or "cuda"; anything else an nn::Error that starts with `what` ("--device").
+NN_API DeviceChoice parse_device_choice(const std::string& text, const std::string& what);
 NN_API const char* to_string(LossType type);
 
 }  // namespace nn

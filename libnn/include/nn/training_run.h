@@ -21,6 +21,7 @@
 //   nn::NetworkFile file = last.file();                // may change epochs, device, catalogue path
 //   nn::TrainingRun resumed(file, "runs/net", std::move(last));
 //   resumed.train();
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -120,5 +121,21 @@ class NN_API TrainingRun {
   struct State;
   std::unique_ptr<State> s_;
 };
+
+// What a caller may change of a network file as it starts a run: the options of `starnn train`
+// and the arguments of starnn.train(), one rule for both. Unset members keep the file's.
+struct RunOptions {
+  std::optional<std::filesystem::path> catalog;  // instead of data.catalog
+  std::optional<long long> epochs;               // at least 1; a resumed run may lengthen itself
+  std::optional<long long> seed;                 // >= 0; a resumed run keeps its own
+  std::optional<DeviceChoice> device;
+  std::optional<std::filesystem::path> resume;  // a run folder to continue from its last.safetensors
+  bool overwrite = false;                       // replace a run the folder already holds
+};
+
+// The run `options` describe, into `folder`: `file` with the options' changes or, with resume,
+// the resumed run's own network file with them. Throws nn::Error for options that contradict
+// each other or the resumed run.
+NN_API TrainingRun start_training_run(NetworkFile file, const std::filesystem::path& folder, const RunOptions& options);
 
 }  // namespace nn

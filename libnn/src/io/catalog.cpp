@@ -21,7 +21,7 @@ bool Catalog::has(const std::string& name) const {
 
 const std::vector<double>& Catalog::column(const std::string& name) const {
   const auto it = std::find(names_.begin(), names_.end(), name);
-  if (it == names_.end()) throw Error(catalog_detail::missing_column_message(source_, name, names_));
+  if (it == names_.end()) throw Error(missing_column_message(source_, name, names_));
   return columns_[static_cast<std::size_t>(it - names_.begin())];
 }
 

@@ -77,7 +77,7 @@ std::vector<double> compare(std::vector<double> values, const Comparison& c) {
 std::vector<double> evaluate_operand(const Catalog& catalog, const std::string& expression) {
   const auto resolved = resolve(expression, [&](const std::string& name) { return catalog.has(name); });
   if (!resolved) {
-    throw Error(catalog_detail::missing_column_message(catalog.source(), expression, catalog.names()));
+    throw Error(missing_column_message(catalog.source(), expression, catalog.names()));
   }
   std::vector<double> values = catalog.column(resolved->first);
   if (resolved->second.empty()) return values;

@@ -33,12 +33,6 @@ void require_writable_format(const std::filesystem::path& path);
 // destroy the input. `action` starts the message: "cannot convert 'in'".
 void refuse_same_file(const std::filesystem::path& in, const std::filesystem::path& out, const std::string& action);
 
-// The missing-value rule of catalog.h. Every missing value becomes the same NaN, so that
-// copies of a catalogue compare equal bit for bit.
-inline double missing_to_nan(double value) {
-  return std::isnan(value) || value == 99.0 || value == -99.0 ? std::nan("") : value;
-}
-
 inline std::string to_lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
@@ -49,9 +43,6 @@ inline std::string trim_spaces(const std::string& text) {
   if (first == std::string::npos) return "";
   return text.substr(first, text.find_last_not_of(' ') - first + 1);
 }
-
-std::string missing_column_message(const std::string& source, const std::string& name,
-                                   const std::vector<std::string>& available);
 
 // A column as a header describes it; `unreadable` says why it cannot be read as numbers
 // ("holds text", ...) and is empty when it can.

@@ -97,11 +97,20 @@ std::size_t find_requested(const std::string& source, const std::vector<HeaderCo
 
 }  // namespace
 
+}  // namespace nn::catalog_detail
+
+namespace nn {
+
 std::string missing_column_message(const std::string& source, const std::string& name,
                                    const std::vector<std::string>& available) {
+  using namespace catalog_detail;
   return str("catalogue '", source, "' has no column '", name, "'", suggestions(name, available),
              colour_hint(name, available), "; its columns are ", quoted_list(available, listed_columns_max));
 }
+
+}  // namespace nn
+
+namespace nn::catalog_detail {
 
 std::vector<std::size_t> select_columns(const std::string& source, const std::vector<HeaderColumn>& header,
                                         const std::vector<std::string>& requested) {

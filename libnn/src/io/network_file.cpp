@@ -218,6 +218,12 @@ Json backbone_json(const BackboneSpec& b) {
 }  // namespace
 
 const char* to_string(DeviceChoice device) { return kDevices[std::size_t(device)].c_str(); }
+
+DeviceChoice parse_device_choice(const std::string& text, const std::string& what) {
+  for (std::size_t k = 0; k < kDevices.size(); ++k)
+    if (text == kDevices[k]) return DeviceChoice(k);
+  throw Error(str(what, " ", text, ": expected auto, cpu or cuda"));
+}
 const char* to_string(LossType type) { return kLossTypes[std::size_t(type)].c_str(); }
 
 std::uint64_t member_seed(std::uint64_t seed, Index member) {

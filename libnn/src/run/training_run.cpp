@@ -287,6 +287,30 @@ TrainingRun::~TrainingRun() = default;
 TrainingRun::TrainingRun(TrainingRun&&) noexcept = default;
 TrainingRun& TrainingRun::operator=(TrainingRun&&) noexcept = default;
 
+TrainingRun start_training_run(NetworkFile file, const fs::path& folder, const RunOptions& options) {
+  if (options.overwrite && options.resume) throw Error("overwrite and resume exclude each other");
+  std::optional<Model> resumed;
+  if (options.resume) {
+    resumed.emplace(load_resume_point(*options.resume));
+    // The run continues with the network file it started with; epochs may change its length.
+    file = resumed->file();
+  }
+  if (options.catalog) file.data.catalog = fs::absolute(*options.catalog).string();
+  if (options.epochs) {
+    if (*options.epochs < 1) throw Error(str("epochs ", *options.epochs, ": must be at least 1"));
+    file.training.epochs = Index(*options.epochs);
+  }
+  if (options.seed) {
+    if (resumed) throw Error("a resumed run keeps its seed: leave the seed out");
+    // The network file holds seeds in [0, 2^63 - 1]; the run must be one its own files describe.
+    if (*options.seed < 0) throw Error(str("seed ", *options.seed, ": expected a whole number >= 0"));
+    file.training.seed = std::uint64_t(*options.seed);
+  }
+  if (options.device) file.training.device = *options.device;
+  return TrainingRun(std::move(file), folder, std::move(resumed),
+                     options.overwrite ? ExistingRun::replace : ExistingRun::refuse);
+}
+
 const NetworkFile& TrainingRun::file() const { return s_->file; }
 const fs::path& TrainingRun::folder() const { return s_->folder; }
 const DeviceSelection& TrainingRun::device() const { return s_->device; }
