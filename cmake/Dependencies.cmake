@@ -48,10 +48,21 @@ find_package(Threads REQUIRED)
 pkg_check_modules(PLPLOT QUIET IMPORTED_TARGET plplot)
 starnn_report("PLplot (libstarnn_report, the starnn program)" "${PLPLOT_FOUND}" "${PLPLOT_VERSION}")
 
+# Python: the interpreter runs the independent readers of the tests, and with its headers
+# (Development.Module) builds the Python package. Debian's /usr/bin/python3 is the one with
+# numpy, astropy and torch, so it comes first unless Python3_EXECUTABLE says otherwise.
+if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+  set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "The Python of the tests and the Python package")
+endif()
+if(NOT STARNN_BUILD_PYTHON STREQUAL "OFF" AND NOT STARNN_FUZZ)
+  find_package(Python3 COMPONENTS Interpreter Development.Module)
+  starnn_report("Python 3 headers (the Python package)" "${Python3_Development.Module_FOUND}" "${Python3_VERSION}")
+elseif(STARNN_BUILD_TESTS)
+  find_package(Python3 COMPONENTS Interpreter)
+endif()
 if(STARNN_BUILD_TESTS)
   find_package(GTest REQUIRED)
   starnn_report("GoogleTest" "${GTest_FOUND}" "${GTest_VERSION}")
-  find_package(Python3 COMPONENTS Interpreter)
   starnn_report("Python 3 (independent readers in tests)" "${Python3_FOUND}" "${Python3_EXECUTABLE}")
 endif()
 if(STARNN_BUILD_BENCH)

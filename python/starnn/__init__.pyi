@@ -1,0 +1,39 @@
+# Type hints of the starnn package (the docstrings are in __init__.py).
+import os
+from typing import Any, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+__version__: str
+
+PathLike = Union[str, os.PathLike[str]]
+# An astropy Table, a pandas DataFrame, a numpy structured array or a mapping of 1-D arrays.
+TableLike = Any
+
+class Error(ValueError): ...
+
+class Model:
+    @classmethod
+    def load(cls, path: PathLike) -> Model: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def network(self) -> dict[str, Any]: ...
+    @property
+    def stats(self) -> dict[str, Any]: ...
+    @property
+    def inputs(self) -> list[str]: ...
+    @property
+    def targets(self) -> list[str]: ...
+    def output_names(self, mc_samples: int = 0) -> list[str]: ...
+    # A dict of arrays, or an astropy Table for a Table.
+    def predict(self, data: TableLike, batch_size: int = 4096, device: str = "auto",
+                mc_samples: int = 0) -> Union[dict[str, np.ndarray], Any]: ...
+
+def read_catalog(path: PathLike, columns: Optional[Sequence[str]] = None, hdu: str = "") -> np.ndarray: ...
+def evaluate(model: Union[Model, PathLike], data: Union[PathLike, TableLike], split: Optional[str] = None,
+             mc_samples: int = 0, device: str = "auto") -> dict[str, Any]: ...
+def train(network: Union[PathLike, Mapping[str, Any]], catalog: Optional[PathLike] = None,
+          out: Optional[PathLike] = None, epochs: Optional[int] = None, seed: Optional[int] = None,
+          device: Optional[str] = None, resume: bool = False, overwrite: bool = False,
+          progress: bool = True) -> Optional[dict[str, Any]]: ...
