@@ -249,6 +249,9 @@ def write_nets(folder, only=None):
     # ensemble and uncertainty heads are not what a step of one net is timed on.
     base["model"].pop("members", None)
     base["loss"] = {"type": "weighted_l1"}
+    # Nor are its presence indicators (more inputs) and its calibration, which needs an uncertainty.
+    base["data"].pop("missing_inputs", None)
+    base["training"].pop("sigma_calibration", None)
     # The thesis's first net (§3, Figure 9): Linear 7 x 1024, 1024 x 512 and 512 x 1 with ReLUs.
     # Its 7 inputs are not columns of this catalogue; colour differences of the 4 colours make 7
     # inputs that are, so the file still trains.

@@ -28,6 +28,24 @@ find_path(STARNN_CBLAS_INCLUDE cblas.h PATHS /usr/include/${CMAKE_LIBRARY_ARCHIT
           NO_DEFAULT_PATH REQUIRED)
 starnn_report("OpenBLAS, OpenMP-threaded (CBLAS)" "${STARNN_OPENBLAS_LIBRARY}" "${STARNN_OPENBLAS_LIBRARY}")
 
+# oneDNN (Debian's libdnnl-dev, the build PyTorch links, threaded with OpenMP as OpenBLAS is):
+# the float products of the CPU backend, with their bias, ReLU and residual in the same pass
+# (kernels/cpu/products.h). AUTO uses it where found, ON requires it; without it OpenBLAS runs
+# every product.
+set(STARNN_WITH_ONEDNN OFF)
+if(NOT STARNN_ONEDNN STREQUAL "OFF")
+  find_library(STARNN_DNNL_LIBRARY dnnl)
+  find_path(STARNN_DNNL_INCLUDE oneapi/dnnl/dnnl.hpp)
+  if(STARNN_DNNL_LIBRARY AND STARNN_DNNL_INCLUDE)
+    set(STARNN_WITH_ONEDNN ON)
+  elseif(STARNN_ONEDNN STREQUAL "ON")
+    message(FATAL_ERROR "STARNN_ONEDNN=ON but oneDNN was not found (Debian: libdnnl-dev)")
+  endif()
+  starnn_report("oneDNN (float products on the CPU)" "${STARNN_WITH_ONEDNN}" "${STARNN_DNNL_LIBRARY}")
+else()
+  message(STATUS "starnn: oneDNN: not looked for (STARNN_ONEDNN=OFF)")
+endif()
+
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 starnn_report("OpenMP" "${OpenMP_CXX_FOUND}" "${OpenMP_CXX_VERSION}")
 

@@ -1,10 +1,10 @@
 // What `starnn --version` says of the CPU backend on this machine.
-#include <cblas.h>
 #include <omp.h>
 
 #include "backend.h"
-#include "vector_clones.h"
 #include "nn/error.h"
+#include "products.h"
+#include "vector_clones.h"
 
 namespace nn::cpu {
 
@@ -18,8 +18,8 @@ std::string backend_description() {
 #else
   const char* loops = "the compiler's baseline (this build has no run-time clones)";
 #endif
-  return str(openblas_get_config(), " (kernels for ", openblas_get_corename(), "), ",
-             omp_get_max_threads(), " OpenMP threads; the library's own loops built for ", loops);
+  return str(gemm_description(), "; ", omp_get_max_threads(), " OpenMP threads; the library's own loops built for ",
+             loops);
 }
 
 }  // namespace nn::cpu

@@ -2,7 +2,7 @@
 // saves a pass over a (B, d) activation that the unfused ops would make.
 #include "backend.h"
 #include "batchnorm_columns.h"
-#include "gemm.h"
+#include "products.h"
 
 namespace nn::cpu {
 namespace {
@@ -29,15 +29,10 @@ void batchnorm_relu_backward(ConstView<T> x, ConstView<T> mean, ConstView<T> inv
 
 template <class T>
 void linear_residual_forward(ConstView<T> x, ConstView<T> w, ConstView<T> b, ConstView<T> residual, View<T> y) {
-  // x is (B, in), w is (out, in), b is (1, out), residual and y are (B, out). The pass that a
-  // Linear makes anyway to put its bias into y also adds the residual, so the skip connection
-  // costs one more read and no pass of its own.
-  for (Index i = 0; i < y.rows; ++i) {
-    const T* ri = residual.row(i);
-    T* yi = y.row(i);
-    for (Index j = 0; j < y.cols; ++j) yi[j] = ri[j] + b.data[j];
-  }
-  add_x_wt(x, w, y);
+  // x is (B, in), w is (out, in), b is (1, out), residual and y are (B, out): the skip connection
+  // is added in the product's pass (oneDNN's post-op, or OpenBLAS's beta = 1 over y = b +
+  // residual), never in a pass of its own.
+  linear_product<T>(x, w, b, LinearEpilogue::residual, residual, y);
 }
 
 template <class T>

@@ -1,6 +1,6 @@
 #pragma once
-// The CBLAS GEMMs of the CPU backend (OpenBLAS), one overload per precision, and the product
-// every Linear forward ends with.
+// The CBLAS GEMMs of the CPU backend (OpenBLAS), one overload per precision; products.h says
+// which products run on them.
 #include <cblas.h>
 
 #include "blas_threads.h"
@@ -18,14 +18,6 @@ inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, Index m, Index n, Index
                  Index lda, const double* b, Index ldb, double beta, double* c, Index ldc) {
   const BlasThreadsFor threads(m, n, k);
   cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-
-// y (B, out) += x (B, in) W^T, W (out, in): the GEMM's beta = 1 adds whatever y was set to
-// (the bias, or the bias and a residual) for free.
-template <class T>
-void add_x_wt(ConstView<T> x, ConstView<T> w, View<T> y) {
-  gemm(CblasNoTrans, CblasTrans, x.rows, w.rows, x.cols, T(1), x.data, x.stride, w.data, w.stride, T(1), y.data,
-       y.stride);
 }
 
 }  // namespace nn::cpu

@@ -1,7 +1,8 @@
 #pragma once
 // Training a net on in-memory data: shuffled mini-batches, the loss, Adam and a schedule, one
 // optimiser step per batch; evaluation and prediction in batches in eval mode.
-// Buffers are sized on the first batch and reused: a training step allocates nothing.
+// Buffers are sized on the first batch and reused: a training step allocates nothing of its own
+// (oneDNN, which runs the float products on the CPU, builds a small map of arguments per product).
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -1,5 +1,7 @@
 #include "nn/devices.h"
 
+#include "products.h"
+
 #if defined(STARNN_WITH_CUDA)
 #include "cuda_backend.h"
 #endif
@@ -15,6 +17,9 @@ int cuda_device_count() {
 }
 
 DeviceSelection select_device(DeviceChoice choice) {
+  // The CPU's float GEMM provider comes from STARNN_CPU_GEMM (kernels/cpu/products.h). Reading it
+  // as the device is chosen stops a run with a bad value before it writes anything.
+  cpu::float_gemm_provider();
   if (choice == DeviceChoice::cpu) return {Device::cpu, "cpu"};
 #if defined(STARNN_WITH_CUDA)
   if (cuda_device_count() > 0) return {Device::cuda, str("cuda: ", cuda::device_description())};
