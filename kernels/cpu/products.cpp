@@ -87,13 +87,12 @@ void onednn_linear_product(ConstView<float> x, ConstView<float> w, ConstView<flo
 }
 #endif
 
-}  // namespace
-
-namespace {
+// Read from the environment at the first call; a bad value throws there, and again at every call.
 std::atomic<GemmProvider>& chosen_float_provider() {
   static std::atomic<GemmProvider> provider = provider_from_environment();
   return provider;
 }
+
 }  // namespace
 
 GemmProvider float_gemm_provider() { return chosen_float_provider().load(std::memory_order_relaxed); }
