@@ -62,6 +62,7 @@ nn::DeviceChoice Arguments::device(nn::DeviceChoice fallback) const {
 nn::PredictOptions Arguments::predict_options() const {
   nn::PredictOptions options;
   options.mc_samples = integer("mc-samples", 0);
+  options.precision = nn::parse_precision(get("precision").value_or("fp32"));
   if (options.mc_samples < 0 || options.mc_samples == 1)
     throw nn::Error(nn::str("--mc-samples ", options.mc_samples, ": expected 2 or more passes (0: no MC dropout)"));
   return options;

@@ -10,7 +10,7 @@
 namespace starnn {
 
 int evaluate_command(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"model", "catalog", "split", "hdu", "report", "mc-samples"}, {});
+  const Arguments args(argc, argv, 2, {"model", "catalog", "split", "hdu", "report", "mc-samples", "precision"}, {});
   args.expect_positionals(0, "starnn evaluate --model M --catalog FILE");
   const std::filesystem::path model_path = args.require("model");
   nn::Model model = nn::Model::load(model_path);

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "nn/error.h"
 #include "nn/io.h"
+#include "nn/ranks.h"
 #include "nn/version.h"
 
 namespace {
@@ -29,14 +30,18 @@ const Command kCommands[] = {
      starnn::train_command},
     {"predict",
      "predict --model M --catalog IN --out OUT [--chunk ROWS] [--hdu H] [--device auto|cpu|cuda]\n"
-     "                [--mc-samples K]\n"
+     "                [--mc-samples K] [--precision fp32|bf16]\n"
      "      add <target>_pred (and <target>_err, 1 sigma, where the model predicts an uncertainty),\n"
      "      a classifier's logit and starnn_flags to a FITS or CSV catalogue, streaming it in chunks;\n"
-     "      --mc-samples K combines K passes with dropout on (MC dropout) into the mean and sigma\n",
+     "      --mc-samples K combines K passes with dropout on (MC dropout) into the mean and sigma;\n"
+     "      --precision bf16 runs the products in BF16 with float sums (CPUs with AVX512_BF16 or AMX);\n"
+     "      IN a glob ('tiles/*.fits', quoted) or @LIST (a file of paths): one output of the same name\n"
+     "      per input in the folder OUT, with OUT/manifest.json of the finished ones, so that running\n"
+     "      it again does only what is missing or changed; under mpirun the files are shared among ranks\n",
      starnn::predict_command},
     {"evaluate",
      "evaluate --model M --catalog FILE [--split all|train|validation|test] [--hdu H]\n"
-     "                 [--report DIR] [--mc-samples K]\n"
+     "                 [--report DIR] [--mc-samples K] [--precision fp32|bf16]\n"
      "      print n, bias, sigma_gauss, sigma_mad and rmse per target as JSON, and for models\n"
      "      that predict an uncertainty its calibration (coverage_68, coverage_95, z_sigma_mad,\n"
      "      residuals per bin of predicted sigma); the split defaults to test on the model's own\n"
@@ -74,6 +79,7 @@ void print_usage(std::FILE* out) {
 void print_version() {
   std::printf("starnn %s\n", nn::version());
   for (const std::string& line : nn::backend_descriptions()) std::printf("  %s\n", line.c_str());
+  std::printf("  %s\n", nn::Ranks::world().description().c_str());
 }
 
 }  // namespace
@@ -105,6 +111,9 @@ int main(int argc, char** argv) {
     print_usage(stderr);
     return 2;
   } catch (const nn::Error& e) {
+    // Under mpirun one rank's error ends every rank, with its message.
+    if (const nn::Ranks& ranks = nn::Ranks::world(); ranks.size() > 1)
+      ranks.abort(nn::str("starnn ", name, ": error on rank ", ranks.rank(), ": ", e.message()));
     std::fprintf(stderr, "starnn %s: error: %s\n", name.c_str(), e.message().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "starnn %s: error: %s\n", name.c_str(), e.what());

@@ -1,56 +1,67 @@
 // starnn predict: a copy of a catalogue with the model's predictions as new columns
 // (nn::Predictions: <target>_pred, <target>_err where the model predicts an uncertainty, a
-// classifier's logit, n_inputs for nets that take missing inputs, starnn_flags), streamed in chunks so that catalogues
-// larger than memory work.
-#include <cmath>
-#include <cstdint>
-
+// classifier's logit, n_inputs for nets that take missing inputs, starnn_flags), streamed in
+// chunks so that catalogues larger than memory work; or, for a glob or @LIST of catalogues, one
+// copy of each in the --out folder with a manifest of the finished ones (nn/survey.h), shared
+// among the ranks under mpirun.
 #include "cli.h"
-#include "nn/data.h"
 #include "nn/devices.h"
-#include "nn/model.h"
+#include "nn/survey.h"
 #include "progress.h"
 
 namespace starnn {
+namespace {
+
+void predict_one_file(nn::Model& model, const nn::SurveyOptions& options, const std::string& in, const std::string& out,
+                      Progress& progress) {
+  const nn::FilePrediction counts = nn::predict_file(
+      model, in, out, options.predict, options.chunk_rows, options.hdu,
+      [&](nn::Index done, nn::Index total) { progress.update(nn::str("predicted ", done, "/", total, " rows")); });
+  const bool missing_inputs = model.file().data.missing_inputs.has_value();
+  const std::string missing =
+      missing_inputs ? nn::str(", ", counts.with_missing, " with missing inputs") : std::string();
+  progress.line(nn::str("wrote ", out, ": ", counts.rows, " rows, ", counts.predicted, " predicted (",
+                        counts.outside_range, " flagged outside the training range", missing, "), ",
+                        counts.rows - counts.predicted, " left NaN for ",
+                        missing_inputs ? "too few inputs" : "a missing input", " or an outlier"));
+}
+
+}  // namespace
 
 int predict_command(int argc, char** argv) {
-  const Arguments args(argc, argv, 2, {"model", "catalog", "out", "chunk", "hdu", "device", "mc-samples"}, {});
+  const Arguments args(argc, argv, 2, {"model", "catalog", "out", "chunk", "hdu", "device", "mc-samples", "precision"},
+                       {});
   args.expect_positionals(0, "starnn predict --model M --catalog IN --out OUT");
-  nn::Model model = nn::Model::load(args.require("model"));
+  const std::string model_path = args.require("model");
+  nn::Model model = nn::Model::load(model_path);
   const std::string in = args.require("catalog"), out = args.require("out");
-  const nn::Index chunk_rows = args.integer("chunk", 100000);
-  if (chunk_rows < 1) throw nn::Error("--chunk must be at least 1");
-  const nn::PredictOptions options = args.predict_options();
-  const std::string hdu = args.get("hdu").value_or(model.file().data.hdu);
+  nn::SurveyOptions options;
+  options.chunk_rows = args.integer("chunk", 100000);
+  if (options.chunk_rows < 1) throw nn::Error("--chunk must be at least 1");
+  options.predict = args.predict_options();
+  options.hdu = args.get("hdu").value_or("");
+  const nn::Ranks& ranks = nn::Ranks::world();
   const nn::DeviceSelection device = nn::select_device(args.device(nn::DeviceChoice::auto_select));
   model.to(device.device);
-
-  // Read only the columns the inputs need.
-  const std::vector<std::string> columns = nn::needed_columns(in, model.file().data.inputs, hdu);
-  nn::CatalogAugmenter augmenter(in, out, model.output_names(options), {hdu, columns});
   Progress progress(stdout);
-  progress.line(nn::str("device: ", device.description));
-  const nn::Index total = augmenter.total_rows();
-  nn::Index done = 0, predicted = 0, outside_range = 0, with_missing = 0;
-  nn::Catalog chunk;
-  while (augmenter.next(chunk_rows, chunk)) {
-    const nn::Predictions predictions = model.predict(chunk, options);
-    const std::vector<double>& flags = predictions.column(nn::kFlagsColumn);
-    for (nn::Index r = 0; r < chunk.rows(); ++r) {
-      predicted += !std::isnan(predictions.columns[0][std::size_t(r)]);
-      outside_range += (std::int64_t(flags[std::size_t(r)]) & nn::kFlagOutsideTrainingRange) != 0;
-      with_missing += (std::int64_t(flags[std::size_t(r)]) & nn::kFlagMissingInputs) != 0;
-    }
-    augmenter.write(predictions.columns);
-    done += chunk.rows();
-    progress.update(nn::str("predicted ", done, "/", total, " rows"));
+
+  if (!nn::names_many_files(in)) {
+    if (ranks.size() > 1) throw nn::Error("one catalogue is predicted by one rank: give --catalog a glob or @LIST");
+    progress.line(nn::str("device: ", device.description));
+    predict_one_file(model, options, in, out, progress);
+    return 0;
   }
-  augmenter.commit();
-  const std::string missing =
-      model.file().data.missing_inputs ? nn::str(", ", with_missing, " with missing inputs") : std::string();
-  progress.line(nn::str("wrote ", out, ": ", total, " rows, ", predicted, " predicted (", outside_range,
-                        " flagged outside the training range", missing, "), ", total - predicted, " left NaN for ",
-                        model.file().data.missing_inputs ? "too few inputs" : "a missing input", " or an outlier"));
+  const std::vector<std::filesystem::path> inputs = nn::survey_files(in);
+  if (ranks.root())
+    progress.line(nn::str(inputs.size(), " catalogues into ", out, "/ on ", ranks.size(),
+                          ranks.size() == 1 ? " rank" : " ranks", "; device: ", device.description));
+  const nn::SurveySummary summary =
+      nn::predict_survey(model, model_path, inputs, out, options, ranks, [&](const std::string& line) {
+        progress.line(ranks.size() > 1 ? nn::str("rank ", ranks.rank(), ": ", line) : line);
+      });
+  if (ranks.root())
+    progress.line(nn::str("manifest ", (std::filesystem::path(out) / "manifest.json").string(), ": ", summary.files,
+                          " catalogues, ", summary.done_before, " done before this run"));
   return 0;
 }
 

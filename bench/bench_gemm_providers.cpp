@@ -1,11 +1,13 @@
 // The CPU backend's GEMM providers side by side (kernels/cpu/products.h) at the nets' shapes: each
 // of a Linear's three products (forward with bias and ReLU, dW += dy^T x, dx = dy W) on OpenBLAS
-// and, where built, oneDNN. GFLOP/s, and "of_peak", the fraction of the FP32 peak that
-// machine_peak.h measures (printed in the context).
+// and, where built, oneDNN; and BM_gemm_bf16, the forward product of BF16 inference
+// (bf16_products.h) where the CPU runs it. GFLOP/s, and "of_peak", the fraction of the FP32 peak
+// that machine_peak.h measures (printed in the context; BF16's peak is twice it).
 #include <string>
 
 #include "bench_support.h"
 #include "machine_peak.h"
+#include "nn/devices.h"
 #include "products.h"
 
 namespace nn::bench {
@@ -48,6 +50,23 @@ void BM_gemm(benchmark::State& state, GemmProvider provider, Product product) {
   report_flops(state, flops);
   set_rate(state, "of_peak", flops * 1e-9 / machine_peak().fp32_gflops);
 }
+
+// The forward product inside a BF16 scope: x rounded to BF16 in the pass, W packed at the first
+// call and reused, float sums, bias and ReLU.
+void BM_gemm_bf16(benchmark::State& state) {
+  if (const std::string why = bf16_unavailable(); !why.empty()) return state.SkipWithError(why.c_str());
+  const Index rows = state.range(0), in = state.range(1), out = state.range(2);
+  Rng rng(11);
+  const Tensor<float> x = uniform_tensor(rows, in, rng), w = uniform_tensor(out, in, rng);
+  const Tensor<float> b = uniform_tensor(1, out, rng);
+  Tensor<float> y = zeros(rows, out);
+  const Bf16Products scope;
+  for (auto _ : state) cpu::linear_product<float>(x, w, b, cpu::LinearEpilogue::relu, {}, y);
+  const double flops = 2.0 * double(rows) * double(in) * double(out);
+  report_flops(state, flops);
+  set_rate(state, "of_peak", flops * 1e-9 / machine_peak().fp32_gflops);
+}
+BENCHMARK(BM_gemm_bf16)->Apply(net_shapes);
 
 #define STARNN_GEMM_BENCHMARKS(provider)                                                                          \
   BENCHMARK_CAPTURE(BM_gemm, provider##_forward, GemmProvider::provider, Product::forward)->Apply(net_shapes);    \

@@ -2,7 +2,7 @@
 """Training and inference throughput of starnn and PyTorch side by side, on the CPU or on CUDA.
 
 usage: /usr/bin/python3 bench/compare_torch.py [--build BUILD] [--seconds S] [--repeats N] [--device cpu|cuda]
-                                             [--only TEXT] [--json FILE]
+                                             [--only TEXT] [--json FILE] [--precision fp32|bf16]
 
 Needs Debian's PyTorch (`apt-get install -y python3-torch`), which installs for /usr/bin/python3
 only, hence that interpreter. BUILD (default `build`) must hold bench/starnn_time_net.
@@ -18,6 +18,10 @@ The parameter counts must agree, so both sides time the same net. Run it with
 OMP_WAIT_POLICY=passive, which both processes inherit: their OpenMP pools then sleep alike
 between parallel regions instead of each runtime spinning as its own default says, which on a
 shared 2-core machine would favour one side.
+
+With --precision bf16 starnn's inference runs its products in BF16 (`predict --precision bf16`),
+and PyTorch's inference is timed twice: in fp32, the baseline of every other figure, and under
+torch.autocast(dtype=torch.bfloat16), its own BF16 inference; training stays fp32 on both sides.
 
 With --device cuda both sides run on the GPU; a net starnn cannot run there is a row marked
 n/a with starnn_time_net's reason, not a failure (bench/gpu_report.sh relies on that).
@@ -158,9 +162,10 @@ def rows_per_second(step, rows, seconds):
 
 
 def torch_steps(net_file, device="cpu"):
-    """(train_step, infer_step, parameters) of the net in net_file built in PyTorch on `device`:
-    train_step runs one Adam step at the file's batch size, infer_step one evaluation-mode forward
-    of INFERENCE_BATCH rows. Both return once the device has finished (synchronised on CUDA)."""
+    """(train_step, infer_step, infer_bf16_step, parameters) of the net in net_file built in PyTorch
+    on `device`: train_step runs one Adam step at the file's batch size, infer_step one
+    evaluation-mode forward of INFERENCE_BATCH rows, infer_bf16_step the same under
+    torch.autocast in BF16. Each returns once the device has finished (synchronised on CUDA)."""
     spec = json.loads(net_file.read_text())
     model_spec = spec["model"]
     if model_spec["heads"].get("type", "linear") != "linear" or model_spec["heads"].get("classifier", "none") != "none":
@@ -204,13 +209,20 @@ def torch_steps(net_file, device="cpu"):
             model(x_infer)
         sync()
 
-    return train_step, infer_step, sum(p.numel() for p in model.parameters())
+    def infer_bf16_step():
+        with torch.autocast(device_type=device, dtype=torch.bfloat16):
+            infer_step()
+
+    return train_step, infer_step, infer_bf16_step, sum(p.numel() for p in model.parameters())
 
 
-def time_torch(steps, batch, seconds):
-    train_step, infer_step, parameters = steps
-    return {"parameters": parameters, "train_rows_per_s": rows_per_second(train_step, batch, seconds),
-            "infer_rows_per_s": rows_per_second(infer_step, INFERENCE_BATCH, seconds)}
+def time_torch(steps, batch, seconds, precision):
+    train_step, infer_step, infer_bf16_step, parameters = steps
+    timed = {"parameters": parameters, "train_rows_per_s": rows_per_second(train_step, batch, seconds),
+             "infer_rows_per_s": rows_per_second(infer_step, INFERENCE_BATCH, seconds)}
+    if precision == "bf16":
+        timed["infer_bf16_rows_per_s"] = rows_per_second(infer_bf16_step, INFERENCE_BATCH, seconds)
+    return timed
 
 
 def best_of(runs):
@@ -218,7 +230,7 @@ def best_of(runs):
     slows a run down, so the fastest of several is the closest to the code's own speed."""
     best = dict(runs[0])
     for run in runs[1:]:
-        for key in ("train_rows_per_s", "infer_rows_per_s"):
+        for key in ("train_rows_per_s", "infer_rows_per_s", "infer_bf16_rows_per_s"):
             if run.get(key) and (not best.get(key) or run[key] > best[key]):
                 best[key] = run[key]
     return best
@@ -228,10 +240,11 @@ def train_batch(net_file):
     return json.loads(net_file.read_text())["training"].get("batch_size", 256)
 
 
-def time_starnn(binary, net_file, seconds, device):
+def time_starnn(binary, net_file, seconds, device, precision):
     """starnn_time_net's JSON line, or on CUDA {"unavailable": why} when starnn cannot run the net
     there (no GPU, or a build without the CUDA backend): that row is reported, not fatal."""
-    out = subprocess.run([str(binary), str(net_file), str(seconds), "--device", device], capture_output=True, text=True)
+    out = subprocess.run([str(binary), str(net_file), str(seconds), "--device", device, "--precision", precision],
+                         capture_output=True, text=True)
     if out.returncode != 0:
         why = (out.stderr.strip().splitlines() or ["exit status %d" % out.returncode])[0]
         if device == "cpu":
@@ -287,11 +300,15 @@ def ratio(ours, theirs, key):
     return ours[key] / theirs[key] if ours.get(key) and theirs.get(key) else None
 
 
-def print_table(rows, device):
+def print_table(rows, device, precision):
     threads = next((ours["threads"] for _, ours, _ in rows if "threads" in ours), "?")
     where = f"CPU, {threads} threads" if device == "cpu" else f"CUDA ({torch.cuda.get_device_name()})"
-    print(f"{where}, fp32, torch {torch.__version__}; rows/s, ratio = starnn / torch")
-    header = ("net", "parameters", "starnn train", "torch train", "ratio", "starnn infer", "torch infer", "ratio")
+    what = "fp32" if precision == "fp32" else "fp32 training, starnn's inference in bf16"
+    print(f"{where}, {what}, torch {torch.__version__}; rows/s, ratio = starnn / torch")
+    header = ("net", "parameters", "starnn train", "torch train", "ratio", f"starnn {precision} infer",
+              "torch infer", "ratio")
+    if precision == "bf16":
+        header += ("torch bf16 infer", "ratio")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
 
@@ -305,6 +322,10 @@ def print_table(rows, device):
                  f"{train_ratio:.2f}" if train_ratio else "n/a",
                  rate(ours.get("infer_rows_per_s")), rate(theirs["infer_rows_per_s"]),
                  f"{infer_ratio:.2f}" if infer_ratio else "n/a")
+        if precision == "bf16":
+            bf16_ratio = (ours["infer_rows_per_s"] / theirs["infer_bf16_rows_per_s"]
+                          if ours.get("infer_rows_per_s") else None)
+            cells += (rate(theirs["infer_bf16_rows_per_s"]), f"{bf16_ratio:.2f}" if bf16_ratio else "n/a")
         print("| " + " | ".join(cells) + " |")
     for label, ours, _ in rows:
         if "unavailable" in ours:
@@ -319,6 +340,8 @@ def main():
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both sides run (default: cpu)")
     parser.add_argument("--only", metavar="TEXT", help="time only the nets whose label contains TEXT")
     parser.add_argument("--json", type=pathlib.Path, help="also write the measurements to this JSON file")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="the products of starnn's inference (default: fp32)")
     args = parser.parse_args()
     binary = ROOT / args.build / "bench" / "starnn_time_net"  # an absolute --build replaces ROOT
     if not binary.exists():
@@ -332,20 +355,21 @@ def main():
             # starnn and PyTorch take turns, so a burst of load elsewhere hits both sides alike.
             steps, ours_runs, theirs_runs = None, [], []
             for _ in range(args.repeats):
-                ours_runs.append(time_starnn(binary, path, args.seconds, args.device))
+                ours_runs.append(time_starnn(binary, path, args.seconds, args.device, args.precision))
                 if steps is None:
                     if args.device == "cpu":
                         set_torch_threads(ours_runs[0]["threads"])
                     steps = torch_steps(path, args.device)
-                theirs_runs.append(time_torch(steps, train_batch(path), args.seconds))
+                theirs_runs.append(time_torch(steps, train_batch(path), args.seconds, args.precision))
             ours, theirs = best_of(ours_runs), best_of(theirs_runs)
             if "parameters" in ours:
                 assert ours["parameters"] == theirs["parameters"], (label, ours["parameters"], theirs["parameters"])
             rows.append((label, ours, theirs))
 
-    print_table(rows, args.device)
+    print_table(rows, args.device, args.precision)
     if args.json:
-        args.json.write_text(json.dumps({"device": args.device, "torch": torch.__version__,
+        args.json.write_text(json.dumps({"device": args.device, "precision": args.precision,
+                                         "torch": torch.__version__,
                                          "nets": [{"net": label, "starnn": ours, "torch": theirs}
                                                   for label, ours, theirs in rows]}, indent=2) + "\n")
 

@@ -1,5 +1,6 @@
-// starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]: the
-// training and inference throughput of the net a network file describes, in float, on random
+// starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]
+//                 [--precision fp32|bf16]: the training and inference throughput of the net a
+// network file describes, in float (inference's products in BF16 with --precision bf16), on random
 // inputs (no catalogue is read). Prints one JSON line
 //   {"train_rows_per_s": ..., "infer_rows_per_s": ..., "parameters": ..., "threads": ..., "device": ...}
 // for bench/compare_torch.py, which times the same architecture in PyTorch. A phase left out is
@@ -37,6 +38,7 @@ struct Options {
   double seconds = 3.0;
   bool train = true, inference = true;
   nn::DeviceChoice device = nn::DeviceChoice::cpu;
+  nn::Precision precision = nn::Precision::fp32;
 };
 
 Options parse(int argc, char** argv) {
@@ -54,6 +56,8 @@ Options parse(int argc, char** argv) {
       const std::string_view device = argv[++i];
       if (device != "cpu" && device != "cuda") throw nn::Error(nn::str("--device ", device, ": cpu or cuda"));
       o.device = device == "cuda" ? nn::DeviceChoice::cuda : nn::DeviceChoice::cpu;
+    } else if (arg == "--precision" && has_value) {
+      o.precision = nn::parse_precision(argv[++i]);
     } else if (positional == 0 && !arg.starts_with("--")) {
       o.net_file = arg;
       ++positional;
@@ -117,7 +121,8 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "starnn_time_net: %s\n", e.what());
     std::fprintf(stderr,
-                 "usage: starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]\n");
+                 "usage: starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]\n"
+                 "                       [--precision fp32|bf16]\n");
     return 2;
   }
   try {
@@ -165,6 +170,8 @@ int main(int argc, char** argv) {
 
     if (options.inference) {
       const nn::Tensor<float> x_infer = normal_tensor(kInferenceBatch, spec.n_inputs, rng, device);
+      std::optional<nn::Bf16Products> bf16;
+      if (options.precision == nn::Precision::bf16) bf16.emplace();
       infer = rows_per_second(
           [&] {
             net.forward(x_infer, nn::Mode::eval);

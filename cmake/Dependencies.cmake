@@ -46,6 +46,22 @@ else()
   message(STATUS "starnn: oneDNN: not looked for (STARNN_ONEDNN=OFF)")
 endif()
 
+# MPI (Debian's libopenmpi-dev and openmpi-bin): the ranks of a run under mpirun or srun
+# (libnn/include/nn/ranks.h), among which whole-survey prediction shares its files. AUTO uses it
+# where found, ON requires it; without it a run has one rank.
+set(STARNN_WITH_MPI OFF)
+if(NOT STARNN_MPI STREQUAL "OFF")
+  find_package(MPI COMPONENTS CXX)
+  if(MPI_CXX_FOUND)
+    set(STARNN_WITH_MPI ON)
+  elseif(STARNN_MPI STREQUAL "ON")
+    message(FATAL_ERROR "STARNN_MPI=ON but MPI was not found (Debian: libopenmpi-dev openmpi-bin)")
+  endif()
+  starnn_report("MPI (ranks under mpirun or srun)" "${STARNN_WITH_MPI}" "${MPI_CXX_LIBRARY_VERSION_STRING}")
+else()
+  message(STATUS "starnn: MPI: not looked for (STARNN_MPI=OFF)")
+endif()
+
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 starnn_report("OpenMP" "${OpenMP_CXX_FOUND}" "${OpenMP_CXX_VERSION}")
 

@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build ccache pkg-config python3
           libopenblas-openmp-dev libdnnl-dev nlohmann-json3-dev libcfitsio-dev zlib1g-dev
-          libgtest-dev libbenchmark-dev libplplot-dev plplot-driver-cairo
+          libgtest-dev libbenchmark-dev libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
           python3-torch python3-numpy
           python3-dev pybind11-dev python3-pytest python3-astropy python3-pandas python3-tqdm
           python3-matplotlib

@@ -5,9 +5,14 @@
 #include "backend.h"
 #include "parallel.h"
 #include "vector_clones.h"
+#include "vector_exp.h"
 
 namespace nn::cpu {
 namespace {
+
+// exp for the softmax: in float the vectorisable one (vector_exp.h), in double the library's.
+inline float softmax_exp(float x) { return vector_exp(x); }
+inline double softmax_exp(double x) { return std::exp(x); }
 
 // One row of attention_forward; residual is null where there is none. The rows are plain
 // functions rather than lambdas over the views: inside a closure GCC left the loops scalar.
@@ -15,11 +20,11 @@ template <class T>
 STARNN_VECTOR_CLONES void attention_forward_row(const T* zi, const T* hi, const T* ri, T* ai, T* yi, Index cols) {
   const T d = T(cols);
   const T top = *std::max_element(zi, zi + cols);
+  // The exponentials in a loop of their own, which vectorises; the sum in a loop of its own,
+  // in order (a vectorised sum would change its rounding with the vector width).
+  for (Index j = 0; j < cols; ++j) ai[j] = softmax_exp(zi[j] - top);
   T sum = 0;
-  for (Index j = 0; j < cols; ++j) {
-    ai[j] = std::exp(zi[j] - top);
-    sum += ai[j];
-  }
+  for (Index j = 0; j < cols; ++j) sum += ai[j];
   const T inv = T(1) / sum;
   for (Index j = 0; j < cols; ++j) ai[j] *= inv;
   if (ri != nullptr) {

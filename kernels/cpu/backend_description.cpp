@@ -2,6 +2,7 @@
 #include <omp.h>
 
 #include "backend.h"
+#include "bf16_products.h"
 #include "nn/error.h"
 #include "products.h"
 #include "vector_clones.h"
@@ -18,8 +19,9 @@ std::string backend_description() {
 #else
   const char* loops = "the compiler's baseline (this build has no run-time clones)";
 #endif
-  return str(gemm_description(), "; ", omp_get_max_threads(), " OpenMP threads; the library's own loops built for ",
-             loops);
+  const std::string bf16_why = bf16_unavailable();
+  return str(gemm_description(), "; bf16: ", bf16_why.empty() ? "yes" : "no (" + bf16_why + ")", "; ",
+             omp_get_max_threads(), " OpenMP threads; the library's own loops built for ", loops);
 }
 
 }  // namespace nn::cpu

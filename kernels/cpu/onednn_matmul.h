@@ -4,6 +4,8 @@
 // bias, the residual or c's own earlier contents added in the same pass (oneDNN's post-ops), as
 // the CUDA backend's cuBLASLt epilogues do. The ReLU is not among them: oneDNN's clamps a NaN to
 // 0, and a NaN must reach the loss (products.cpp clamps in a pass of its own).
+#include <cstdint>
+
 #include "nn/tensor.h"
 
 namespace nn::cpu::onednn {
@@ -31,6 +33,15 @@ struct Epilogue {
 // kCachedShapes, and starts again when full. Runs on omp_get_max_threads() of the calling thread,
 // so the same shape and thread count give the same bits.
 void matmul(Index m, Index n, Index k, Operand a, Operand b, const Epilogue& epilogue, float* c, Index ldc);
+
+// The BF16 product of bf16_products.h: c (m, n) = a (m, k) w^T + the epilogue, a in BF16 with
+// row stride lda, w the float (n, k) weight, which is rounded to BF16 and packed in the kernel's
+// own layout at its first use on the calling thread and again when its values have changed;
+// summed in float.
+void matmul_bf16(Index m, Index n, Index k, const std::uint16_t* a, Index lda, ConstView<float> w,
+                 const Epilogue& epilogue, float* c, Index ldc);
+// Forgets the calling thread's packed BF16 weights.
+void release_bf16_weights();
 
 inline constexpr std::size_t kCachedShapes = 256;
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "backend.h"
+#include "bf16_products.h"
 #include "gemm.h"
 #include "nn/error.h"
 #if STARNN_WITH_ONEDNN
@@ -70,8 +71,9 @@ void openblas_input_gradient(ConstView<T> dy, ConstView<T> w, GradWrite dx_write
 }
 
 #if STARNN_WITH_ONEDNN
-void onednn_linear_product(ConstView<float> x, ConstView<float> w, ConstView<float> b, LinearEpilogue epilogue,
-                           ConstView<float> residual, View<float> y) {
+// The bias and the residual as oneDNN adds them in the product's pass.
+onednn::Epilogue onednn_epilogue(ConstView<float> b, LinearEpilogue epilogue, ConstView<float> residual,
+                                 View<float> y) {
   onednn::Epilogue pass{.bias = b.data};
   // In place (the residual is y) the residual is y's earlier contents, which oneDNN's sum adds.
   if (epilogue == LinearEpilogue::residual) {
@@ -82,10 +84,29 @@ void onednn_linear_product(ConstView<float> x, ConstView<float> w, ConstView<flo
       pass.residual_ld = residual.stride;
     }
   }
+  return pass;
+}
+
+void onednn_linear_product(ConstView<float> x, ConstView<float> w, ConstView<float> b, LinearEpilogue epilogue,
+                           ConstView<float> residual, View<float> y) {
   const BlasThreadsFor threads(x.rows, w.rows, x.cols);
-  onednn::matmul(x.rows, w.rows, x.cols, {x.data, x.stride, false}, {w.data, w.stride, true}, pass, y.data, y.stride);
+  onednn::matmul(x.rows, w.rows, x.cols, {x.data, x.stride, false}, {w.data, w.stride, true},
+                 onednn_epilogue(b, epilogue, residual, y), y.data, y.stride);
+}
+
+void onednn_bf16_linear_product(ConstView<float> x, ConstView<float> w, ConstView<float> b, LinearEpilogue epilogue,
+                                ConstView<float> residual, View<float> y) {
+  const BlasThreadsFor threads(x.rows, w.rows, x.cols);
+  onednn::matmul_bf16(x.rows, w.rows, x.cols, bf16_rows(x), x.cols, w, onednn_epilogue(b, epilogue, residual, y),
+                      y.data, y.stride);
 }
 #endif
+
+// Training's products have no BF16 form: reaching one inside a Bf16Products scope is a mistake.
+void expect_float_products(const char* product) {
+  if (bf16_products_active())
+    throw Error(str("the ", product, " of a backward pass ran inside a BF16 inference scope; BF16 is for inference"));
+}
 
 // Read from the environment at the first call; a bad value throws there, and again at every call.
 std::atomic<GemmProvider>& chosen_float_provider() {
@@ -116,8 +137,11 @@ void linear_product(ConstView<T> x, ConstView<T> w, ConstView<T> b, LinearEpilog
                     View<T> y) {
   const auto product = [&] {
 #if STARNN_WITH_ONEDNN
-    if constexpr (std::is_same_v<T, float>)
+    if constexpr (std::is_same_v<T, float>) {
+      // A Bf16Products scope can only be open where oneDNN runs BF16 (bf16_products.h).
+      if (bf16_products_active()) return onednn_bf16_linear_product(x, w, b, epilogue, residual, y);
       if (float_gemm_provider() == GemmProvider::onednn) return onednn_linear_product(x, w, b, epilogue, residual, y);
+    }
 #endif
     openblas_linear_product(x, w, b, epilogue, residual, y);
   };
@@ -129,6 +153,7 @@ void linear_product(ConstView<T> x, ConstView<T> w, ConstView<T> b, LinearEpilog
 
 template <class T>
 void weight_gradient_product(ConstView<T> dy, ConstView<T> x, View<T> dw) {
+  expect_float_products("weight gradient");
 #if STARNN_WITH_ONEDNN
   if constexpr (std::is_same_v<T, float>)
     if (float_gemm_provider() == GemmProvider::onednn) {
@@ -142,6 +167,7 @@ void weight_gradient_product(ConstView<T> dy, ConstView<T> x, View<T> dw) {
 
 template <class T>
 void input_gradient_product(ConstView<T> dy, ConstView<T> w, GradWrite dx_write, View<T> dx) {
+  expect_float_products("input gradient");
 #if STARNN_WITH_ONEDNN
   if constexpr (std::is_same_v<T, float>)
     if (float_gemm_provider() == GemmProvider::onednn) {

@@ -4,7 +4,8 @@
 // oneDNN (the bias, the ReLU and the residual in the product's own pass), OpenBLAS otherwise and
 // always for double (the reference precision of the tests). STARNN_CPU_GEMM=onednn|openblas in the
 // environment forces the float provider; kernels/README.md, "The CPU's GEMM providers", gives the
-// measurements behind the default.
+// measurements behind the default. Inside an nn::Bf16Products scope the float forward product
+// runs in BF16 instead (bf16_products.h).
 #include <string>
 
 #include "nn/ops.h"

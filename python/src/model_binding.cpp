@@ -56,11 +56,12 @@ class PythonModel {
     return nn::needed_columns(path, nn::data_expressions(model_.file().data), hdu);
   }
   std::vector<std::string> output_names(nn::Index mc_samples) const {
-    return model_.output_names(options(4096, mc_samples));
+    return model_.output_names(options(4096, mc_samples, "fp32"));
   }
 
-  py::dict predict(const ArrayCatalog& table, nn::Index batch_size, nn::Index mc_samples, const std::string& device) {
-    const nn::PredictOptions predict_options = options(batch_size, mc_samples);
+  py::dict predict(const ArrayCatalog& table, nn::Index batch_size, nn::Index mc_samples, const std::string& device,
+                   const std::string& precision) {
+    const nn::PredictOptions predict_options = options(batch_size, mc_samples, precision);
     const std::vector<std::string> names = model_.output_names(predict_options);
     const std::vector<std::string> columns = nn::expression_columns(inputs(), table.names());
     table.require(columns);  // before any output is made, also for a table of no rows
@@ -99,13 +100,14 @@ class PythonModel {
 
   // The report of `starnn evaluate` as JSON text, on the rows `split` names.
   std::string evaluate(const ArrayCatalog& table, const std::string& split, nn::Index mc_samples,
-                       const std::string& device) {
+                       const std::string& device, const std::string& precision) {
+    const nn::PredictOptions predict_options = options(4096, mc_samples, precision);
     const nn::SplitChoice choice = nn::parse_split_choice(split);
     const std::vector<std::string> columns = needed_columns(table.names(), true);
     py::gil_scoped_release released;
     move_to(device);
     const nn::Catalog catalog = table.all(columns);
-    return nn::to_json(nn::evaluate_model(model_, catalog, choice, options(4096, mc_samples)));
+    return nn::to_json(nn::evaluate_model(model_, catalog, choice, predict_options));
   }
 
   // Whether `path` is the catalogue the model trained on (evaluation then takes its test split).
@@ -115,11 +117,11 @@ class PythonModel {
   }
 
  private:
-  static nn::PredictOptions options(nn::Index batch_size, nn::Index mc_samples) {
+  static nn::PredictOptions options(nn::Index batch_size, nn::Index mc_samples, const std::string& precision) {
     if (batch_size < 1) throw nn::Error(nn::str("batch_size ", batch_size, ": must be at least 1"));
     if (mc_samples < 0 || mc_samples == 1)
       throw nn::Error(nn::str("mc_samples ", mc_samples, ": expected 2 or more passes (0: no MC dropout)"));
-    return {batch_size, mc_samples};
+    return {batch_size, mc_samples, nn::parse_precision(precision)};
   }
 
   void move_to(const std::string& device) {
@@ -150,20 +152,22 @@ void bind_model(py::module_& m) {
           "predict",
           [](PythonModel& model, const std::string& source, const py::dict& columns,
              std::vector<std::string> table_names, nn::Index batch_size, nn::Index mc_samples,
-             const std::string& device) {
-            return model.predict(ArrayCatalog(source, columns, std::move(table_names)), batch_size, mc_samples, device);
+             const std::string& device, const std::string& precision) {
+            return model.predict(ArrayCatalog(source, columns, std::move(table_names)), batch_size, mc_samples, device,
+                                 precision);
           },
           py::arg("source"), py::arg("columns"), py::arg("table_names"), py::arg("batch_size"), py::arg("mc_samples"),
-          py::arg("device"))
+          py::arg("device"), py::arg("precision"))
       .def(
           "evaluate",
           [](PythonModel& model, const std::string& source, const py::dict& columns,
              std::vector<std::string> table_names, const std::string& split, nn::Index mc_samples,
-             const std::string& device) {
-            return model.evaluate(ArrayCatalog(source, columns, std::move(table_names)), split, mc_samples, device);
+             const std::string& device, const std::string& precision) {
+            return model.evaluate(ArrayCatalog(source, columns, std::move(table_names)), split, mc_samples, device,
+                                  precision);
           },
           py::arg("source"), py::arg("columns"), py::arg("table_names"), py::arg("split"), py::arg("mc_samples"),
-          py::arg("device"))
+          py::arg("device"), py::arg("precision"))
       .def("trained_on", &PythonModel::trained_on, py::arg("path"));
 }
 

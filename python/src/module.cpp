@@ -10,6 +10,7 @@
 
 #include "bindings.h"
 #include "nn/catalog.h"
+#include "nn/devices.h"
 #include "nn/error.h"
 #include "nn/version.h"
 
@@ -48,6 +49,7 @@ PYBIND11_MODULE(_starnn, m) {
   });
   m.attr("__version__") = nn::version();
   m.def("_read_catalog", &read_catalog, py::arg("path"), py::arg("columns"), py::arg("hdu"));
+  m.def("bf16_unavailable", &nn::bf16_unavailable);
   starnn_python::bind_model(m);
   starnn_python::bind_training(m);
 }

@@ -28,9 +28,9 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from . import _starnn
-from ._starnn import Error, __version__
+from ._starnn import Error, __version__, bf16_unavailable
 
-__all__ = ["Error", "Model", "evaluate", "read_catalog", "train", "__version__"]
+__all__ = ["Error", "Model", "bf16_unavailable", "evaluate", "read_catalog", "train", "__version__"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -140,7 +140,8 @@ class Model:
         """The keys of :meth:`predict`'s result, in order."""
         return list(self._native.output_names(mc_samples))
 
-    def predict(self, data: Any, batch_size: int = 4096, device: str = "auto", mc_samples: int = 0) -> Any:
+    def predict(self, data: Any, batch_size: int = 4096, device: str = "auto", mc_samples: int = 0,
+                precision: str = "fp32") -> Any:
         """Predictions for every row of `data`.
 
         data: an astropy Table, a pandas DataFrame, a numpy structured array or a dict of 1-D
@@ -155,10 +156,12 @@ class Model:
         inputs, an input outlier) are NaN with flags 0, as in the program.
 
         device: "auto" (the GPU where there is one), "cpu" or "cuda". mc_samples: K >= 2 MC
-        dropout passes per member, 0 for none.
+        dropout passes per member, 0 for none. precision: "fp32", or "bf16" for the products in
+        BF16 with float sums, as ``starnn predict --precision bf16`` (on the CPU, where it has
+        AVX512_BF16 or AMX; elsewhere a starnn.Error says why, as :func:`bf16_unavailable` does).
         """
         kind, source, columns, names = self._table(data, labels=False)
-        result = self._native.predict(source, columns, names, batch_size, mc_samples, device)
+        result = self._native.predict(source, columns, names, batch_size, mc_samples, device, precision)
         return _as_kind(result, kind)
 
     def _table(self, data: Any, labels: bool):
@@ -190,7 +193,7 @@ def read_catalog(path: PathLike, columns: Optional[Sequence[str]] = None, hdu: s
 # ---- Evaluation ----
 
 def evaluate(model: Union[Model, PathLike], data: Any, split: Optional[str] = None, mc_samples: int = 0,
-             device: str = "auto") -> dict:
+             device: str = "auto", precision: str = "fp32") -> dict:
     """The precision of `model` on labelled stars: the dict ``starnn evaluate`` prints (per
     target n, bias, sigma_gauss, sigma_mad, rmse and, for models with uncertainties, their
     calibration; the classifier's; per missing-input pattern).
@@ -198,6 +201,7 @@ def evaluate(model: Union[Model, PathLike], data: Any, split: Optional[str] = No
     data: a catalogue file or a table as :meth:`Model.predict` takes. split: "all", "train",
     "validation" or "test" (the model's own split of the rows); default, as in the program, the
     test split for the catalogue the model trained on and every row otherwise (and for tables).
+    device, mc_samples and precision as for :meth:`Model.predict`.
     """
     if not isinstance(model, Model):
         model = Model.load(model)
@@ -208,7 +212,8 @@ def evaluate(model: Union[Model, PathLike], data: Any, split: Optional[str] = No
         hdu = model.network["data"].get("hdu", "")
         data = read_catalog(path, model._native.file_columns(path, hdu), hdu)
     kind, source, columns, names = model._table(data, labels=True)
-    return json.loads(model._native.evaluate(source, columns, names, split or "all", mc_samples, device))
+    return json.loads(model._native.evaluate(source, columns, names, split or "all", mc_samples, device,
+                                              precision))
 
 
 # ---- Training ----

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import starnn
-from conftest import CLI
+from conftest import CLI, read_csv
 from synthetic import NETS
 
 # Python and the program run the same float32 net on the same batches: the same numbers.
@@ -57,6 +57,30 @@ def test_predictions_equal_the_programs(name: str, trained, workdir: Path) -> No
     left_out = np.isnan(result[model.output_names()[0]])
     assert left_out[5] and left_out[6]
     assert np.all(result["starnn_flags"][left_out] == 0)
+
+
+def test_bf16_predictions_equal_the_programs(trained, workdir: Path) -> None:
+    model_path, fp32 = trained("missing_inputs_sigma")
+    model = starnn.Model.load(model_path)
+    why = starnn.bf16_unavailable()
+    if why:
+        with pytest.raises(starnn.Error, match="BF16"):
+            model.predict(catalog_table(workdir), device="cpu", precision="bf16")
+        pytest.skip(why)
+    result = model.predict(catalog_table(workdir), device="cpu", precision="bf16")
+    cli(workdir, "predict", "--model", str(model_path), "--catalog", "catalog.csv", "--out", "bf16.csv",
+        "--device", "cpu", "--precision", "bf16")
+    expected = read_csv(workdir / "bf16.csv")
+    for column in model.output_names():
+        if result[column].dtype != np.int32:
+            assert_same(result[column], expected[column], column)
+    # BF16 keeps 8 significant bits of the inputs of each product: close to fp32, not equal.
+    pred = model.output_names()[0]
+    kept = ~np.isnan(fp32[pred])
+    difference = np.abs(result[pred][kept] - fp32[pred][kept])
+    assert 0 < difference.max() < 0.05 * np.std(fp32[pred][kept]), difference.max()
+    with pytest.raises(starnn.Error, match="'fp16': expected fp32 or bf16"):
+        model.predict(catalog_table(workdir), precision="fp16")
 
 
 def test_every_kind_of_table_gives_the_same_arrays(trained, workdir: Path, tmp_path: Path) -> None:

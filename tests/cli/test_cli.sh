@@ -182,6 +182,20 @@ import csv
 rows = list(csv.DictReader(open('small_mc.csv')))
 assert float(rows[0]['feh_err']) > 0, rows\""
 fails_with "one MC pass is refused" "--mc-samples 1" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out small_mc1.csv --mc-samples 1
+fails_with "an unknown precision is named" "precision 'fp16': expected fp32 or bf16" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out small_fp16.csv --precision fp16
+check "and the run it stopped wrote nothing" test ! -e small_fp16.csv
+# BF16 predictions: close to fp32's where the CPU runs them, a message that says why elsewhere.
+if "$starnn" --version | grep -q 'bf16: yes'; then
+  check "BF16 predictions are close to fp32's" sh -c "'$starnn' predict --model run3/best.safetensors --catalog small.csv --out small_fp32.csv --device cpu && '$starnn' predict --model run3/best.safetensors --catalog small.csv --out small_bf16.csv --device cpu --precision bf16 && '$python' -c \"
+import csv, math
+a = [float(r['feh_pred']) for r in csv.DictReader(open('small_fp32.csv'))]
+b = [float(r['feh_pred']) for r in csv.DictReader(open('small_bf16.csv'))]
+d = [abs(x - y) for x, y in zip(a, b) if not math.isnan(x)]
+assert len(a) == len(b) and 0 < max(d) < 0.05, max(d)\""
+else
+  fails_with "--precision bf16 says why not" "BF16 products" "$starnn" predict --model run3/best.safetensors --catalog small.csv --out small_bf16.csv --device cpu --precision bf16
+  check "and wrote nothing" test ! -e small_bf16.csv
+fi
 
 # Map the predicted metallicities: distances, Galactocentric positions, cuts, pixels, image.
 check "map" "$starnn" map --catalog s82_feh.fits --out map

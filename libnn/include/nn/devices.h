@@ -1,6 +1,7 @@
 #pragma once
-// Which device a net runs on: what this build of starnn has, and the choice of a network file
-// or a --device option made concrete.
+// Which device a net runs on and in what precision its predictions' products run: what this
+// build of starnn and this machine have, and the choice of a network file, a --device or a
+// --precision option made concrete.
 #include <string>
 
 #include "nn/tensor.h"
@@ -21,5 +22,27 @@ struct DeviceSelection {
 // cpu is always the CPU; cuda the GPU, or an nn::Error saying why there is none; auto the GPU
 // where there is one, the CPU otherwise, saying why.
 NN_API DeviceSelection select_device(DeviceChoice choice);
+
+// The products of a prediction: fp32, or bf16 (the inputs of each product and its weights
+// rounded to BF16, the sums in float, everything between the products in float; on the CPU, where
+// it has AVX512_BF16 or AMX: kernels/cpu/bf16_products.h). Training is always fp32.
+enum class Precision { fp32, bf16 };
+NN_API const char* to_string(Precision precision);
+// "fp32" or "bf16"; an nn::Error naming the value otherwise.
+NN_API Precision parse_precision(const std::string& name);
+// Empty where this process can predict in bf16, else why it cannot.
+NN_API std::string bf16_unavailable();
+
+// While one lives, the float forward products of the calling thread run in BF16, as under
+// torch.autocast (Model::predict opens one for PredictOptions::precision bf16); backward products
+// throw. An nn::Error saying why where BF16 cannot run. Weights are rounded once per scope and
+// packed again only when their values change.
+class NN_API Bf16Products {
+ public:
+  Bf16Products();
+  ~Bf16Products();
+  Bf16Products(const Bf16Products&) = delete;
+  Bf16Products& operator=(const Bf16Products&) = delete;
+};
 
 }  // namespace nn

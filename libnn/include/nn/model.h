@@ -16,6 +16,7 @@
 
 #include "nn/catalog.h"
 #include "nn/data.h"
+#include "nn/devices.h"
 #include "nn/network_file.h"
 
 namespace nn {
@@ -41,6 +42,9 @@ struct PredictOptions {
   // own (its dropout seed and the pass), so the same call gives the same numbers. 0 or 1: one
   // pass with dropout off.
   Index mc_samples = 0;
+  // bf16 (nn/devices.h) needs the model on the CPU, and a CPU with AVX512_BF16 or AMX: predict
+  // throws an nn::Error saying which is missing.
+  Precision precision = Precision::fp32;
 };
 
 // A model's predictions for every row of a catalogue, in physical units, in the columns

@@ -1,5 +1,6 @@
 #include "nn/devices.h"
 
+#include "bf16_products.h"
 #include "products.h"
 
 #if defined(STARNN_WITH_CUDA)
@@ -31,5 +32,18 @@ DeviceSelection select_device(DeviceChoice choice) {
   if (choice == DeviceChoice::cuda) throw Error(str("device cuda: ", why));
   return {Device::cpu, str("cpu (auto: ", why, ")")};
 }
+
+const char* to_string(Precision precision) { return precision == Precision::bf16 ? "bf16" : "fp32"; }
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::fp32;
+  if (name == "bf16") return Precision::bf16;
+  throw Error(str("precision '", name, "': expected fp32 or bf16"));
+}
+
+std::string bf16_unavailable() { return cpu::bf16_unavailable(); }
+
+Bf16Products::Bf16Products() { cpu::enter_bf16_products(); }
+Bf16Products::~Bf16Products() { cpu::leave_bf16_products(); }
 
 }  // namespace nn

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "json_reader.h"
 #include "nn/io.h"
@@ -146,6 +147,13 @@ Predictions Model::predict(const Catalog& catalog, const PredictOptions& options
   if (sampling && !has_dropout)
     throw Error(str("MC dropout (", options.mc_samples, " samples) needs a net with dropout; ", file_.source,
                     " has none (its $.model.backbone.dropout is 0)"));
+  std::optional<Bf16Products> bf16;
+  if (options.precision == Precision::bf16) {
+    if (net().device() != Device::cpu)
+      throw Error(str("bf16 predictions run on the CPU, and this model is on ", to_string(net().device()),
+                      " (predict with --device cpu)"));
+    bf16.emplace();
+  }
   const NetInputs in = normalised_inputs(catalog, file_.data, stats_);
   const Index rows = in.x.rows(), n_targets = Index(file_.data.targets.size()), n_out = net().out_features();
   const bool variance_heads = file_.loss.uncertainty(), classifier = file_.classifier == Classifier::binary;

@@ -1,0 +1,40 @@
+#pragma once
+// The processes of one run. Launched by an MPI launcher (mpirun, mpiexec, srun) in a build with
+// MPI (STARNN_MPI), they are MPI's world communicator, initialised at the first call of
+// Ranks::world(); otherwise, and always in a build without MPI, there is one rank. starnn uses the
+// cluster's own MPI as astronomy codes do, with no engine of its own.
+#include <string>
+
+#include "nn/export.h"
+
+namespace nn {
+
+class NN_API Ranks {
+ public:
+  // The run's ranks: MPI_COMM_WORLD where launched by an MPI launcher, else one. MPI is finalised
+  // at exit.
+  static Ranks& world();
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool root() const { return rank_ == 0; }
+
+  // Waits until every rank has come here.
+  void barrier() const;
+  // Ends every rank of the run at once (MPI_Abort) after this one prints `message` on stderr; the
+  // other ranks' writes in flight leave no partial files (their temporaries go with the signal
+  // MPI sends them, nn::remove_temporaries_on_signals). With one rank: prints and exits.
+  [[noreturn]] void abort(const std::string& message, int status = 1) const;
+  // For --version: "MPI: Open MPI v4.1.4, 2 ranks", "MPI: not launched by mpirun or srun", ...
+  std::string description() const;
+
+ private:
+  Ranks();
+  int rank_ = 0, size_ = 1;
+  bool mpi_ = false;
+};
+
+// Whether this build has MPI.
+NN_API bool built_with_mpi();
+
+}  // namespace nn

@@ -1,0 +1,84 @@
+// The run's ranks over MPI, or one (nn/ranks.h).
+#include "nn/ranks.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "nn/error.h"
+
+#if STARNN_WITH_MPI
+#include <mpi.h>
+#endif
+
+namespace nn {
+namespace {
+
+// Whether an MPI launcher started this process: each sets its own variables. Checked before
+// MPI_Init, because a singleton MPI_Init outside a launcher costs Open MPI a second and may warn.
+bool launched_by_mpi() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"})
+    if (std::getenv(name)) return true;
+  return false;
+}
+
+}  // namespace
+
+bool built_with_mpi() { return STARNN_WITH_MPI; }
+
+Ranks::Ranks() {
+#if STARNN_WITH_MPI
+  if (!launched_by_mpi()) return;
+  int initialised = 0;
+  MPI_Initialized(&initialised);
+  if (!initialised) {
+    int provided = 0;
+    // One thread calls MPI; the library's OpenMP threads never do.
+    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+      throw Error("MPI_Init_thread failed");
+    std::atexit([] {
+      int finalised = 0;
+      MPI_Finalized(&finalised);
+      if (!finalised) MPI_Finalize();
+    });
+  }
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  mpi_ = true;
+#endif
+}
+
+Ranks& Ranks::world() {
+  static Ranks ranks;
+  return ranks;
+}
+
+void Ranks::barrier() const {
+#if STARNN_WITH_MPI
+  if (mpi_ && MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) throw Error("MPI_Barrier failed");
+#endif
+}
+
+void Ranks::abort(const std::string& message, int status) const {
+  std::fprintf(stderr, "%s\n", message.c_str());
+  std::fflush(stderr);
+#if STARNN_WITH_MPI
+  if (mpi_ && size_ > 1) MPI_Abort(MPI_COMM_WORLD, status);
+#endif
+  std::exit(status);
+}
+
+std::string Ranks::description() const {
+#if STARNN_WITH_MPI
+  if (!mpi_) return "MPI: built in; one rank (not launched by mpirun, mpiexec or srun)";
+  char version[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  MPI_Get_library_version(version, &length);
+  std::string name(version, std::size_t(length));
+  if (const auto comma = name.find(','); comma != std::string::npos) name.resize(comma);
+  return str("MPI: ", name, ", ", size_, size_ == 1 ? " rank" : " ranks");
+#else
+  return "MPI: not in this build (STARNN_MPI=OFF or no libopenmpi-dev)";
+#endif
+}
+
+}  // namespace nn
