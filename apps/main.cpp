@@ -60,9 +60,11 @@ const Command kCommands[] = {
     {"map",
      "map --catalog PREDICTED --out DIR [--feh COLUMN] [--relation ivezic2008|quadratic]\n"
      "      [--extinction AR_COLUMN] [--r R] [--g-i GI] [--g-r GR] [--ra RA] [--dec DEC]\n"
-     "      [--no-cuts] [--bin KPC] [--min-stars N] [--hdu H]\n"
+     "      [--no-cuts] [--bin KPC] [--min-stars N] [--hdu H] [--range LO,HI] [--id COLUMN]\n"
      "      photometric distances and Galactocentric positions of predicted stars; writes\n"
-     "      DIR/stars, DIR/map (FITS or CSV as the input) and DIR/map.png, [Fe/H] in (R, |Z|)\n",
+     "      DIR/stars (with the input's id column: --id, default its first integer column),\n"
+     "      DIR/map (FITS or CSV as the input) and DIR/map.png, the median [Fe/H] in (R, |Z|)\n"
+     "      on the colour range LO..HI dex (default -2,0)\n",
      starnn::map_command},
 };
 

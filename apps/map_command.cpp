@@ -9,12 +9,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "cli.h"
 #include "nn/astro.h"
 #include "nn/catalog.h"
+#include "nn/data.h"
 #include "nn/error.h"
 #include "nn/figure.h"
 
@@ -43,56 +46,106 @@ double positive_number(const Arguments& args, const std::string& name, double fa
   return value;
 }
 
-// The heat map of median [Fe/H] per pixel, zoomed to the pixels that have a median (the
-// default binning covers far more of the Galaxy than a survey reaches). Pixels with too few
-// stars stay blank.
-void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, const std::string& feh_name,
-              const fs::path& png) {
+// The colour range of the map, fixed so that maps compare: --range LO,HI in dex.
+struct ColourRange {
+  double lo = -2.0, hi = 0.0;
+};
+
+ColourRange colour_range(const Arguments& args) {
+  ColourRange range;
+  const auto text = args.get("range");
+  if (!text) return range;
+  const auto comma = text->find(',');
+  try {
+    std::size_t used_lo = 0, used_hi = 0;
+    if (comma == std::string::npos) throw std::invalid_argument("no comma");
+    range.lo = std::stod(text->substr(0, comma), &used_lo);
+    range.hi = std::stod(text->substr(comma + 1), &used_hi);
+    if (used_lo != comma || used_hi != text->size() - comma - 1) throw std::invalid_argument("trailing text");
+  } catch (const std::exception&) {
+    throw nn::Error(nn::str("option --range: '", *text, "' is not LO,HI (two numbers in dex, e.g. -2,0)"));
+  }
+  if (!(range.lo < range.hi) || !std::isfinite(range.lo) || !std::isfinite(range.hi))
+    throw nn::Error(nn::str("option --range: '", *text, "' needs LO < HI"));
+  return range;
+}
+
+// The heat map of median [Fe/H] per pixel in (R, |Z|), as the thesis and Ivezic et al. (2008)
+// print it: equal aspect (a pixel is square), the fixed colour range (values beyond it take its
+// end colours), the Sun marked, pixels with fewer than the minimum stars blank, and a title that
+// says which cuts made it. Zoomed to the pixels that have a median and the Sun (the default
+// binning covers far more of the Galaxy than a survey reaches).
+void draw_map(const nn::Catalog& map, const nn::astro::MapBinning& binning, const ColourRange& range,
+              const std::string& cuts, const std::string& feh_name, const fs::path& png) {
   const auto &r_min = map.column("R_min"), &r_max = map.column("R_max");
   const auto &z_min = map.column("absZ_min"), &z_max = map.column("absZ_max");
   const auto& median = map.column("feh_median");
-  double x0 = binning.r_max_kpc, x1 = binning.r_min_kpc, y1 = binning.abs_z_min_kpc;
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  const nn::astro::SunPosition sun;
+  double x0 = sun.r_kpc - binning.r_step_kpc, x1 = sun.r_kpc + binning.r_step_kpc;
+  double y1 = binning.abs_z_min_kpc + binning.abs_z_step_kpc;
+  bool empty = true;
   for (nn::Index i = 0; i < map.rows(); ++i) {
     if (std::isnan(median[i])) continue;
+    empty = false;
     x0 = std::min(x0, r_min[i]), x1 = std::max(x1, r_max[i]), y1 = std::max(y1, z_max[i]);
-    lo = std::min(lo, median[i]), hi = std::max(hi, median[i]);
-  }
-  const bool empty = !(hi >= lo);
-  if (empty) {
-    x0 = binning.r_min_kpc, x1 = binning.r_max_kpc, y1 = binning.abs_z_max_kpc, lo = -1, hi = 0;
-  } else if (hi - lo < 0.05) {  // one value, or nearly: give the colour bar a readable range
-    lo -= 0.05, hi += 0.05;
   }
   const double y0 = binning.abs_z_min_kpc;
 
-  nn::plot::PngFigure figure(png, 1000, 700);
-  plvpor(0.12, 0.80, 0.11, 0.92);
+  nn::plot::PngFigure figure(png, 1000, 800);
+  // A square kpc in both directions: the viewport takes the window's aspect within its box.
+  plvpas(0.10, 0.82, 0.10, 0.86, (y1 - y0) / (x1 - x0));
   plwind(x0, x1, y0, y1);
-
   for (nn::Index i = 0; i < map.rows(); ++i) {
     if (std::isnan(median[i])) continue;
     PLFLT xs[] = {r_min[i], r_max[i], r_max[i], r_min[i]};
     PLFLT ys[] = {z_min[i], z_min[i], z_max[i], z_max[i]};
-    plcol1(std::clamp((median[i] - lo) / (hi - lo), 0.0, 1.0));
+    plcol1(std::clamp((median[i] - range.lo) / (range.hi - range.lo), 0.0, 1.0));
     plfill(4, xs, ys);
   }
   plcol0(nn::plot::ink);
   plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-  pllab("R (kpc)", "|Z| (kpc)",
-        empty ? "no pixel has enough stars" : nn::str("median ", feh_name, " per pixel").c_str());
-
-  nn::plot::draw_colour_bar(lo, hi, "median [Fe/H]");
+  // The Sun, as astronomers draw it: a circle with a dot.
+  const double radius = 0.018 * (x1 - x0), sun_z = std::max(sun.z_kpc, y0);
+  plwidth(2.0);
+  plarc(sun.r_kpc, sun_z, radius, radius, 0.0, 360.0, 0.0, 0);
+  plwidth(1.0);
+  PLFLT sx[] = {sun.r_kpc}, sy[] = {sun_z};
+  plpoin(1, sx, sy, 17);
+  plptex(sun.r_kpc + 1.5 * radius, sun_z + 1.5 * radius, 1.0, 0.0, 0.0, "Sun");
+  pllab("R (kpc)", "|Z| (kpc)", "");
+  const std::string title = empty ? std::string("no pixel has enough stars")
+                                  : nn::str("median [Fe/H] (", feh_name, ") in ", binning.r_step_kpc,
+                                            " kpc pixels of at least ", binning.min_stars, " stars");
+  plmtex("t", 2.8, 0.5, 0.5, title.c_str());
+  plmtex("t", 1.3, 0.5, 0.5, cuts.c_str());
+  nn::plot::draw_colour_bar(range.lo, range.hi, "median [Fe/H] (dex)");
   figure.finish();
+}
+
+// The selection as the title's second line says it.
+std::string cuts_title(bool cuts) {
+  if (!cuts) return "all stars with a distance (no cuts)";
+  const nn::astro::SelectionCuts c;
+  return nn::str("cuts: ", c.r_min, " < r < ", c.r_max, ", ", c.g_minus_r_min, " < g-r < ", c.g_minus_r_max, ", ",
+                 c.distance_min_kpc, " < d < ", c.distance_max_kpc, " kpc");
+}
+
+// The input's id column: --id NAME, else its first integer column that starnn did not add; none
+// where it has none.
+std::optional<std::string> id_column(const Arguments& args, const fs::path& in, const std::string& hdu) {
+  if (const auto id = args.get("id")) return id;
+  for (const std::string& name : nn::integer_columns(in, {hdu}))
+    if (name != nn::kFlagsColumn && name != nn::kInputsUsedColumn) return name;
+  return std::nullopt;
 }
 
 }  // namespace
 
 int map_command(int argc, char** argv) {
-  const Arguments args(
-      argc, argv, 2,
-      {"catalog", "out", "feh", "relation", "extinction", "r", "g-i", "g-r", "ra", "dec", "bin", "min-stars", "hdu"},
-      {"no-cuts"});
+  const Arguments args(argc, argv, 2,
+                       {"catalog", "out", "feh", "relation", "extinction", "r", "g-i", "g-r", "ra", "dec", "bin",
+                        "min-stars", "hdu", "range", "id"},
+                       {"no-cuts"});
   args.expect_positionals(0, "starnn map --catalog PREDICTED --out DIR");
   const fs::path in = args.require("catalog"), out = args.require("out");
   const std::string feh_name = args.get("feh").value_or("feh_pred"), r_name = args.get("r").value_or("rmag");
@@ -105,12 +158,15 @@ int map_command(int argc, char** argv) {
   binning.r_step_kpc = binning.abs_z_step_kpc = positive_number(args, "bin", binning.r_step_kpc);
   binning.min_stars = args.integer("min-stars", binning.min_stars);
   if (binning.min_stars < 1) throw nn::Error("--min-stars must be at least 1");
+  const ColourRange range = colour_range(args);
 
   // Read only the columns the expressions need, so that a wide catalogue stays cheap and a
   // misspelt name fails here, naming itself, before anything is written.
   std::vector<std::string> expressions = {feh_name, r_name, gi_name, gr_name, ra_name, dec_name};
   if (extinction) expressions.push_back(*extinction);
   const std::string hdu = args.get("hdu").value_or("");
+  const std::optional<std::string> id = id_column(args, in, hdu);
+  if (id) expressions.push_back(*id);
   const nn::Catalog stars = nn::read_catalog(in, {hdu, nn::needed_columns(in, expressions, hdu)});
   const auto feh = nn::evaluate_column(stars, feh_name), r = nn::evaluate_column(stars, r_name);
   const auto gi = nn::evaluate_column(stars, gi_name), gr = nn::evaluate_column(stars, gr_name);
@@ -148,28 +204,33 @@ int map_command(int argc, char** argv) {
     ++pixels, mapped += nn::Index(map.column("count")[i]);
   }
 
+  // Every column with its unit, the id, flags and selection as integers, so that stars.fits
+  // joins back to the input by its id.
   nn::Catalog table(in.string(), stars.rows());
-  table.add_column(ra_name, ra);
-  table.add_column(dec_name, dec);
-  table.add_column(feh_name, feh);
-  table.add_column("Mr", photometry.abs_mag_r);
-  table.add_column("distance_pc", photometry.distance_pc);
-  table.add_column("l", std::move(l));
-  table.add_column("b", std::move(b));
-  table.add_column("R_kpc", std::move(r_kpc));
-  table.add_column("Z_kpc", std::move(z_kpc));
-  table.add_column("flags", std::vector<double>(photometry.flags.begin(), photometry.flags.end()));
-  table.add_column("selected", std::vector<double>(selection.keep.begin(), selection.keep.end()));
+  const nn::ColumnInfo deg{"deg"}, kpc{"kpc"}, count{"", true};
+  if (id) table.add_column(*id, stars.column(*id), count);
+  table.add_column(ra_name, ra, deg);
+  table.add_column(dec_name, dec, deg);
+  table.add_column(feh_name, feh, {"dex"});
+  table.add_column("Mr", photometry.abs_mag_r, {"mag"});
+  table.add_column("distance_pc", photometry.distance_pc, {"pc"});
+  table.add_column("l", std::move(l), deg);
+  table.add_column("b", std::move(b), deg);
+  table.add_column("R_kpc", std::move(r_kpc), kpc);
+  table.add_column("Z_kpc", std::move(z_kpc), kpc);
+  table.add_column("flags", std::vector<double>(photometry.flags.begin(), photometry.flags.end()), count);
+  table.add_column("selected", std::vector<double>(selection.keep.begin(), selection.keep.end()), count);
 
   fs::create_directories(out);
   const std::string ext = is_csv(in) ? ".csv" : ".fits";
   nn::write_catalog(out / ("stars" + ext), table);
   nn::write_catalog(out / ("map" + ext), map);
-  draw_map(map, binning, feh_name, out / "map.png");
+  draw_map(map, binning, range, cuts_title(cuts), feh_name, out / "map.png");
 
   const std::string relation_name = nn::astro::abs_mag_relation_name(relation);
   std::printf("%s: %lld stars, Mr0(g-i) relation %s%s\n", in.string().c_str(), (long long)n, relation_name.c_str(),
               args.get("relation") ? "" : " (the default; --relation quadratic for the thesis's simpler form)");
+  std::printf("id column: %s\n", id ? id->c_str() : "none (the input has no integer column; --id COLUMN names one)");
   std::printf("extinction: %s\n", extinction ? nn::str("A_r from column ", *extinction).c_str()
                                              : "none applied (--extinction COLUMN to correct r)");
   std::printf("no distance (a missing %s, %s or %s): %lld\n", feh_name.c_str(), r_name.c_str(), gi_name.c_str(),

@@ -222,6 +222,36 @@ TEST_F(CatalogFits, WrittenTableHoldsDoubleColumnsBitExact) {
   EXPECT_EQ(hdus[1].cell<double>("source_id", 0), 637987125186749568.0);
 }
 
+// Columns with a unit and integer ones (ColumnInfo): TUNITn where a unit is given (an empty one
+// too), K with TNULL for integers, NaN read back as missing, and a value that is not a whole number
+// within 2^53 refused by the column's name, leaving no file.
+TEST_F(CatalogFits, WrittenTableKeepsUnitsAndIntegers) {
+  const double nan = std::nan("");
+  nn::Catalog catalog("memory");
+  catalog.add_column("R", {8.1, 9.5, 10.25}, {"kpc"});
+  catalog.add_column("id", {1237650000002.0, -7, nan}, {"", true});
+  catalog.add_column("plain", {1, 2, 3});
+  nn::write_catalog(path("out.fits"), catalog);
+  const std::vector<FitsHdu> hdus = parse_fits(path("out.fits"));
+  ASSERT_EQ(hdus.size(), 2u);
+  EXPECT_EQ(hdus[1].keys.at("TUNIT1"), "kpc");
+  EXPECT_EQ(hdus[1].keys.at("TUNIT2"), "");
+  EXPECT_EQ(hdus[1].keys.count("TUNIT3"), 0u);
+  EXPECT_EQ(hdus[1].keys.at("TFORM2"), "1K");
+  EXPECT_EQ(hdus[1].keys.at("TFORM3"), "1D");
+  EXPECT_EQ(hdus[1].cell<std::int64_t>("id", 0), 1237650000002);
+  EXPECT_EQ(hdus[1].cell<std::int64_t>("id", 1), -7);
+  const nn::Catalog back = nn::read_catalog(path("out.fits"));
+  EXPECT_EQ(back.column("id")[0], 1237650000002.0);
+  EXPECT_TRUE(std::isnan(back.column("id")[2]));  // the TNULL value reads as missing
+
+  nn::Catalog bad("memory");
+  bad.add_column("count", {1, 2.5}, {"", true});
+  EXPECT_TRUE(contains(message_of([&] { nn::write_catalog(path("bad.fits"), bad); }),
+                       "integer column 'count' holds 2.5, not a whole number within 2^53"));
+  EXPECT_FALSE(fs::exists(path("bad.fits")));
+}
+
 // convert carries numbers as doubles: a column it would round (64-bit integers such as object
 // ids) or drop (text, vectors, bits) is refused by name, and --columns leaves it out.
 TEST_F(CatalogFits, ConvertRefusesColumnsItCannotCarryExactly) {

@@ -214,6 +214,24 @@ stars, given = list(csv.DictReader(open('stars.csv'))), list(csv.DictReader(open
 assert len(stars) == len(given) == 3981
 assert max(abs((float(s['l']) - float(g['glon']) + 180) % 360 - 180) for s, g in zip(stars, given)) < 1e-4
 assert max(abs(float(s['b']) - float(g['glat'])) for s, g in zip(stars, given)) < 1e-4"
+check "stars.fits: a unit on every column, flags and selection as 64-bit integers" "$python" -c "
+# The FITS header, read without a FITS library: 80-character cards up to END.
+data = open('map/stars.fits', 'rb').read()
+start, cards = data.index(b'XTENSION'), []
+while not cards or not cards[-1].startswith('END '):
+    cards.append(data[start + 80 * len(cards):start + 80 * len(cards) + 80].decode('ascii'))
+value = {c[:8].strip(): c[10:].split('/')[0].strip().strip(\"'\").strip() for c in cards if c[8:10] == '= '}
+names = {value['TTYPE%d' % k]: k for k in range(1, int(value['TFIELDS']) + 1)}
+assert all('TUNIT%d' % k in value for k in names.values()), value
+assert value['TUNIT%d' % names['R_kpc']] == 'kpc' and value['TUNIT%d' % names['feh_pred']] == 'dex', value
+assert value['TFORM%d' % names['flags']] == '1K' and value['TFORM%d' % names['selected']] == '1K', value"
+# The id column joins stars back to the input: the first integer column by default, or --id.
+check "a CSV with an id column" sh -c "awk -F, 'NR == 1 { print \"objid,\" \$0; next } { printf \"%.0f,%s\\n\", 1237650000000 + NR, \$0 }' s82_feh.csv > s82_ids.csv"
+check "map keeps the input's first integer column" sh -c "'$starnn' map --catalog s82_ids.csv --out map_ids | grep -q '^id column: objid' && head -1 map_ids/stars.csv | grep -q '^objid,' && sed -n 2p map_ids/stars.csv | grep -q '^1237650000002,'"
+check "map --id names another" sh -c "'$starnn' map --catalog s82_feh.fits --out map_id --id starnn_flags | grep -q '^id column: starnn_flags'"
+fails_with "map --range needs two numbers" "option --range: '0,x' is not LO,HI" "$starnn" map --catalog s82_feh.fits --out map_range --range 0,x
+fails_with "map --range needs LO < HI" "needs LO < HI" "$starnn" map --catalog s82_feh.fits --out map_range --range 0,-1
+check "and writes nothing" test ! -e map_range
 fails_with "map with a bad column" "has no column 'nope'" "$starnn" map --catalog s82_feh.fits --out map_bad --g-r nope
 check "no map output after an error" test ! -e map_bad
 

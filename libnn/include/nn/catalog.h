@@ -19,6 +19,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,16 @@ inline double missing_to_nan(double value) {
 NN_API std::string missing_column_message(const std::string& source, const std::string& name,
                                           const std::vector<std::string>& available);
 
+// What a writer records of a column besides its values: its unit (FITS TUNITn; an empty unit
+// is a dimensionless number, no unit written at all is "not stated"), and whether its values are
+// whole numbers to be written as such (FITS K, 64-bit, with NaN as the TNULLn value; an error
+// names a value that is not whole or beyond 2^53, where a double no longer holds every integer).
+// CSV keeps neither: its numbers print the same either way.
+struct ColumnInfo {
+  std::optional<std::string> unit;
+  bool integer = false;
+};
+
 // A table of named numeric columns of equal length. Names are case-sensitive and unique.
 class NN_API Catalog {
  public:
@@ -53,7 +64,9 @@ class NN_API Catalog {
   // Throws an nn::Error naming the source and the column, with close and available names.
   const std::vector<double>& column(const std::string& name) const;
   // The column must be new and have rows() values.
-  void add_column(std::string name, std::vector<double> values);
+  void add_column(std::string name, std::vector<double> values, ColumnInfo info = {});
+  // Column k's unit and kind, in the order of names().
+  const ColumnInfo& info(std::size_t k) const { return infos_.at(k); }
 
  private:
   std::string source_;
@@ -61,6 +74,7 @@ class NN_API Catalog {
   bool rows_fixed_ = false;
   std::vector<std::string> names_;
   std::vector<std::vector<double>> columns_;
+  std::vector<ColumnInfo> infos_;
 };
 
 struct CatalogOptions {
@@ -88,6 +102,10 @@ NN_API void write_catalog(const std::filesystem::path& path, const Catalog& cata
 // same format), chunk by chunk, atomically.
 NN_API void convert_catalog(const std::filesystem::path& in, const std::filesystem::path& out,
                             const CatalogOptions& options = {});
+
+// The table's integer columns, in order: FITS columns of an integer type (B, I, J, K, unscaled),
+// CSV columns whose every value is a whole number (which reads the file).
+NN_API std::vector<std::string> integer_columns(const std::filesystem::path& path, const CatalogOptions& options = {});
 
 // The names of all columns of the file's table, numeric or not, from its header.
 NN_API std::vector<std::string> catalog_columns(const std::filesystem::path& path, const CatalogOptions& options = {});

@@ -125,13 +125,14 @@ Catalog metallicity_map(std::span<const double> r_kpc, std::span<const double> z
   }
 
   Catalog map("metallicity map", static_cast<Index>(n));
-  map.add_column("R_min", std::move(r_min));
-  map.add_column("R_max", std::move(r_max));
-  map.add_column("absZ_min", std::move(z_min));
-  map.add_column("absZ_max", std::move(z_max));
-  map.add_column("count", std::move(count));
-  map.add_column("feh_mean", std::move(mean));
-  map.add_column("feh_median", std::move(med));
+  const ColumnInfo kpc{"kpc"}, dex{"dex"};
+  map.add_column("R_min", std::move(r_min), kpc);
+  map.add_column("R_max", std::move(r_max), kpc);
+  map.add_column("absZ_min", std::move(z_min), kpc);
+  map.add_column("absZ_max", std::move(z_max), kpc);
+  map.add_column("count", std::move(count), {"", true});
+  map.add_column("feh_mean", std::move(mean), dex);
+  map.add_column("feh_median", std::move(med), dex);
   return map;
 }
 

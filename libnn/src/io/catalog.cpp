@@ -1,6 +1,7 @@
 #include "nn/catalog.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "catalog_format.h"
@@ -25,7 +26,7 @@ const std::vector<double>& Catalog::column(const std::string& name) const {
   return columns_[static_cast<std::size_t>(it - names_.begin())];
 }
 
-void Catalog::add_column(std::string name, std::vector<double> values) {
+void Catalog::add_column(std::string name, std::vector<double> values, ColumnInfo info) {
   if (has(name)) throw Error(str("catalogue '", source_, "' already has a column '", name, "'"));
   const auto size = static_cast<Index>(values.size());
   if (names_.empty() && !rows_fixed_) rows_ = size;
@@ -34,6 +35,7 @@ void Catalog::add_column(std::string name, std::vector<double> values) {
   }
   names_.push_back(std::move(name));
   columns_.push_back(std::move(values));
+  infos_.push_back(std::move(info));
 }
 
 namespace catalog_detail {
@@ -79,10 +81,10 @@ std::unique_ptr<ChunkSource> open_source(const std::filesystem::path& path, cons
 }
 
 std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
-                                       Index rows_hint) {
+                                       Index rows_hint, const std::vector<ColumnInfo>& infos) {
   require_writable_format(path);
   if (file_format(path).format == Format::csv) return create_csv_sink(path, names);
-  return create_fits_sink(path, names, rows_hint);
+  return create_fits_sink(path, names, rows_hint, infos);
 }
 
 }  // namespace catalog_detail
@@ -108,11 +110,29 @@ Catalog read_catalog(const std::filesystem::path& path, const CatalogOptions& op
 }
 
 void write_catalog(const std::filesystem::path& path, const Catalog& catalog) {
-  const auto sink = catalog_detail::create_sink(path, catalog.names(), catalog.rows());
+  std::vector<ColumnInfo> infos;
+  for (std::size_t k = 0; k < catalog.names().size(); ++k) infos.push_back(catalog.info(k));
+  const auto sink = catalog_detail::create_sink(path, catalog.names(), catalog.rows(), infos);
   std::vector<std::span<const double>> columns;
   for (const std::string& name : catalog.names()) columns.emplace_back(catalog.column(name));
   sink->write(columns);
   sink->commit();
+}
+
+std::vector<std::string> integer_columns(const std::filesystem::path& path, const CatalogOptions& options) {
+  std::vector<std::string> names;
+  if (catalog_detail::file_format(path).format == Format::csv) {
+    const Catalog table = read_catalog(path, options);
+    for (const std::string& name : table.names()) {
+      const std::vector<double>& v = table.column(name);
+      if (std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x) && x == std::trunc(x); }))
+        names.push_back(name);
+    }
+    return names;
+  }
+  for (const catalog_detail::HeaderColumn& c : catalog_detail::fits_copy_exactness(path, options))
+    if (c.integer && c.unreadable.empty()) names.push_back(c.name);
+  return names;
 }
 
 namespace {

@@ -147,8 +147,10 @@ std::vector<HeaderColumn> fits_header(fitsfile* file, const std::filesystem::pat
     long repeat = 0, width = 0;
     fits_get_eqcoltype(file, number, &type, &repeat, &width, &status);
     check_fits(status, path, str("reading the type of column ", number));
+    const bool integer = type == TBYTE || type == TSBYTE || type == TSHORT || type == TUSHORT || type == TINT ||
+                         type == TUINT || type == TLONG || type == TULONG || type == TLONGLONG || type == TULONGLONG;
     header.push_back({name, unnamed ? "has no name (TTYPE)" : unreadable_reason(type, repeat),
-                      type == TLONGLONG || type == TULONGLONG});
+                      type == TLONGLONG || type == TULONGLONG, integer});
   }
   return header;
 }

@@ -1,6 +1,8 @@
 // Writing FITS binary tables of D columns, and the augmented copy: every HDU of the input
 // copied by CFITSIO, new D columns inserted into the table HDU and filled chunk by chunk.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "catalog_fits.h"
 #include "nn/data.h"
@@ -24,14 +26,16 @@ void check_fits_names(const std::filesystem::path& target, const std::vector<std
 }
 
 // Names and forms of new columns as the char** that CFITSIO takes: D, but K for the flags
-// column (data.h), whose whole-number values CFITSIO converts as it writes them.
+// column (data.h), whose whole-number values CFITSIO converts as it writes them, and for the
+// columns `infos` marks integer.
 class DoubleColumns {
  public:
-  DoubleColumns(const std::filesystem::path& target, const std::vector<std::string>& names)
+  DoubleColumns(const std::filesystem::path& target, const std::vector<std::string>& names,
+                const std::vector<ColumnInfo>& infos = {})
       : types_(names), forms_(names.size(), "1D") {
     check_fits_names(target, names);
     for (std::size_t c = 0; c < names.size(); ++c) {
-      if (names[c] == kFlagsColumn) forms_[c] = "1K";
+      if (names[c] == kFlagsColumn || (c < infos.size() && infos[c].integer)) forms_[c] = "1K";
       type_pointers_.push_back(types_[c].data());
       form_pointers_.push_back(forms_[c].data());
     }
@@ -53,8 +57,28 @@ class DoubleColumns {
 // hot across the columns of a block; written column after column, each column would stream
 // through the whole table. The values go through a scratch copy because CFITSIO may
 // byte-swap the caller's array in place.
+// An integer column's values as int64, NaN as the column's TNULL; an nn::Error naming the column
+// for a value that is not a whole number a double holds exactly.
+constexpr LONGLONG kIntegerNull = std::numeric_limits<LONGLONG>::min();
+void to_integers(std::span<const double> values, const std::filesystem::path& target, const std::string& name,
+                 std::vector<LONGLONG>& out) {
+  out.resize(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double v = values[i];
+    if (std::isnan(v)) {
+      out[i] = kIntegerNull;
+    } else if (v == std::trunc(v) && std::abs(v) <= 0x1p53) {
+      out[i] = LONGLONG(v);
+    } else {
+      throw Error(str("cannot write '", target.string(), "': integer column '", name, "' holds ", v,
+                      ", not a whole number within 2^53"));
+    }
+  }
+}
+
 void write_rows(fitsfile* file, const std::filesystem::path& target, int first_column, Index first_row,
-                const std::vector<std::span<const double>>& columns, std::vector<double>& scratch) {
+                const std::vector<std::span<const double>>& columns, std::vector<double>& scratch,
+                const std::vector<std::string>& names = {}, const std::vector<ColumnInfo>& infos = {}) {
   const std::size_t rows = columns.empty() ? 0 : columns.front().size();
   int status = 0;
   long block = 0;
@@ -64,10 +88,19 @@ void write_rows(fitsfile* file, const std::filesystem::path& target, int first_c
   for (std::size_t done = 0; done < rows; done += block_rows) {
     const std::size_t count = std::min(block_rows, rows - done);
     for (std::size_t c = 0; c < columns.size(); ++c) {
-      scratch.assign(columns[c].begin() + static_cast<std::ptrdiff_t>(done),
-                     columns[c].begin() + static_cast<std::ptrdiff_t>(done + count));
-      fits_write_col(file, TDOUBLE, first_column + static_cast<int>(c), first_row + static_cast<Index>(done) + 1, 1,
-                     static_cast<LONGLONG>(count), scratch.data(), &status);
+      const auto block_values = columns[c].subspan(done, count);
+      const int column = first_column + static_cast<int>(c);
+      if (c < infos.size() && infos[c].integer) {
+        std::vector<LONGLONG> integers;
+        to_integers(block_values, target, names.at(c), integers);
+        fits_write_col(file, TLONGLONG, column, first_row + static_cast<Index>(done) + 1, 1,
+                       static_cast<LONGLONG>(count), integers.data(), &status);
+        check_fits(status, target, str("writing column ", column));
+        continue;
+      }
+      scratch.assign(block_values.begin(), block_values.end());
+      fits_write_col(file, TDOUBLE, column, first_row + static_cast<Index>(done) + 1, 1, static_cast<LONGLONG>(count),
+                     scratch.data(), &status);
       check_fits(status, target, str("writing column ", first_column + static_cast<int>(c)));
     }
   }
@@ -75,18 +108,25 @@ void write_rows(fitsfile* file, const std::filesystem::path& target, int first_c
 
 class FitsSink final : public ChunkSink {
  public:
-  FitsSink(const std::filesystem::path& path, const std::vector<std::string>& names, Index rows_hint)
-      : temp_(path), file_(create_fits(temp_.path(), path)) {
-    DoubleColumns columns(path, names);
+  FitsSink(const std::filesystem::path& path, const std::vector<std::string>& names, Index rows_hint,
+           const std::vector<ColumnInfo>& infos)
+      : temp_(path), file_(create_fits(temp_.path(), path)), names_(names), infos_(infos) {
+    DoubleColumns columns(path, names, infos);
     int status = 0;
     char extname[] = "CATALOG";
     fits_create_tbl(file_.get(), BINARY_TBL, rows_hint, columns.count(), columns.types(), columns.forms(), nullptr,
                     extname, &status);
     check_fits(status, path, "creating the table");
+    for (std::size_t c = 0; c < infos.size(); ++c) {
+      const std::string n = std::to_string(c + 1);
+      if (infos[c].unit) fits_write_key_str(file_.get(), ("TUNIT" + n).c_str(), infos[c].unit->c_str(), "", &status);
+      if (infos[c].integer) fits_write_key_lng(file_.get(), ("TNULL" + n).c_str(), kIntegerNull, "missing", &status);
+      check_fits(status, path, str("describing column ", names[c]));
+    }
   }
 
   void write(const std::vector<std::span<const double>>& columns) override {
-    write_rows(file_.get(), temp_.target(), 1, next_row_, columns, scratch_);
+    write_rows(file_.get(), temp_.target(), 1, next_row_, columns, scratch_, names_, infos_);
     next_row_ += columns.empty() ? 0 : static_cast<Index>(columns.front().size());
   }
 
@@ -98,6 +138,8 @@ class FitsSink final : public ChunkSink {
  private:
   TemporaryFile temp_;  // declared first so that the file is closed before the temporary is removed
   FitsHandle file_;
+  std::vector<std::string> names_;
+  std::vector<ColumnInfo> infos_;
   Index next_row_ = 0;
   std::vector<double> scratch_;
 };
@@ -185,8 +227,8 @@ class FitsAugmenter final : public ChunkAugmenter {
 }  // namespace
 
 std::unique_ptr<ChunkSink> create_fits_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
-                                            Index rows_hint) {
-  return std::make_unique<FitsSink>(path, names, rows_hint);
+                                            Index rows_hint, const std::vector<ColumnInfo>& infos) {
+  return std::make_unique<FitsSink>(path, names, rows_hint, infos);
 }
 
 std::unique_ptr<ChunkAugmenter> open_fits_augmenter(const std::filesystem::path& in, const std::filesystem::path& out,

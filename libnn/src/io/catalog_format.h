@@ -50,6 +50,7 @@ struct HeaderColumn {
   std::string name;
   std::string unreadable;
   bool wide_integers = false;  // 64-bit integers: read as doubles, exact only up to 2^53
+  bool integer = false;        // an integer type, unscaled (B, I, J, K)
 };
 
 // Why `convert` could not carry a column exactly, or "" when it can: the catalogue's columns
@@ -97,12 +98,13 @@ std::unique_ptr<ChunkSource> open_csv_source(const std::filesystem::path& path, 
 std::unique_ptr<ChunkSource> open_fits_source(const std::filesystem::path& path, const CatalogOptions& options);
 std::unique_ptr<ChunkSource> open_source(const std::filesystem::path& path, const CatalogOptions& options);
 
-// rows_hint lets a FITS table be sized once; it may be 0.
+// rows_hint lets a FITS table be sized once; it may be 0. infos: one per name (units and
+// integer kinds, FITS only), or empty for D columns without units.
 std::unique_ptr<ChunkSink> create_csv_sink(const std::filesystem::path& path, const std::vector<std::string>& names);
 std::unique_ptr<ChunkSink> create_fits_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
-                                            Index rows_hint);
+                                            Index rows_hint, const std::vector<ColumnInfo>& infos = {});
 std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
-                                       Index rows_hint);
+                                       Index rows_hint, const std::vector<ColumnInfo>& infos = {});
 
 std::unique_ptr<ChunkAugmenter> open_csv_augmenter(const std::filesystem::path& in, const std::filesystem::path& out,
                                                    const std::vector<std::string>& new_columns,
