@@ -64,7 +64,12 @@ const Command kCommands[] = {
      "      photometric distances and Galactocentric positions of predicted stars; writes\n"
      "      DIR/stars (with the input's id column: --id, default its first integer column),\n"
      "      DIR/map (FITS or CSV as the input) and DIR/map.png, the median [Fe/H] in (R, |Z|)\n"
-     "      on the colour range LO..HI dex (default -2,0)\n",
+     "      on the colour range LO..HI dex (default -2,0)\n"
+     "  map --healpix NSIDE --catalog PREDICTED --out DIR [--feh COLUMN] [--err COLUMN] [--ra RA]\n"
+     "      [--dec DEC] [--min-stars N] [--range LO,HI] [--hdu H]\n"
+     "      a sky map: per HEALPix pixel (RING, Galactic) the count, mean and median of the\n"
+     "      column and of its uncertainty (default <target>_err) over one catalogue, a glob or\n"
+     "      @LIST; writes DIR/healpix.fits (a HEALPix map healpy reads) and DIR/sky.png (Mollweide)\n",
      starnn::map_command},
 };
 

@@ -20,6 +20,7 @@
 #include "nn/data.h"
 #include "nn/error.h"
 #include "nn/figure.h"
+#include "sky_map.h"
 
 namespace fs = std::filesystem;
 
@@ -144,9 +145,26 @@ std::optional<std::string> id_column(const Arguments& args, const fs::path& in, 
 int map_command(int argc, char** argv) {
   const Arguments args(argc, argv, 2,
                        {"catalog", "out", "feh", "relation", "extinction", "r", "g-i", "g-r", "ra", "dec", "bin",
-                        "min-stars", "hdu", "range", "id"},
+                        "min-stars", "hdu", "range", "id", "healpix", "err"},
                        {"no-cuts"});
   args.expect_positionals(0, "starnn map --catalog PREDICTED --out DIR");
+  if (args.get("healpix")) {
+    const ColourRange range = colour_range(args);
+    SkyMapRequest request{.catalog = args.require("catalog"),
+                          .out = args.require("out"),
+                          .nside = args.integer("healpix", 0),
+                          .value = args.get("feh").value_or("feh_pred"),
+                          .err = args.get("err").value_or(""),
+                          .ra = args.get("ra").value_or("ra"),
+                          .dec = args.get("dec").value_or("dec"),
+                          .hdu = args.get("hdu").value_or(""),
+                          .min_stars = args.integer("min-stars", 1),
+                          .lo = range.lo,
+                          .hi = range.hi};
+    if (request.min_stars < 1) throw nn::Error("--min-stars must be at least 1");
+    sky_map(request);
+    return 0;
+  }
   const fs::path in = args.require("catalog"), out = args.require("out");
   const std::string feh_name = args.get("feh").value_or("feh_pred"), r_name = args.get("r").value_or("rmag");
   const std::string gi_name = args.get("g-i").value_or("gi"), gr_name = args.get("g-r").value_or("gr");

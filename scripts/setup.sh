@@ -7,7 +7,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config python3
           libgtest-dev libbenchmark-dev libplplot-dev plplot-driver-cairo libopenmpi-dev openmpi-bin
           python3-torch python3-numpy
           python3-dev pybind11-dev python3-pytest python3-astropy python3-pandas python3-tqdm
-          python3-matplotlib
+          python3-matplotlib python3-healpy
           clang-16 libclang-rt-16-dev libomp-16-dev)
 
 missing=()

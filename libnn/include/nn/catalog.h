@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "nn/tensor.h"
@@ -97,6 +98,17 @@ NN_API Catalog read_catalog(const std::filesystem::path& path, const CatalogOpti
 // columns (NaN stays NaN), by extension. Atomic: the file appears complete or not at all,
 // and an existing file is replaced only on success.
 NN_API void write_catalog(const std::filesystem::path& path, const Catalog& catalog);
+
+// A keyword of a FITS table's header: a text value (quoted in the card) or a whole number.
+struct FitsKeyword {
+  std::string name;
+  std::variant<std::string, long long> value;
+  std::string comment;
+};
+// As write_catalog, to a FITS file only, with these keywords in the table's header (a HEALPix
+// map's PIXTYPE, NSIDE, ...).
+NN_API void write_catalog(const std::filesystem::path& path, const Catalog& catalog,
+                          const std::vector<FitsKeyword>& keywords);
 
 // Copies the numeric columns of one catalogue file into another (CSV <-> FITS or the
 // same format), chunk by chunk, atomically.

@@ -4,6 +4,7 @@
 // Ranks::world(); otherwise, and always in a build without MPI, there is one rank. starnn uses the
 // cluster's own MPI as astronomy codes do, with no engine of its own.
 #include <string>
+#include <vector>
 
 #include "nn/export.h"
 
@@ -21,6 +22,8 @@ class NN_API Ranks {
 
   // Waits until every rank has come here.
   void barrier() const;
+  // Every rank's values, concatenated in rank order, at rank 0; the other ranks get none.
+  std::vector<double> gather(const std::vector<double>& mine) const;
   // Ends every rank of the run at once (MPI_Abort) after this one prints `message` on stderr; the
   // other ranks' writes in flight leave no partial files (their temporaries go with the signal
   // MPI sends them, nn::remove_temporaries_on_signals). With one rank: prints and exits.

@@ -35,6 +35,11 @@ NN_API bool names_many_files(const std::string& argument);
 // starting with # skipped). An nn::Error naming the argument where it names no file.
 NN_API std::vector<std::filesystem::path> survey_files(const std::string& argument);
 
+// This rank's share of `files`: largest first, each to the rank with the fewest bytes so far
+// (the lowest on a tie), so that every rank computes the same shares from the same list.
+NN_API std::vector<std::filesystem::path> rank_share(const std::vector<std::filesystem::path>& files,
+                                                     const Ranks& ranks);
+
 // The FNV-1a 64-bit hash of a file's bytes, as 16 hex digits: the manifest's checksums.
 NN_API std::string file_checksum(const std::filesystem::path& path);
 

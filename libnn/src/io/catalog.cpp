@@ -81,10 +81,11 @@ std::unique_ptr<ChunkSource> open_source(const std::filesystem::path& path, cons
 }
 
 std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
-                                       Index rows_hint, const std::vector<ColumnInfo>& infos) {
+                                       Index rows_hint, const std::vector<ColumnInfo>& infos,
+                                       const std::vector<FitsKeyword>& keywords) {
   require_writable_format(path);
   if (file_format(path).format == Format::csv) return create_csv_sink(path, names);
-  return create_fits_sink(path, names, rows_hint, infos);
+  return create_fits_sink(path, names, rows_hint, infos, keywords);
 }
 
 }  // namespace catalog_detail
@@ -109,10 +110,16 @@ Catalog read_catalog(const std::filesystem::path& path, const CatalogOptions& op
   return catalog;
 }
 
-void write_catalog(const std::filesystem::path& path, const Catalog& catalog) {
+void write_catalog(const std::filesystem::path& path, const Catalog& catalog) { write_catalog(path, catalog, {}); }
+
+void write_catalog(const std::filesystem::path& path, const Catalog& catalog,
+                   const std::vector<FitsKeyword>& keywords) {
+  if (!keywords.empty() && catalog_detail::file_format(path).format != Format::fits)
+    throw Error(str("cannot write '", path.string(), "': its header keywords (", keywords.front().name,
+                    ", ...) need a FITS file"));
   std::vector<ColumnInfo> infos;
   for (std::size_t k = 0; k < catalog.names().size(); ++k) infos.push_back(catalog.info(k));
-  const auto sink = catalog_detail::create_sink(path, catalog.names(), catalog.rows(), infos);
+  const auto sink = catalog_detail::create_sink(path, catalog.names(), catalog.rows(), infos, keywords);
   std::vector<std::span<const double>> columns;
   for (const std::string& name : catalog.names()) columns.emplace_back(catalog.column(name));
   sink->write(columns);

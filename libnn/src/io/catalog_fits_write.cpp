@@ -109,7 +109,7 @@ void write_rows(fitsfile* file, const std::filesystem::path& target, int first_c
 class FitsSink final : public ChunkSink {
  public:
   FitsSink(const std::filesystem::path& path, const std::vector<std::string>& names, Index rows_hint,
-           const std::vector<ColumnInfo>& infos)
+           const std::vector<ColumnInfo>& infos, const std::vector<FitsKeyword>& keywords)
       : temp_(path), file_(create_fits(temp_.path(), path)), names_(names), infos_(infos) {
     DoubleColumns columns(path, names, infos);
     int status = 0;
@@ -122,6 +122,13 @@ class FitsSink final : public ChunkSink {
       if (infos[c].unit) fits_write_key_str(file_.get(), ("TUNIT" + n).c_str(), infos[c].unit->c_str(), "", &status);
       if (infos[c].integer) fits_write_key_lng(file_.get(), ("TNULL" + n).c_str(), kIntegerNull, "missing", &status);
       check_fits(status, path, str("describing column ", names[c]));
+    }
+    for (const FitsKeyword& k : keywords) {
+      if (const auto* text = std::get_if<std::string>(&k.value))
+        fits_write_key_str(file_.get(), k.name.c_str(), text->c_str(), k.comment.c_str(), &status);
+      else
+        fits_write_key_lng(file_.get(), k.name.c_str(), std::get<long long>(k.value), k.comment.c_str(), &status);
+      check_fits(status, path, str("writing keyword ", k.name));
     }
   }
 
@@ -227,8 +234,9 @@ class FitsAugmenter final : public ChunkAugmenter {
 }  // namespace
 
 std::unique_ptr<ChunkSink> create_fits_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
-                                            Index rows_hint, const std::vector<ColumnInfo>& infos) {
-  return std::make_unique<FitsSink>(path, names, rows_hint, infos);
+                                            Index rows_hint, const std::vector<ColumnInfo>& infos,
+                                            const std::vector<FitsKeyword>& keywords) {
+  return std::make_unique<FitsSink>(path, names, rows_hint, infos, keywords);
 }
 
 std::unique_ptr<ChunkAugmenter> open_fits_augmenter(const std::filesystem::path& in, const std::filesystem::path& out,

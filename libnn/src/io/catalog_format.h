@@ -102,9 +102,11 @@ std::unique_ptr<ChunkSource> open_source(const std::filesystem::path& path, cons
 // integer kinds, FITS only), or empty for D columns without units.
 std::unique_ptr<ChunkSink> create_csv_sink(const std::filesystem::path& path, const std::vector<std::string>& names);
 std::unique_ptr<ChunkSink> create_fits_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
-                                            Index rows_hint, const std::vector<ColumnInfo>& infos = {});
+                                            Index rows_hint, const std::vector<ColumnInfo>& infos = {},
+                                            const std::vector<FitsKeyword>& keywords = {});
 std::unique_ptr<ChunkSink> create_sink(const std::filesystem::path& path, const std::vector<std::string>& names,
-                                       Index rows_hint, const std::vector<ColumnInfo>& infos = {});
+                                       Index rows_hint, const std::vector<ColumnInfo>& infos = {},
+                                       const std::vector<FitsKeyword>& keywords = {});
 
 std::unique_ptr<ChunkAugmenter> open_csv_augmenter(const std::filesystem::path& in, const std::filesystem::path& out,
                                                    const std::vector<std::string>& new_columns,

@@ -114,8 +114,7 @@ struct Part {
   FileStamp stamp;
 };
 
-// Largest first, each to the rank with the fewest bytes so far (the lowest on a tie): every rank
-// computes the same shares from the same list.
+// The shares of rank_share, of parts whose sizes are known.
 std::vector<Part> share_of(std::vector<Part> todo, const Ranks& ranks) {
   std::stable_sort(todo.begin(), todo.end(),
                    [](const Part& a, const Part& b) { return a.stamp.bytes > b.stamp.bytes; });
@@ -176,6 +175,14 @@ std::vector<fs::path> survey_files(const std::string& argument) {
   }
   if (files.empty()) throw Error(str("--catalog ", argument, ": names no file"));
   return files;
+}
+
+std::vector<fs::path> rank_share(const std::vector<fs::path>& files, const Ranks& ranks) {
+  std::vector<Part> parts;
+  for (const fs::path& file : files) parts.push_back({file, {}, stamp_of(file)});
+  std::vector<fs::path> mine;
+  for (Part& part : share_of(std::move(parts), ranks)) mine.push_back(std::move(part.input));
+  return mine;
 }
 
 std::string file_checksum(const fs::path& path) {
