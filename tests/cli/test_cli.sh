@@ -5,18 +5,7 @@ set -u
 starnn=$1 src=$2 python=$3 scratch=$4
 rm -rf "$scratch" && mkdir -p "$scratch" && cd "$scratch" || exit 1
 net=$src/tests/data/nets/tiny.json
-passed=0 failed=0
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name=$1; shift
-  if "$@" > check.log 2>&1; then passed=$((passed + 1)); echo "ok   $name"
-  else failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' check.log; fi
-}
-fails_with() {  # fails_with NAME TEXT COMMAND...: passes when the command fails and says TEXT
-  local name=$1 text=$2; shift 2
-  if "$@" > out.log 2>&1; then failed=$((failed + 1)); echo "FAIL $name (succeeded)"; sed 's/^/     /' out.log
-  elif grep -qF -- "$text" out.log; then passed=$((passed + 1)); echo "ok   $name"
-  else failed=$((failed + 1)); echo "FAIL $name (no '$text')"; sed 's/^/     /' out.log; fi
-}
+. "$src/tests/cli/checks.sh"
 
 # Every command has its own usage, --help or -h anywhere after it; --version says what was built.
 for sub in train predict evaluate convert show map; do

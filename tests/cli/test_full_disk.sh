@@ -14,12 +14,7 @@ if ! mount -t tmpfs -o size=16m tmpfs disk 2> mount.log; then
 fi
 trap 'cd / && umount "$scratch/disk"' EXIT
 net=$src/tests/data/nets/tiny.json segue=$src/data/sdss_segue_feh.fits s82=$src/data/sdss_s82_photometry.fits
-passed=0 failed=0
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name=$1; shift
-  if "$@" > check.log 2>&1; then passed=$((passed + 1)); echo "ok   $name"
-  else failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' check.log; fi
-}
+. "$src/tests/cli/checks.sh"
 fails() {  # fails NAME COMMAND...: passes when the command exits non-zero
   local name=$1; shift
   if "$@" > fail.log 2>&1; then failed=$((failed + 1)); echo "FAIL $name (exit 0)"; sed 's/^/     /' fail.log

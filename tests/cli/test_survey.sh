@@ -6,18 +6,7 @@
 set -u
 starnn=$1 src=$2 python=$3 scratch=$4 mpirun=${5:-}
 rm -rf "$scratch" && mkdir -p "$scratch" && cd "$scratch" || exit 1
-passed=0 failed=0
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name=$1; shift
-  if "$@" > check.log 2>&1; then passed=$((passed + 1)); echo "ok   $name"
-  else failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' check.log; fi
-}
-fails_with() {  # fails_with NAME TEXT COMMAND...: passes when the command fails and says TEXT
-  local name=$1 text=$2; shift 2
-  if "$@" > out.log 2>&1; then failed=$((failed + 1)); echo "FAIL $name (succeeded)"; sed 's/^/     /' out.log
-  elif grep -qF -- "$text" out.log; then passed=$((passed + 1)); echo "ok   $name"
-  else failed=$((failed + 1)); echo "FAIL $name (no '$text')"; sed 's/^/     /' out.log; fi
-}
+. "$src/tests/cli/checks.sh"
 same_folders() {  # same_folders A B: every output and the manifest byte for byte
   for f in "$1"/*; do cmp "$f" "$2/$(basename "$f")" || return 1; done
   [ "$(ls "$1" | wc -l)" -eq "$(ls "$2" | wc -l)" ]
