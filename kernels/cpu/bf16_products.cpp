@@ -1,6 +1,7 @@
 // BF16 inference's scope, the CPUs it runs on and the rounding of activations (bf16_products.h).
 #include "bf16_products.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <vector>
@@ -31,13 +32,20 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void round_row(c
   }
 }
 
+// AVX512_BF16 (CPUID leaf 7, subleaf 1, EAX bit 5), where the system keeps the AVX-512 state
+// (which __builtin_cpu_supports("avx512f") checks). Every CPU with AMX has it too.
+[[maybe_unused]] bool cpu_has_avx512_bf16() {
+  __builtin_cpu_init();
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __builtin_cpu_supports("avx512f") && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5));
+}
+
 }  // namespace
 
 std::string bf16_unavailable() {
 #if STARNN_WITH_ONEDNN
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16")) return {};
-  return "BF16 products need a CPU with AVX512_BF16 or AMX, and this one has neither";
+  if (cpu_has_avx512_bf16()) return {};
+  return "BF16 products need a CPU with AVX512_BF16 (as every CPU with AMX has), and this one has none";
 #else
   return "BF16 products run on oneDNN, and this build of starnn has none (configured with STARNN_ONEDNN=OFF or "
          "without libdnnl-dev)";
