@@ -118,9 +118,13 @@ int main(int argc, char** argv) {
     print_usage(stderr);
     return 2;
   } catch (const nn::Error& e) {
-    // Under mpirun one rank's error ends every rank, with its message.
-    if (const nn::Ranks& ranks = nn::Ranks::world(); ranks.size() > 1)
-      ranks.abort(nn::str("starnn ", name, ": error on rank ", ranks.rank(), ": ", e.message()));
+    // Under mpirun one rank's error ends every rank, with its message; an error in setting up MPI
+    // itself leaves this process alone, which reports it as any other.
+    try {
+      if (const nn::Ranks& ranks = nn::Ranks::world(); ranks.size() > 1)
+        ranks.abort(nn::str("starnn ", name, ": error on rank ", ranks.rank(), ": ", e.message()));
+    } catch (const nn::Error&) {
+    }
     std::fprintf(stderr, "starnn %s: error: %s\n", name.c_str(), e.message().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "starnn %s: error: %s\n", name.c_str(), e.what());
