@@ -5,6 +5,9 @@
 #include <string>
 
 #include "cli.h"
+#if STARNN_WITH_MPI
+#include <mpi.h>
+#endif
 #include "nn/error.h"
 #include "nn/io.h"
 #include "nn/ranks.h"
@@ -89,6 +92,25 @@ void print_version() {
   std::printf("  %s\n", nn::Ranks::world().description().c_str());
 }
 
+// Under mpirun one rank's error ends every rank (MPI_Abort) with its message, so that no rank
+// waits for it at the next barrier; the others' writes in flight leave no partial files (their
+// temporaries go with the signal mpirun sends them). With one rank, or when setting up MPI was
+// the error, it returns and the error is reported as any other.
+void end_every_rank(const std::string& command, const std::string& message) {
+#if STARNN_WITH_MPI
+  try {
+    const nn::Ranks& ranks = nn::Ranks::world();
+    if (ranks.size() <= 1) return;
+    std::fprintf(stderr, "starnn %s: error on rank %d: %s\n", command.c_str(), ranks.rank(), message.c_str());
+    std::fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  } catch (const nn::Error&) {
+  }
+#else
+  (void)command, (void)message;
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,13 +140,7 @@ int main(int argc, char** argv) {
     print_usage(stderr);
     return 2;
   } catch (const nn::Error& e) {
-    // Under mpirun one rank's error ends every rank, with its message; an error in setting up MPI
-    // itself leaves this process alone, which reports it as any other.
-    try {
-      if (const nn::Ranks& ranks = nn::Ranks::world(); ranks.size() > 1)
-        ranks.abort(nn::str("starnn ", name, ": error on rank ", ranks.rank(), ": ", e.message()));
-    } catch (const nn::Error&) {
-    }
+    end_every_rank(name, e.message());
     std::fprintf(stderr, "starnn %s: error: %s\n", name.c_str(), e.message().c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "starnn %s: error: %s\n", name.c_str(), e.what());

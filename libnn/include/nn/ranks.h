@@ -2,7 +2,8 @@
 // The processes of one run. Launched by an MPI launcher (mpirun, mpiexec, srun) in a build with
 // MPI (STARNN_MPI), they are MPI's world communicator, initialised at the first call of
 // Ranks::world(); otherwise, and always in a build without MPI, there is one rank. starnn uses the
-// cluster's own MPI as astronomy codes do, with no engine of its own.
+// cluster's own MPI as astronomy codes do, with no engine of its own. Ending every rank after an
+// error is the program's business (apps/main.cpp calls MPI_Abort); the library only throws.
 #include <string>
 #include <vector>
 
@@ -24,10 +25,6 @@ class NN_API Ranks {
   void barrier() const;
   // Every rank's values, concatenated in rank order, at rank 0; the other ranks get none.
   std::vector<double> gather(const std::vector<double>& mine) const;
-  // Ends every rank of the run at once (MPI_Abort) after this one prints `message` on stderr; the
-  // other ranks' writes in flight leave no partial files (their temporaries go with the signal
-  // MPI sends them, nn::remove_temporaries_on_signals). With one rank: prints and exits.
-  [[noreturn]] void abort(const std::string& message, int status = 1) const;
   // For --version: "MPI: Open MPI v4.1.4, 2 ranks", "MPI: not launched by mpirun or srun", ...
   std::string description() const;
 

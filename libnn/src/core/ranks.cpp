@@ -1,7 +1,6 @@
 // The run's ranks over MPI, or one (nn/ranks.h).
 #include "nn/ranks.h"
 
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 
@@ -89,15 +88,6 @@ std::vector<double> Ranks::gather(const std::vector<double>& mine) const {
   }
 #endif
   return mine;
-}
-
-void Ranks::abort(const std::string& message, int status) const {
-  std::fprintf(stderr, "%s\n", message.c_str());
-  std::fflush(stderr);
-#if STARNN_WITH_MPI
-  if (mpi_ && size_ > 1) MPI_Abort(MPI_COMM_WORLD, status);
-#endif
-  std::exit(status);
 }
 
 std::string Ranks::description() const {

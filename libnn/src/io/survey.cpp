@@ -115,12 +115,12 @@ struct Part {
 };
 
 // The shares of rank_share, of parts whose sizes are known.
-std::vector<Part> share_of(std::vector<Part> todo, const Ranks& ranks) {
-  std::stable_sort(todo.begin(), todo.end(),
+std::vector<Part> share_of(std::vector<Part> parts, const Ranks& ranks) {
+  std::stable_sort(parts.begin(), parts.end(),
                    [](const Part& a, const Part& b) { return a.stamp.bytes > b.stamp.bytes; });
   std::vector<std::uintmax_t> load(std::size_t(ranks.size()), 0);
   std::vector<Part> mine;
-  for (Part& part : todo) {
+  for (Part& part : parts) {
     const auto least = std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
     load[least] += std::max<std::uintmax_t>(part.stamp.bytes, 1);
     if (int(least) == ranks.rank()) mine.push_back(std::move(part));
@@ -240,7 +240,7 @@ SurveySummary predict_survey(Model& model, const fs::path& model_path, const std
                     "into a folder)"));
   // Every check before anything is written, on every rank alike.
   std::map<std::string, fs::path> by_name;
-  std::vector<Part> todo;
+  std::vector<Part> missing;  // the parts not finished for this input and model
   const std::string model_checksum = file_checksum(model_path);
   SurveySummary summary;
   summary.files = Index(inputs.size());
@@ -256,14 +256,14 @@ SurveySummary predict_survey(Model& model, const fs::path& model_path, const std
     if (finished(read_record(record_path(out_dir, name)), stamp, model_checksum, output))
       ++summary.done_before;
     else
-      todo.push_back({input, output, stamp});
+      missing.push_back({input, output, stamp});
   }
   // No rank writes before every rank has decided what is left.
   ranks.barrier();
   if (ranks.root()) fs::create_directories(parts_folder(out_dir));
   ranks.barrier();
 
-  for (const Part& part : share_of(std::move(todo), ranks)) {
+  for (const Part& part : share_of(std::move(missing), ranks)) {
     say(str("predicting ", part.input.string(), " (", part.stamp.bytes, " bytes)"));
     const FilePrediction counts =
         predict_file(model, part.input, part.output, options.predict, options.chunk_rows, options.hdu);
