@@ -11,7 +11,6 @@
 #include <numbers>
 #include <vector>
 
-#include "nn/astro.h"
 #include "nn/catalog.h"
 #include "nn/error.h"
 #include "nn/figure.h"
@@ -47,6 +46,14 @@ void mollweide(double l, double b, double& x, double& y) {
   y = kSqrt2 * std::sin(t);
 }
 
+// The sky's edge, the ellipse x^2 / 8 + y^2 / 2 = 1.
+void sky_outline(std::vector<PLFLT>& xs, std::vector<PLFLT>& ys) {
+  for (int k = 0; k <= 360; ++k) {
+    const double a = 2 * std::numbers::pi * k / 360;
+    xs.push_back(2 * kSqrt2 * std::cos(a)), ys.push_back(kSqrt2 * std::sin(a));
+  }
+}
+
 void draw_graticule() {
   // Dotted ink lines show over the grey of empty sky and over every colour of the map.
   plcol0(nn::plot::ink);
@@ -74,10 +81,7 @@ void draw_graticule() {
     line();
   }
   pllsty(1);
-  for (int k = 0; k <= 360; ++k) {
-    const double a = 2 * std::numbers::pi * k / 360;
-    xs.push_back(2 * kSqrt2 * std::cos(a)), ys.push_back(kSqrt2 * std::sin(a));
-  }
+  sky_outline(xs, ys);
   line();
   plschr(0, 0.8);
   for (int l : {-120, -60, 0, 60, 120}) {
@@ -98,10 +102,7 @@ void draw_mollweide(const std::vector<double>& median, std::int64_t nside, doubl
   plwind(-2 * kSqrt2, 2 * kSqrt2, -kSqrt2, kSqrt2);
   // The sky's ellipse in grey, then the pixels with a value over it.
   std::vector<PLFLT> ex, ey;
-  for (int k = 0; k <= 360; ++k) {
-    const double a = 2 * std::numbers::pi * k / 360;
-    ex.push_back(2 * kSqrt2 * std::cos(a)), ey.push_back(kSqrt2 * std::sin(a));
-  }
+  sky_outline(ex, ey);
   plcol0(nn::plot::light_grey);
   plfill(PLINT(ex.size()), ex.data(), ey.data());
   const int nx = 960, ny = 480;
@@ -144,24 +145,9 @@ void sky_map(const SkyMapRequest& request) {
     const std::vector<std::string> names = nn::catalog_columns(inputs.front(), {request.hdu});
     if (std::find(names.begin(), names.end(), guess) != names.end()) err = guess;
   }
-  // Each rank reads its share of the files; rank 0 gathers the stars (l, b, value, sigma) and
-  // maps them. The map's statistics do not depend on the order stars arrive in.
-  std::vector<double> stars;
-  for (const fs::path& in : nn::rank_share(inputs, ranks)) {
-    std::vector<std::string> expressions = {request.ra, request.dec, request.value};
-    if (!err.empty()) expressions.push_back(err);
-    const nn::Catalog table = nn::read_catalog(in, {request.hdu, nn::needed_columns(in, expressions, request.hdu)});
-    const auto ra = nn::evaluate_column(table, request.ra), dec = nn::evaluate_column(table, request.dec);
-    const auto value = nn::evaluate_column(table, request.value);
-    const auto sigma = err.empty() ? std::vector<double>(value.size(), 0.0) : nn::evaluate_column(table, err);
-    std::vector<double> l(ra.size()), b(ra.size());
-    nn::astro::equatorial_to_galactic(ra, dec, l, b);
-    for (std::size_t i = 0; i < ra.size(); ++i) stars.insert(stars.end(), {l[i], b[i], value[i], sigma[i]});
-  }
-  stars = ranks.gather(stars);
+  const nn::astro::SkyMap map =
+      nn::astro::sky_map_of(inputs, request.nside, {request.value, err, request.ra, request.dec, request.hdu}, ranks);
   if (!ranks.root()) return;
-  nn::astro::SkyMap map(request.nside, !err.empty());
-  for (std::size_t i = 0; i + 3 < stars.size(); i += 4) map.add(stars[i], stars[i + 1], stars[i + 2], stars[i + 3]);
   const nn::Catalog table = map.table(request.min_stars, "dex");
   fs::create_directories(request.out);
   nn::astro::write_healpix_map(request.out / "healpix.fits", table, request.nside);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nn/catalog.h"
+#include "nn/ranks.h"
 
 namespace nn::astro {
 
@@ -43,6 +44,17 @@ class NN_API SkyMap {
   Index stars_ = 0;
   std::vector<std::vector<float>> values_, errs_;  // per pixel
 };
+
+// Where a catalogue keeps what a sky map needs: the mapped column, its uncertainty (empty: none),
+// the equatorial position in degrees, and the FITS HDU (empty: the first table).
+struct SkyMapColumns {
+  std::string value, err, ra, dec, hdu;
+};
+// The sky map of the stars of `files` (expressions as catalogues allow: columns or colours): each
+// rank reads its share (rank_share, nn/survey.h) and rank 0 gathers every star and maps them; the
+// other ranks get an empty map. The map does not depend on how the files were shared.
+NN_API SkyMap sky_map_of(const std::vector<std::filesystem::path>& files, std::int64_t nside,
+                         const SkyMapColumns& columns, const Ranks& ranks);
 
 // Writes a SkyMap::table as a HEALPix map in Galactic coordinates (atomically, FITS only).
 NN_API void write_healpix_map(const std::filesystem::path& path, const Catalog& table, std::int64_t nside);

@@ -7,7 +7,9 @@
 #include <cmath>
 #include <numbers>
 
+#include "nn/astro.h"
 #include "nn/error.h"
+#include "nn/survey.h"
 
 namespace nn::astro {
 namespace {
@@ -99,6 +101,28 @@ Catalog SkyMap::table(Index min_stars, const std::string& unit) const {
     map.add_column("ERR_MEAN", std::move(err_mean), {unit});
     map.add_column("ERR_MEDIAN", std::move(err_median), {unit});
   }
+  return map;
+}
+
+SkyMap sky_map_of(const std::vector<std::filesystem::path>& files, std::int64_t nside, const SkyMapColumns& columns,
+                  const Ranks& ranks) {
+  const bool with_err = !columns.err.empty();
+  std::vector<std::string> expressions = {columns.ra, columns.dec, columns.value};
+  if (with_err) expressions.push_back(columns.err);
+  // (l, b, value, sigma) of every star this rank reads, gathered at rank 0.
+  std::vector<double> stars;
+  for (const std::filesystem::path& in : rank_share(files, ranks)) {
+    const Catalog table = read_catalog(in, {columns.hdu, needed_columns(in, expressions, columns.hdu)});
+    const auto ra = evaluate_column(table, columns.ra), dec = evaluate_column(table, columns.dec);
+    const auto value = evaluate_column(table, columns.value);
+    const auto sigma = with_err ? evaluate_column(table, columns.err) : std::vector<double>(value.size(), 0.0);
+    std::vector<double> l(ra.size()), b(ra.size());
+    equatorial_to_galactic(ra, dec, l, b);
+    for (std::size_t i = 0; i < ra.size(); ++i) stars.insert(stars.end(), {l[i], b[i], value[i], sigma[i]});
+  }
+  stars = ranks.gather(stars);
+  SkyMap map(nside, with_err);
+  for (std::size_t i = 0; i + 3 < stars.size(); i += 4) map.add(stars[i], stars[i + 1], stars[i + 2], stars[i + 3]);
   return map;
 }
 
