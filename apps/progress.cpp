@@ -4,7 +4,7 @@
 
 namespace starnn {
 
-Progress::Progress(std::FILE* out) : out_(out), interactive_(::isatty(::fileno(out)) == 1) {}
+Progress::Progress(std::FILE* out) : out_(out), interactive_(out && ::isatty(::fileno(out)) == 1) {}
 
 void Progress::update(const std::string& text) {
   if (!interactive_) return;
@@ -17,6 +17,7 @@ void Progress::update(const std::string& text) {
 }
 
 void Progress::line(const std::string& text) {
+  if (!out_) return;
   if (live_) std::fputs("\r\033[K", out_);
   live_ = false;
   std::fprintf(out_, "%s\n", text.c_str());

@@ -9,6 +9,7 @@ namespace starnn {
 
 class Progress {
  public:
+  // out null: prints nothing (the ranks other than 0 of a run under mpirun).
   explicit Progress(std::FILE* out);
   bool interactive() const { return interactive_; }
   // Redraws the live line (terminals only; at most 10 times a second).

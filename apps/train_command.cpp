@@ -9,6 +9,7 @@
 #include "nn/evaluation.h"
 #include "nn/io.h"
 #include "nn/model.h"
+#include "nn/ranks.h"
 #include "nn/training_run.h"
 #include "progress.h"
 
@@ -43,7 +44,8 @@ int train_command(int argc, char** argv) {
   const Arguments args(argc, argv, 2, {"catalog", "out", "epochs", "device", "seed", "resume"}, {"overwrite"});
   args.expect_positionals(1, "starnn train NET.json");
   const fs::path net_path = args.positionals()[0];
-  Progress progress(stdout);
+  const nn::Ranks& ranks = nn::Ranks::world();
+  Progress progress(ranks.root() ? stdout : nullptr);  // rank 0 speaks for a run under mpirun
 
   nn::RunOptions options;
   if (const auto catalog = args.get("catalog")) options.catalog = *catalog;
@@ -60,6 +62,9 @@ int train_command(int argc, char** argv) {
   nn::TrainingRun run = nn::start_training_run(nn::read_network_file(net_path), out, options);
   const nn::PreparedData& data = run.data();
   progress.line(nn::str("device: ", run.device().description));
+  if (ranks.size() > 1)
+    progress.line(nn::str("ranks: ", ranks.size(), ", each training on its own rows of every batch of ",
+                          run.file().training.batch_size, " (data-parallel)"));
   progress.line(nn::str("catalog ", run.catalog_path().string(), ": ", data.rows_in_catalog,
                         " rows; left out: ", data.rows.missing_input, " missing an input, ", data.rows.outliers,
                         " input outliers", "; train/validation/test ", data.train.rows(), "/", data.validation.rows(),

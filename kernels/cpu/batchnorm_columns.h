@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
+#include <vector>
 
 #include "activation.h"
 #include "nn/ops.h"
+#include "nn/shards.h"
 #include "parallel.h"
 #include "vector_clones.h"
 
@@ -46,34 +48,57 @@ void for_column_blocks(Index rows, Index cols, Body&& body) {
   }
 }
 
+// Runs passes (callables (first_col, last_col)) over the columns of a batch. A whole batch takes
+// each block of columns through all passes in turn, in one parallel region, while the block is in
+// cache. A batch split among shards (nn/shards.h) needs the whole batch's column sums between the
+// passes: each pass covers every column, and after each but the last, between(k) sums across the
+// shards what pass k wrote. The arithmetic is the same either way.
+template <class Between, class... Passes>
+void column_passes(Index rows, Index cols, bool split, Between&& between, Passes&&... passes) {
+  if (!split) {
+    for_column_blocks(rows, cols, [&](Index first, Index last) { (passes(first, last), ...); });
+    return;
+  }
+  int k = 0;
+  ((for_column_blocks(rows, cols, passes), k + 1 < int(sizeof...(passes)) ? between(k) : void(), ++k), ...);
+}
+
 // y = act(gamma xhat + beta) with the batch statistics: the mean, then the squares about it (two
 // passes, so the variance does not cancel), the running estimates, then the normalising pass.
+// invstd holds the sums of squares until the last pass.
 template <Activation act, class T>
 void batchnorm_train_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> beta, const BatchNormOptions& options,
                              View<T> y, View<T> mean, View<T> invstd, View<T> running_mean, View<T> running_var) {
   // x, y are (B, d); gamma, beta, mean, invstd, running_* are (1, d).
-  const Index rows = x.rows;
+  const BatchSplit& split = current_batch_split();
+  const Index rows = x.rows, batch_rows = split.shards ? split.batch_rows : rows;
   const T eps = T(options.eps), momentum = T(options.momentum);
-  for_column_blocks(rows, x.cols, [&](Index first, Index last) STARNN_VECTOR_CLONES {
+  const auto sums = [&](Index first, Index last) STARNN_VECTOR_CLONES {
     for (Index j = first; j < last; ++j) mean.data[j] = T(0);
     for (Index i = 0; i < rows; ++i) {
       const T* xi = x.row(i);
       for (Index j = first; j < last; ++j) mean.data[j] += xi[j];
     }
-    for (Index j = first; j < last; ++j) mean.data[j] /= T(rows);
-    T sq[kColumnBlock] = {};
+  };
+  const auto squares = [&](Index first, Index last) STARNN_VECTOR_CLONES {
+    for (Index j = first; j < last; ++j) {
+      mean.data[j] /= T(batch_rows);
+      invstd.data[j] = T(0);
+    }
     for (Index i = 0; i < rows; ++i) {
       const T* xi = x.row(i);
       for (Index j = first; j < last; ++j) {
         const T c = xi[j] - mean.data[j];
-        sq[j - first] += c * c;
+        invstd.data[j] += c * c;
       }
     }
+  };
+  const auto normalise = [&](Index first, Index last) STARNN_VECTOR_CLONES {
     for (Index j = first; j < last; ++j) {
-      const T biased_var = sq[j - first] / T(rows);
-      invstd.data[j] = T(1) / std::sqrt(biased_var + eps);
+      const T sq = invstd.data[j];
+      invstd.data[j] = T(1) / std::sqrt(sq / T(batch_rows) + eps);
       running_mean.data[j] = (T(1) - momentum) * running_mean.data[j] + momentum * mean.data[j];
-      running_var.data[j] = (T(1) - momentum) * running_var.data[j] + momentum * sq[j - first] / T(rows - 1);
+      running_var.data[j] = (T(1) - momentum) * running_var.data[j] + momentum * sq / T(batch_rows - 1);
     }
     for (Index i = 0; i < rows; ++i) {
       const T* xi = x.row(i);
@@ -81,7 +106,9 @@ void batchnorm_train_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> be
       for (Index j = first; j < last; ++j)
         yi[j] = activate<act>(normalised(xi[j], mean.data[j], invstd.data[j], gamma.data[j], beta.data[j]));
     }
-  });
+  };
+  const auto between = [&](int pass) { split.shards->sum((pass == 0 ? mean : invstd).data, x.cols); };
+  column_passes(rows, x.cols, split.shards != nullptr, between, sums, squares, normalise);
 }
 
 // Evaluation mode is affine per column: BN_eval(v) = v scale + shift, from the running statistics.
@@ -135,31 +162,41 @@ inline T incoming_gradient(const T* dyi, const T* xi, Index j, ConstView<T> mean
 // xhat is recomputed from x rather than saved: one (B, d) buffer less. dx may be dy or residual:
 // each element is read before it is written (so `omp simd` may ignore the overlap, which would
 // otherwise send the loop down the compiler's scalar path), and all of dy before the second pass.
+// A shard accumulates its own rows' sums into dgamma and dbeta (the trainer sums the gradients
+// over the shards) and the whole batch's into dx.
 template <Activation act, class T>
 void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> invstd, ConstView<T> gamma,
                                 ConstView<T> beta, ConstView<T> dy, ConstView<T> residual, View<T> dx, View<T> dgamma,
                                 View<T> dbeta) {
   // x, dy, residual, dx are (B, d); mean, invstd, gamma, beta, dgamma, dbeta are (1, d). beta is
   // only read for the ReLU.
-  const Index rows = x.rows;
-  for_column_blocks(rows, x.cols, [&](Index first, Index last) STARNN_VECTOR_CLONES {
-    T sum_dy[kColumnBlock] = {}, sum_dy_xhat[kColumnBlock] = {};
+  const BatchSplit& split = current_batch_split();
+  const Index rows = x.rows, cols = x.cols;
+  // The column sums of g, then of g xhat: the calling thread's, grown once.
+  thread_local std::vector<T> column_sums;
+  if (column_sums.size() < std::size_t(2 * cols)) column_sums.resize(std::size_t(2 * cols));
+  T* const sum_dy = column_sums.data();
+  T* const sum_dy_xhat = sum_dy + cols;
+  const auto sums = [&](Index first, Index last) STARNN_VECTOR_CLONES {
+    for (Index j = first; j < last; ++j) sum_dy[j] = sum_dy_xhat[j] = T(0);
     for (Index i = 0; i < rows; ++i) {
       const T* xi = x.row(i);
       const T* dyi = dy.row(i);
       for (Index j = first; j < last; ++j) {
         const T g = incoming_gradient<act>(dyi, xi, j, mean, invstd, gamma, beta);
-        sum_dy[j - first] += g;
-        sum_dy_xhat[j - first] += g * (xi[j] - mean.data[j]) * invstd.data[j];
+        sum_dy[j] += g;
+        sum_dy_xhat[j] += g * (xi[j] - mean.data[j]) * invstd.data[j];
       }
     }
     for (Index j = first; j < last; ++j) {
-      dgamma.data[j] += sum_dy_xhat[j - first];
-      dbeta.data[j] += sum_dy[j - first];
+      dgamma.data[j] += sum_dy_xhat[j];
+      dbeta.data[j] += sum_dy[j];
     }
-    const T inv_rows = T(1) / T(rows);
+  };
+  const T inv_rows = T(1) / T(split.shards ? split.batch_rows : rows);
+  const auto input_gradient = [&](Index first, Index last) STARNN_VECTOR_CLONES {
     // One loop per case, so that neither tests for the residual inside.
-    const auto input_gradient = [&](auto with_residual) {
+    const auto rows_of = [&](auto with_residual) {
       for (Index i = 0; i < rows; ++i) {
         const T* xi = x.row(i);
         const T* dyi = dy.row(i);
@@ -168,8 +205,8 @@ void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> 
         for (Index j = first; j < last; ++j) {
           const T xhat = (xi[j] - mean.data[j]) * invstd.data[j];
           const T d = gamma.data[j] * invstd.data[j] *
-                      (incoming_gradient<act>(dyi, xi, j, mean, invstd, gamma, beta) - inv_rows * sum_dy[j - first] -
-                       xhat * inv_rows * sum_dy_xhat[j - first]);
+                      (incoming_gradient<act>(dyi, xi, j, mean, invstd, gamma, beta) - inv_rows * sum_dy[j] -
+                       xhat * inv_rows * sum_dy_xhat[j]);
           if constexpr (decltype(with_residual)::value)
             dxi[j] = residual(i, j) + d;
           else
@@ -178,10 +215,12 @@ void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> 
       }
     };
     if (residual.empty())
-      input_gradient(std::false_type{});
+      rows_of(std::false_type{});
     else
-      input_gradient(std::true_type{});
-  });
+      rows_of(std::true_type{});
+  };
+  const auto between = [&](int) { split.shards->sum(sum_dy, 2 * cols); };
+  column_passes(rows, cols, split.shards != nullptr, between, sums, input_gradient);
 }
 
 }  // namespace nn::cpu

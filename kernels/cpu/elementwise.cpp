@@ -3,6 +3,7 @@
 
 #include "backend.h"
 #include "dropout_hash.h"
+#include "nn/shards.h"
 #include "parallel.h"
 #include "vector_clones.h"
 
@@ -45,12 +46,13 @@ void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
 template <class T>
 void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask, View<T> y) {
   const T keep_scale = T(1.0 / (1.0 - p));
+  const Index first_row = current_batch_split().first_row;  // a shard's rows hash as the batch's
   for_rows(x.rows, x.size(), [&](Index i) STARNN_VECTOR_CLONES {
     const T* xi = x.row(i);
     T* mi = mask.row(i);
     T* yi = y.row(i);
     for (Index j = 0; j < x.cols; ++j) {
-      mi[j] = dropout_keeps(seed, std::uint64_t(i * x.cols + j), p) ? keep_scale : T(0);
+      mi[j] = dropout_keeps(seed, std::uint64_t((first_row + i) * x.cols + j), p) ? keep_scale : T(0);
       yi[j] = xi[j] * mi[j];
     }
   });

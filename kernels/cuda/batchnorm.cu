@@ -4,14 +4,82 @@
 #include "context.h"
 #include "cuda_backend.h"
 #include "elementwise.cuh"
+#include "nn/shards.h"
+
+#include <vector>
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 namespace launch {
+namespace {
+
+// A split batch's sums (nn/shards.h) meet on the host: partials (2, cols) on the device hold this
+// shard's two rows of per-column values; `merge` turns the host copy into the whole batch's,
+// which go back to partials.
+template <class T, class Merge>
+void merge_over_shards(const char* op, T* partials, Index cols, const LaunchShape& shape, Merge&& merge) {
+  if (2 * std::size_t(cols) * sizeof(T) > batchnorm_partials_bytes<T>(shape))
+    throw Error(str(op, ": ", cols, " columns of a batch split among processes, more than the ",
+                    batchnorm_partials_bytes<T>(shape) / (2 * sizeof(T)), " its sums have room for"));
+  thread_local std::vector<T> host;
+  host.resize(std::size_t(2 * cols));
+  copy_to_host(host.data(), partials, host.size() * sizeof(T));
+  merge(host.data(), host.data() + cols);
+  copy_to_device(partials, host.data(), host.size() * sizeof(T));
+}
+
+template <class T, Activation act>
+void batchnorm_train_shard(const BatchSplit& split, const T* x, Index x_stride, const T* gamma, const T* beta, T eps,
+                           T momentum, T* y, Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var,
+                           Index rows, Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape) {
+  const dim3 tiles = column_tile_grid("batchnorm_forward_train", cols, shape);
+  const std::size_t shared = column_tile_shared_bytes<T>(shape);
+  SIMT_LAUNCH(batchnorm_stats_row_chunks<T>, tiles, shape.block, shared, stream, x, x_stride, partials, partials + cols,
+              rows, cols, rows, Index(1));
+  detail::check_launch("batchnorm_stats_row_chunks");
+  // Chan's formula over the shards: squares = sum_k [squares_k + n_k (mean_k - mean)^2].
+  merge_over_shards("batchnorm_forward_train", partials, cols, shape, [&](T* sums, T* squares) {
+    const std::vector<T> shard_sums(sums, sums + cols);
+    split.shards->sum(sums, cols);
+    for (Index j = 0; rows > 0 && j < cols; ++j) {
+      const T d = shard_sums[std::size_t(j)] / T(rows) - sums[j] / T(split.batch_rows);
+      squares[j] += T(rows) * d * d;
+    }
+    split.shards->sum(squares, cols);
+  });
+  SIMT_LAUNCH((batchnorm_normalise_shard<T, act>), tiles, shape.block, 0, stream, x, x_stride, partials, gamma, beta, y,
+              y_stride, mean, invstd, running_mean, running_var, rows, split.batch_rows, cols, eps, momentum);
+  detail::check_launch("batchnorm_normalise_shard");
+}
+
+template <class T, Activation act>
+void batchnorm_backward_shard(const BatchSplit& split, const T* x, Index x_stride, const T* mean, const T* invstd,
+                              const T* gamma, const T* beta, const T* dy, Index dy_stride, const T* residual,
+                              Index residual_stride, T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows,
+                              Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape) {
+  const dim3 tiles = column_tile_grid("batchnorm_backward", cols, shape);
+  const std::size_t shared = column_tile_shared_bytes<T>(shape);
+  SIMT_LAUNCH((batchnorm_backward_shard_sums<T, act>), tiles, shape.block, shared, stream, x, x_stride, mean, invstd,
+              gamma, beta, dy, dy_stride, partials, dgamma, dbeta, rows, cols);
+  detail::check_launch("batchnorm_backward_shard_sums");
+  merge_over_shards("batchnorm_backward", partials, cols, shape,
+                    [&](T* sums, T*) { split.shards->sum(sums, 2 * cols); });
+  SIMT_LAUNCH((batchnorm_backward_dx_shard<T, act>), tiles, shape.block, 0, stream, x, x_stride, mean, invstd, gamma,
+              beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, partials, rows, split.batch_rows, cols);
+  detail::check_launch("batchnorm_backward_dx_shard");
+}
+
+}  // namespace
 
 template <class T, Activation act>
 void batchnorm_train_columns(const char* op, const T* x, Index x_stride, const T* gamma, const T* beta, T eps,
                              T momentum, T* y, Index y_stride, T* mean, T* invstd, T* running_mean, T* running_var,
                              Index rows, Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape) {
+  if (const BatchSplit& split = current_batch_split(); split.shards) {
+    // Every shard takes part in the sums, whatever its size.
+    batchnorm_train_shard<T, act>(split, x, x_stride, gamma, beta, eps, momentum, y, y_stride, mean, invstd,
+                                  running_mean, running_var, rows, cols, partials, stream, shape);
+    return;
+  }
   if (rows == 0 || cols == 0) return;
   const dim3 tiles = column_tile_grid(op, cols, shape);
   const std::size_t shared = column_tile_shared_bytes<T>(shape);
@@ -41,6 +109,12 @@ void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, cons
                                 const T* gamma, const T* beta, const T* dy, Index dy_stride, const T* residual,
                                 Index residual_stride, T* dx, Index dx_stride, T* dgamma, T* dbeta, Index rows,
                                 Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape) {
+  if (const BatchSplit& split = current_batch_split(); split.shards) {
+    batchnorm_backward_shard<T, act>(split, x, x_stride, mean, invstd, gamma, beta, dy, dy_stride, residual,
+                                     residual_stride, dx, dx_stride, dgamma, dbeta, rows, cols, partials, stream,
+                                     shape);
+    return;
+  }
   if (rows == 0 || cols == 0) return;
   const dim3 tiles = column_tile_grid(op, cols, shape);
   const std::size_t shared = column_tile_shared_bytes<T>(shape);

@@ -368,6 +368,71 @@ __global__ void batchnorm_backward_dx_row_chunks(const T* x, Index x_stride, con
   }
 }
 
+// A shard of a batch split among processes (nn/shards.h) walks its own rows with column tiles and
+// meets the other shards on the host between two kernels (launch::batchnorm_*_columns).
+// Forward: batchnorm_stats_row_chunks with one chunk gives the shard's sum and squares about its
+// mean; the host merges the shards' by Chan's formula, as merge_row_chunks merges chunks; then
+// this kernel takes the whole batch's sum (batch_sums[j]) and squares (batch_sums[cols + j]) and
+// normalises the shard's rows.
+template <class T, Activation act>
+__global__ void batchnorm_normalise_shard(const T* x, Index x_stride, const T* __restrict__ batch_sums,
+                                          const T* __restrict__ gamma, const T* __restrict__ beta, T* y, Index y_stride,
+                                          T* __restrict__ mean, T* __restrict__ invstd, T* __restrict__ running_mean,
+                                          T* __restrict__ running_var, Index rows, Index batch_rows, Index cols, T eps,
+                                          T momentum) {
+  // x, y are (rows, cols); batch_sums is (2, cols); the rest (1, cols).
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index j = first + threadIdx.x;
+    if (j >= cols) continue;
+    const Normalisation<T> s = batch_statistics(SumAndSquares<T>{batch_sums[j], batch_sums[cols + j]}, batch_rows, eps,
+                                                momentum, j, threadIdx.y == 0, mean, invstd, running_mean, running_var);
+    normalise_rows<act>(x, x_stride, s, gamma[j], beta[j], y, y_stride, j, RowRange{0, rows});
+  }
+}
+
+// Backward of a shard, first kernel: the shard's gradient sums of column j, written to
+// shard_sums[j] (g) and shard_sums[cols + j] (g xhat) for the host to add over the shards, and
+// accumulated into dgamma and dbeta (the trainer sums the parameter gradients over the shards).
+template <class T, Activation act>
+__global__ void batchnorm_backward_shard_sums(const T* x, Index x_stride, const T* __restrict__ mean,
+                                              const T* __restrict__ invstd, const T* __restrict__ gamma,
+                                              const T* __restrict__ beta, const T* dy, Index dy_stride,
+                                              T* __restrict__ shard_sums, T* __restrict__ dgamma, T* __restrict__ dbeta,
+                                              Index rows, Index cols) {
+  // x, dy are (rows, cols); shard_sums is (2, cols); the rest (1, cols).
+  SIMT_DYNAMIC_SHARED(T, buffer);
+  const RowRange all{0, rows};
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index j = first + threadIdx.x;
+    const bool live = j < cols;
+    const ColumnParameters<T> p = column_parameters<act>(mean, invstd, gamma, beta, j, live);
+    const GradientSums<T> column = column_gradient_sums<act>(x, x_stride, p, dy, dy_stride, j, live, all, buffer);
+    if (!live || threadIdx.y != 0) continue;
+    shard_sums[j] = column.g;
+    shard_sums[cols + j] = column.g_xhat;
+    dgamma[j] += column.g_xhat;
+    dbeta[j] += column.g;
+  }
+}
+
+// Backward of a shard, second kernel: dx of the shard's rows from the whole batch's gradient sums
+// (batch_sums as shard_sums above). dx may be dy or residual: the first kernel has read all of dy.
+template <class T, Activation act>
+__global__ void batchnorm_backward_dx_shard(const T* x, Index x_stride, const T* __restrict__ mean,
+                                            const T* __restrict__ invstd, const T* __restrict__ gamma,
+                                            const T* __restrict__ beta, const T* dy, Index dy_stride, const T* residual,
+                                            Index residual_stride, T* dx, Index dx_stride,
+                                            const T* __restrict__ batch_sums, Index rows, Index batch_rows,
+                                            Index cols) {
+  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
+    const Index j = first + threadIdx.x;
+    if (j >= cols) continue;
+    write_dx<act>(x, x_stride, column_parameters<act>(mean, invstd, gamma, beta, j, true), dy, dy_stride, residual,
+                  residual_stride, GradientSums<T>{batch_sums[j], batch_sums[cols + j]}, batch_rows, dx, dx_stride, j,
+                  RowRange{0, rows});
+  }
+}
+
 // Evaluation mode is affine per column: BN_eval(v) = v scale + shift, from the running statistics.
 template <class T>
 struct EvalAffine {

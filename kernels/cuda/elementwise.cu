@@ -3,6 +3,7 @@
 #include "cuda_backend.h"
 #include "elementwise.cuh"
 #include "elementwise.h"
+#include "nn/shards.h"
 
 namespace nn::cuda::inline NN_CUDA_FLAVOUR {
 namespace launch {
@@ -21,11 +22,12 @@ void relu_backward(const T* y, Index y_stride, const T* dy, Index dy_stride, T* 
 
 template <class T>
 void dropout_forward(const T* x, Index x_stride, double p, std::uint64_t seed, T* mask, Index mask_stride, T* y,
-                     Index y_stride, Index rows, Index cols, cudaStream_t stream, const LaunchShape& shape) {
+                     Index y_stride, Index rows, Index cols, Index first_row, cudaStream_t stream,
+                     const LaunchShape& shape) {
   const T keep_scale = T(1.0 / (1.0 - p));  // as the CPU rounds it
   for_each_element(rows, cols,
-                   DropoutForward<T>{x, x_stride, mask, mask_stride, y, y_stride, cols, p, seed, keep_scale}, stream,
-                   shape);
+                   DropoutForward<T>{x, x_stride, mask, mask_stride, y, y_stride, cols, first_row, p, seed, keep_scale},
+                   stream, shape);
 }
 
 template <class T>
@@ -68,8 +70,9 @@ void relu_backward(ConstView<T> y, ConstView<T> dy, View<T> dx) {
 template <class T>
 void dropout_forward(ConstView<T> x, double p, std::uint64_t seed, View<T> mask, View<T> y) {
   detail::expect_on_device("dropout_forward", x, mask, y);
+  // A shard of a split batch (nn/shards.h) hashes its rows as the whole batch's.
   launch::dropout_forward(x.data, x.stride, p, seed, mask.data, mask.stride, y.data, y.stride, x.rows, x.cols,
-                          detail::stream());
+                          current_batch_split().first_row, detail::stream());
 }
 
 template <class T>
@@ -101,7 +104,7 @@ void fill(View<T> dst, T value) {
   template void launch::relu_backward<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,      \
                                          const LaunchShape&);                                                          \
   template void launch::dropout_forward<T>(const T*, Index, double, std::uint64_t, T*, Index, T*, Index, Index, Index, \
-                                           cudaStream_t, const LaunchShape&);                                          \
+                                           Index, cudaStream_t, const LaunchShape&);                                   \
   template void launch::multiply<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,           \
                                     const LaunchShape&);                                                               \
   template void launch::add<T>(const T*, Index, const T*, Index, T*, Index, Index, Index, cudaStream_t,                \

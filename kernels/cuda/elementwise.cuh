@@ -69,11 +69,12 @@ struct DropoutForward {
   T* y;
   Index y_stride;
   Index cols;
+  Index first_row;  // of these rows in the whole batch, which the hash numbers
   double p;
   std::uint64_t seed;
   T keep_scale;  // 1 / (1 - p)
   __device__ void operator()(Index i, Index j) const {
-    const T m = dropout_keeps(seed, std::uint64_t(i * cols + j), p) ? keep_scale : T(0);
+    const T m = dropout_keeps(seed, std::uint64_t((first_row + i) * cols + j), p) ? keep_scale : T(0);
     mask[i * mask_stride + j] = m;
     y[i * y_stride + j] = x[i * x_stride + j] * m;
   }

@@ -16,7 +16,7 @@ void relu_backward(const T* y, Index y_stride, const T* dy, Index dy_stride, T* 
 
 template <class T>
 void dropout_forward(const T* x, Index x_stride, double p, std::uint64_t seed, T* mask, Index mask_stride, T* y,
-                     Index y_stride, Index rows, Index cols, cudaStream_t stream,
+                     Index y_stride, Index rows, Index cols, Index first_row, cudaStream_t stream,
                      const LaunchShape& shape = kElementwiseShape);
 
 template <class T>

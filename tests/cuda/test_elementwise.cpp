@@ -80,7 +80,7 @@ TYPED_TEST(CudaElementwise, DropoutDrawsTheCpuMask) {
          [p, seed](const OpTable<T>& ops, Operands<T>& o) { ops.dropout_forward(o["x"], p, seed, o["mask"], o["y"]); }},
         [p, seed](Operands<T>& o, const Size& s, const cuda::LaunchShape& shape) {
           cuda::launch::dropout_forward(o.data("x"), o.stride("x"), p, seed, o.data("mask"), o.stride("mask"),
-                                        o.data("y"), o.stride("y"), s.rows, s.cols, cuda::detail::stream(), shape);
+                                        o.data("y"), o.stride("y"), s.rows, s.cols, 0, cuda::detail::stream(), shape);
         },
         size);
   }

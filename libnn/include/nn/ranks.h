@@ -8,10 +8,13 @@
 #include <vector>
 
 #include "nn/export.h"
+#include "nn/shards.h"
 
 namespace nn {
 
-class NN_API Ranks {
+// The ranks are also the shards of a data-parallel batch (nn/shards.h): rank k holds shard k, and
+// the sums and gathers are MPI_Allreduce and MPI_Allgatherv over MPI_COMM_WORLD.
+class NN_API Ranks final : public BatchShards {
  public:
   // The run's ranks: MPI_COMM_WORLD where launched by an MPI launcher, else one. MPI is finalised
   // at exit.
@@ -25,11 +28,21 @@ class NN_API Ranks {
   void barrier() const;
   // Every rank's values, concatenated in rank order, at rank 0; the other ranks get none.
   std::vector<double> gather(const std::vector<double>& mine) const;
+  int count() const override { return size_; }
+  int index() const override { return rank_; }
+  void sum(float* values, Index n) const override;
+  void sum(double* values, Index n) const override;
+  void gather_rows(float* rows, Index batch_rows, Index cols) const override;
+  void gather_rows(double* rows, Index batch_rows, Index cols) const override;
   // For --version: "MPI: Open MPI v4.1.4, 2 ranks", "MPI: not launched by mpirun or srun", ...
   std::string description() const;
 
  private:
   Ranks();
+  template <class T>
+  void sum_values(T* values, Index n) const;
+  template <class T>
+  void gather_shard_rows(T* rows, Index batch_rows, Index cols) const;
   int rank_ = 0, size_ = 1;
   bool mpi_ = false;
 };

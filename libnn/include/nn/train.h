@@ -12,6 +12,7 @@
 #include "nn/net.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
+#include "nn/shards.h"
 
 namespace nn {
 
@@ -58,6 +59,11 @@ struct TrainOptions {
   bool record_steps = true;
   // Set for nets with presence indicators: band dropout in training (x is (B, 2n)).
   std::optional<MissingInputs> missing_inputs;
+  // Data-parallel training (nn/shards.h; nn::Ranks over MPI): every shard draws the same batches,
+  // runs the net on its own rows of each, gathers the outputs so the loss is the whole batch's,
+  // and sums the gradients over the shards (host memory: a net on a GPU stages them), so every
+  // shard takes the same optimiser step as one process would. Null, or one shard: the whole batch.
+  const BatchShards* shards = nullptr;
 };
 
 // Optimiser steps in one epoch: full batches, and the last partial one if it has 2 rows or more.
@@ -109,8 +115,13 @@ class Trainer {
   // zero_grad, forward, loss gradient, backward: everything of a step but the loss value and
   // Adam, whose arguments change every step. Returns the net's output.
   ConstView<T> step_body(const Batch& batch);
+  // step_body on this shard's rows of a batch split among shards.
+  ConstView<T> sharded_step_body(const Batch& batch, const BatchShards& shards);
   // step_body, run, or recorded and replayed (TrainOptions::record_steps).
   ConstView<T> run_step_body(const Batch& batch);
+  // hooks.stop_requested(), on any shard.
+  bool stop_requested(const EpochHooks& hooks) const;
+  bool sharded() const { return options_.shards && options_.shards->count() > 1; }
 
   Net<T>& net_;
   NetLoss<T>& loss_;
@@ -122,6 +133,8 @@ class Trainer {
   std::vector<Index> order_;
   std::unique_ptr<detail::StepRecording> recording_;  // on a GPU with record_steps
   ConstView<T> recorded_out_;                         // the output the recorded step writes
+  Tensor<T> batch_out_, batch_out_host_;              // a split batch's gathered output
+  Tensor<T> grads_host_;                              // a GPU's gradients, summed over the shards
   Index replayed_steps_ = 0;
 };
 

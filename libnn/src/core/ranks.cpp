@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <limits>
+#include <type_traits>
 
 #include "nn/error.h"
 
@@ -89,6 +90,56 @@ std::vector<double> Ranks::gather(const std::vector<double>& mine) const {
 #endif
   return mine;
 }
+
+#if STARNN_WITH_MPI
+namespace {
+template <class T>
+MPI_Datatype mpi_type() {
+  return std::is_same_v<T, float> ? MPI_FLOAT : MPI_DOUBLE;
+}
+
+// MPI counts are ints.
+int mpi_count(Index n, const char* what) {
+  if (n > std::numeric_limits<int>::max()) throw Error(str(what, ": ", n, " values, more than one MPI message holds"));
+  return int(n);
+}
+}  // namespace
+#endif
+
+template <class T>
+void Ranks::sum_values(T* values, Index n) const {
+#if STARNN_WITH_MPI
+  if (mpi_ && size_ > 1 &&
+      MPI_Allreduce(MPI_IN_PLACE, values, mpi_count(n, "MPI_Allreduce"), mpi_type<T>(), MPI_SUM, MPI_COMM_WORLD) !=
+          MPI_SUCCESS)
+    throw Error("MPI_Allreduce failed");
+#else
+  (void)values, (void)n;
+#endif
+}
+
+template <class T>
+void Ranks::gather_shard_rows(T* rows, Index batch_rows, Index cols) const {
+#if STARNN_WITH_MPI
+  if (!mpi_ || size_ == 1) return;
+  mpi_count(batch_rows * cols, "MPI_Allgatherv");
+  std::vector<int> counts, offsets;
+  for (int k = 0; k < size_; ++k) {
+    offsets.push_back(int(first_row(batch_rows, k, size_) * cols));
+    counts.push_back(int(first_row(batch_rows, k + 1, size_) * cols) - offsets.back());
+  }
+  if (MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, rows, counts.data(), offsets.data(), mpi_type<T>(),
+                     MPI_COMM_WORLD) != MPI_SUCCESS)
+    throw Error("MPI_Allgatherv failed");
+#else
+  (void)rows, (void)batch_rows, (void)cols;
+#endif
+}
+
+void Ranks::sum(float* values, Index n) const { sum_values(values, n); }
+void Ranks::sum(double* values, Index n) const { sum_values(values, n); }
+void Ranks::gather_rows(float* rows, Index batch_rows, Index cols) const { gather_shard_rows(rows, batch_rows, cols); }
+void Ranks::gather_rows(double* rows, Index batch_rows, Index cols) const { gather_shard_rows(rows, batch_rows, cols); }
 
 std::string Ranks::description() const {
 #if STARNN_WITH_MPI

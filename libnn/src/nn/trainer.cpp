@@ -115,7 +115,47 @@ ConstView<T> Trainer<T>::step_body(const Batch& batch) {
 }
 
 template <class T>
+ConstView<T> Trainer<T>::sharded_step_body(const Batch& batch, const BatchShards& shards) {
+  const Index rows = batch.x.rows(), first = shards.first_row(rows), count = shards.rows(rows);
+  const Device device = net_.device();
+  net_.parameters().zero_grad();
+  ConstView<T> out;
+  {
+    const ShardedBatch split(shards, rows);
+    out = net_.forward(batch.x.view().row_range(first, count), Mode::train);
+  }
+  // The whole batch's output on every shard: the loss and its gradient are the whole batch's
+  // (its means over labelled rows, its classifier share) with no op of its own for shards.
+  batch_out_host_.resize(rows, out.cols);
+  transfer<T>(out, batch_out_host_.view().row_range(first, count));
+  shards.gather_rows(batch_out_host_.data(), rows, out.cols);
+  ConstView<T> batch_out = batch_out_host_.view();
+  if (device != Device::cpu) {
+    batch_out_.resize(rows, out.cols, device);
+    transfer<T>(batch_out_host_.view(), batch_out_.view());
+    batch_out = batch_out_.view();
+  }
+  loss_.compute_gradient(batch_out, targets(batch));
+  {
+    const ShardedBatch split(shards, rows);
+    net_.backward(loss_.gradient().row_range(first, count));
+  }
+  // One sum over the contiguous gradient buffer.
+  View<T> grads = net_.parameters().grads();
+  if (device == Device::cpu) {
+    shards.sum(grads.data, grads.size());
+  } else {
+    grads_host_.resize(grads.rows, grads.cols);
+    transfer<T>(grads, grads_host_.view());
+    shards.sum(grads_host_.data(), grads_host_.size());
+    transfer<T>(grads_host_.view(), grads);
+  }
+  return batch_out;
+}
+
+template <class T>
 ConstView<T> Trainer<T>::run_step_body(const Batch& batch) {
+  if (sharded()) return sharded_step_body(batch, *options_.shards);
 #if defined(STARNN_WITH_CUDA)
   // Only full batches replay: the last, shorter batch of an epoch runs as it is. The first full
   // batch runs as it is too, allocating every workspace, so that recording allocates nothing.
@@ -136,6 +176,14 @@ ConstView<T> Trainer<T>::run_step_body(const Batch& batch) {
 }
 
 template <class T>
+bool Trainer<T>::stop_requested(const EpochHooks& hooks) const {
+  double stop = hooks.stop_requested && hooks.stop_requested() ? 1.0 : 0.0;
+  // Shards stop together, before the same batch: one that went on would wait for the others.
+  if (sharded()) options_.shards->sum(&stop, 1);
+  return stop > 0.0;
+}
+
+template <class T>
 std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, const EpochHooks& hooks) {
   if (options_.augment == Augment::from_input_errors && data.x_error.rows() != data.rows())
     throw Error("training: augmentation from input errors needs the input error columns");
@@ -143,6 +191,14 @@ std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, 
       (data.x.cols() % 2 || (data.x_error.rows() > 0 && data.x_error.cols() * 2 != data.x.cols())))
     throw Error(str("training: inputs with presence indicators have an even width (2n), not ", data.x.cols()));
   const Index rows = data.rows();
+  if (sharded()) {
+    // Every shard needs a row of every batch.
+    const Index shards = options_.shards->count(), last = rows % options_.batch_size;
+    if (options_.batch_size < shards || (last >= 2 && last < shards))
+      throw Error(str("training on ", shards, " shards: batches of ", options_.batch_size, " rows",
+                      last >= 2 ? str(" and a last batch of ", last, " of ", rows, " rows") : std::string(),
+                      " give some shard no row; every batch needs at least one row per shard"));
+  }
   order_.resize(rows);
   std::iota(order_.begin(), order_.end(), Index(0));
   // Separate streams for the order, the noise and the hidden bands: turning augmentation or
@@ -156,7 +212,7 @@ std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, 
   Index batches = 0;
   const Index total = batches_per_epoch(rows, options_.batch_size);
   for (Index first = 0; first + 2 <= rows; first += options_.batch_size) {
-    if (hooks.stop_requested && hooks.stop_requested()) return std::nullopt;
+    if (stop_requested(hooks)) return std::nullopt;
     const Index count = std::min(options_.batch_size, rows - first);
     const Batch& batch = gather(data, order_, first, count, &draws);
     sum += loss_.value(run_step_body(batch), targets(batch));

@@ -13,6 +13,7 @@
 #include "nn/error.h"
 #include "nn/evaluation.h"
 #include "nn/io.h"
+#include "nn/ranks.h"
 #include "nn/train.h"
 #include "run_lock.h"
 
@@ -210,6 +211,9 @@ void calibrate_sigma(Model& best, const Catalog& catalog) {
 
 // Members in the order they are built: each needs those above it.
 struct TrainingRun::State {
+  // Under mpirun every rank trains on its shard of each batch (TrainOptions::shards) and holds
+  // the same model; rank 0 alone writes the run's files.
+  const Ranks& ranks = Ranks::world();
   NetworkFile file;
   fs::path folder;
   bool resumed;
@@ -237,7 +241,8 @@ struct TrainingRun::State {
         catalog(read_training_catalog(file, catalog_path)),
         data(prepare_training_data(catalog, file)),
         model(start_model(file, data, resume_from, catalog_path, device.device)),
-        train_options{file.training.batch_size, file.data.augment, true, file.data.missing_inputs},
+        train_options{file.training.batch_size, file.data.augment, true, file.data.missing_inputs,
+                      ranks.size() > 1 ? &ranks : nullptr},
         batches(nn::batches_per_epoch(data.train.rows(), train_options.batch_size)),
         schedule(run_schedule(file, batches, data.train.rows())),
         best(start_best(file, data, folder, model)) {
@@ -267,6 +272,7 @@ struct TrainingRun::State {
   // last.safetensors always holds the state a continued run starts from exactly: parameters,
   // moments, step, epoch.
   void save_last() {
+    if (!ranks.root()) return;
     model.adam_m().resize(1, model.parameter_count());
     model.adam_v().resize(1, model.parameter_count());
     Index offset = 0;
@@ -322,8 +328,11 @@ const TrainingState& TrainingRun::state() const { return s_->model.state(); }
 
 bool TrainingRun::train(const TrainingRunEvents& events) {
   State& s = *s_;
-  fs::create_directories(s.folder);
-  if (!s.lock) {
+  // Every rank has checked the folder (run_folder) and read what it resumes from before rank 0
+  // writes there.
+  s.ranks.barrier();
+  if (s.ranks.root()) fs::create_directories(s.folder);
+  if (!s.lock && s.ranks.root()) {
     s.lock.emplace(s.folder);
     // A replaced run goes only now, under the lock, when the new one starts writing.
     if (!s.resumed && s.existing == ExistingRun::replace)
@@ -338,9 +347,12 @@ bool TrainingRun::train(const TrainingRunEvents& events) {
     // keeps the parameters of its own best epoch.
     EpochHooks hooks{events.stop_requested, {}};
     if (events.batch_done) hooks.batch_done = [&](Index done, Index total) { events.batch_done(epoch, done, total); };
-    const std::vector<MemberEpoch> epochs =
-        train_member_epochs(s.members, s.data, s.batches, s.file.training.seed, epoch, s.file.training.ensemble,
-                            s.device.device == Device::cpu, hooks);
+    // Ranks train the members one after another: side by side, their threads' sums over the
+    // ranks would have no common order.
+    const EnsembleSchedule schedule =
+        s.train_options.shards ? EnsembleSchedule::one_after_another : s.file.training.ensemble;
+    const std::vector<MemberEpoch> epochs = train_member_epochs(s.members, s.data, s.batches, s.file.training.seed,
+                                                                epoch, schedule, s.device.device == Device::cpu, hooks);
     for (const MemberEpoch& e : epochs)
       if (!e.train_loss) return false;
     double train_sum = 0.0, validation_sum = 0.0;
@@ -372,20 +384,21 @@ bool TrainingRun::train(const TrainingRunEvents& events) {
     if (best) {
       s.best.state() = state;
       if (s.file.training.sigma_calibration == SigmaCalibration::validation) calibrate_sigma(s.best, s.catalog);
-      s.best.save(s.folder / "best.safetensors", OptimizerState::leave_out);
+      if (s.ranks.root()) s.best.save(s.folder / "best.safetensors", OptimizerState::leave_out);
     }
     s.history.push_back(row);
-    write_history(s.folder / "history.csv", s.history);
+    if (s.ranks.root()) write_history(s.folder / "history.csv", s.history);
     s.save_last();
     if (events.epoch_done) events.epoch_done(row, best);
   }
+  s.ranks.barrier();  // best.safetensors is whole before any rank reads it
   return true;
 }
 
 EvaluationReport TrainingRun::evaluate_best() {
   Model best = Model::load(s_->folder / "best.safetensors");
   const EvaluationReport report = evaluate_model(best, s_->catalog, SplitChoice::test);
-  write_text_atomically(s_->folder / "metrics.json", to_json(report) + "\n");
+  if (s_->ranks.root()) write_text_atomically(s_->folder / "metrics.json", to_json(report) + "\n");
   return report;
 }
 
