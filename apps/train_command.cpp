@@ -64,7 +64,10 @@ int train_command(int argc, char** argv) {
   progress.line(nn::str("device: ", run.device().description));
   if (ranks.size() > 1)
     progress.line(nn::str("ranks: ", ranks.size(), ", each training on its own rows of every batch of ",
-                          run.file().training.batch_size, " (data-parallel)"));
+                          run.file().training.batch_size, " (data-parallel)",
+                          run.device().device == nn::Device::cuda
+                              ? "; the GPUs' sums go through host memory (MPI gets no device buffers)"
+                              : ""));
   progress.line(nn::str("catalog ", run.catalog_path().string(), ": ", data.rows_in_catalog,
                         " rows; left out: ", data.rows.missing_input, " missing an input, ", data.rows.outliers,
                         " input outliers", "; train/validation/test ", data.train.rows(), "/", data.validation.rows(),

@@ -25,6 +25,8 @@ import time
 import numpy as np
 from astropy.table import Table
 
+import rank_layouts
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -47,30 +49,25 @@ def main():
     tile = Table({c: np.tile(np.asarray(stars[c]), repeats)[:args.rows] for c in stars.colnames})
     for k in range(args.files):
         tile.write(tiles / f"tile{k:03d}.fits", overwrite=True)
-    cores = os.cpu_count()
     starnn = [str(args.build / "apps/starnn"), "predict", "--model", args.model, "--catalog", str(tiles / "*.fits")]
-    mpirun = [shutil.which("mpirun") or "mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-              "-n", str(args.ranks)]
-    layouts = {f"1 rank x {cores} threads": ([], cores)}
-    layouts[f"{args.ranks} ranks x 1 thread"] = (mpirun, 1)
-    if cores // args.ranks > 1:
-        layouts[f"{args.ranks} ranks x {cores // args.ranks} threads"] = (mpirun, cores // args.ranks)
-    times = {name: [] for name in layouts}
-    for _ in range(args.rounds):
-        for name, (launcher, threads) in layouts.items():
-            out = scratch / "out"
-            shutil.rmtree(out, ignore_errors=True)
-            env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-            start = time.perf_counter()
-            subprocess.run(launcher + starnn + ["--out", str(out)], check=True, capture_output=True, env=env)
-            times[name].append(time.perf_counter() - start)
+    out = scratch / "out"
+
+    def run(launcher, env):
+        shutil.rmtree(out, ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run(launcher + starnn + ["--out", str(out)], check=True, capture_output=True, env=env)
+        return time.perf_counter() - start
+
+    chosen = rank_layouts.layouts(args.ranks)
+    times = rank_layouts.rounds(chosen, args.rounds, run)
     total = args.files * args.rows
-    print(f"{args.files} files x {args.rows} stars, {args.rounds} rounds, model {args.model}, {cores} cores")
-    first = next(iter(times.values()))
+    print(f"{args.files} files x {args.rows} stars, {args.rounds} rounds, model {args.model}, {os.cpu_count()} cores")
+    first = next(iter(times))
+    ratios = rank_layouts.speed_ratios(times, first)
     for name, values in times.items():
-        ratios = [a / b for a, b in zip(first, values)]
+        low, high = ratios[name]
         print(f"  {name:22s} {total / min(values) / 1e3:7.1f}k stars/s at best ({min(values):.2f}-{max(values):.2f} s, "
-              f"{min(values) / total * 1e6:.2f} us a star); speed against 1 rank per round {min(ratios):.2f}-{max(ratios):.2f}")
+              f"{min(values) / total * 1e6:.2f} us a star); speed against 1 rank per round {low:.2f}-{high:.2f}")
     shutil.rmtree(scratch, ignore_errors=True)
 
 

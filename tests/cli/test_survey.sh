@@ -77,6 +77,16 @@ if [ -n "$mpirun" ] && "$starnn" --version | grep -q 'MPI: built in'; then
   check "and leaves no temporary" no_temporaries out_bad out_bad/.parts
   cp parts/part2.csv bad/part2.csv
   check "fixed and run again, it finishes" sh -c "'$mpirun' --allow-run-as-root --oversubscribe -n 2 '$starnn' predict --model '$model' --catalog 'bad/part*' --out out_bad > /dev/null && for f in out1/part*; do cmp \"\$f\" out_bad/\$(basename \"\$f\") || exit 1; done"
+  # A file larger than a rank's share is split among the ranks by chunks: every chunk the one
+  # that one process predicts, so the same bytes.
+  mkdir -p big && cp all.csv parts/part4.fits big/
+  check "one process, the large files" "$starnn" predict --model "$model" --catalog 'big/*' --out out_big1 --chunk 1000
+  check "two ranks: the largest file by both" sh -c "'$mpirun' --allow-run-as-root --oversubscribe -n 2 '$starnn' predict --model '$model' --catalog 'big/*' --out out_big2 --chunk 1000 > big.log && grep -q '^rank 0: predicting big/all.csv (.*) with every rank' big.log && grep -q '^rank 1: predicting big/all.csv (.*) with every rank' big.log && ! grep -q 'part4.fits (.*) with every rank' big.log"
+  check "and the one-process bytes" same_folders out_big1 out_big2
+  mkdir -p big_fits && cp parts/part4.fits big_fits/
+  check "one FITS file, one process" "$starnn" predict --model "$model" --catalog 'big_fits/*' --out out_fits1 --chunk 700
+  check "one FITS file split between two ranks: the same bytes" sh -c "'$mpirun' --allow-run-as-root --oversubscribe -n 2 '$starnn' predict --model '$model' --catalog 'big_fits/*' --out out_fits2 --chunk 700 > /dev/null && cmp out_fits1/part4.fits out_fits2/part4.fits && cmp out_fits1/manifest.json out_fits2/manifest.json"
+  check "a split file re-run changes nothing" sh -c "'$mpirun' --allow-run-as-root --oversubscribe -n 2 '$starnn' predict --model '$model' --catalog 'big_fits/*' --out out_fits2 --chunk 700 > again.log && ! grep -q predicting again.log && cmp out_fits1/part4.fits out_fits2/part4.fits"
 else
   echo "skip the MPI checks: no mpirun given or a build without MPI"
 fi

@@ -3,7 +3,8 @@
 // files of HEALPix ranges), one output per input in a folder, and a manifest of the finished
 // parts, so that a run ended anywhere (a crash, a kill, a lost node) is finished by running it
 // again, which does only what is missing. Under MPI (nn/ranks.h) the files are shared among the
-// ranks, largest first; without it the same call runs them one after another.
+// ranks, largest first, and a file too large for one rank's share is split among them by rows;
+// without it the same call runs them one after another.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -27,6 +28,14 @@ struct FilePrediction {
 NN_API FilePrediction predict_file(Model& model, const std::filesystem::path& in, const std::filesystem::path& out,
                                    const PredictOptions& options, Index chunk_rows, const std::string& hdu,
                                    const std::function<void(Index, Index)>& progress = {});
+
+// predict_file by every rank of `ranks` together, each predicting its own chunks of chunk_rows
+// rows (rank k of R chunks [kC/R, (k+1)C/R) of C: the very chunks one process predicts, so the
+// output has the same bytes); rank 0 gathers the predictions (all of them: 8 bytes a new column
+// and row in its memory) and writes the copy. Returns the counts at rank 0, zeros elsewhere.
+NN_API FilePrediction predict_file_on_ranks(Model& model, const std::filesystem::path& in,
+                                            const std::filesystem::path& out, const PredictOptions& options,
+                                            Index chunk_rows, const std::string& hdu, const Ranks& ranks);
 
 // Whether a --catalog argument names a set of files: a glob pattern (*, ? or [) or @LIST.
 NN_API bool names_many_files(const std::string& argument);
@@ -66,7 +75,9 @@ struct SurveySummary {
 
 // Predicts every file of `inputs` into out_dir (created if missing) that the manifest does not
 // already hold, finished, for the same input (size and modification time) and the same model
-// (its checksum); each rank takes its share, largest files first. Each part's output is written
+// (its checksum). A file larger than a rank's fair share of what is left (its bytes over the
+// number of ranks) is predicted by all ranks together (predict_file_on_ranks), first; each rank
+// takes its share of the others, largest files first. Each part's output is written
 // atomically, then its record (out_dir/.parts/<name>.json); rank 0 writes out_dir/manifest.json
 // from every record when all ranks are done. An nn::Error before anything is written for two
 // inputs of one name, or an input that is its own output.

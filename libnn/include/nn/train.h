@@ -87,7 +87,7 @@ class Trainer {
   // nothing when hooks.stop_requested() ended the epoch early.
   // A final batch of one row is left out: batch statistics need two.
   std::optional<double> train_epoch(const Dataset<T>& data, Rng& rng, const EpochHooks& hooks = {});
-  // The mean loss over data in eval mode, weighted by batch size.
+  // The mean loss over data in eval mode, weighted by batch size. Shards share the batches out.
   double evaluate(const Dataset<T>& data);
   // out (N, net outputs) = net(x) in eval mode, in batches.
   void predict(ConstView<T> x, View<T> out);

@@ -263,10 +263,8 @@ SurveySummary predict_survey(Model& model, const fs::path& model_path, const std
   if (ranks.root()) fs::create_directories(parts_folder(out_dir));
   ranks.barrier();
 
-  for (const Part& part : share_of(std::move(missing), ranks)) {
-    say(str("predicting ", part.input.string(), " (", part.stamp.bytes, " bytes)"));
-    const FilePrediction counts =
-        predict_file(model, part.input, part.output, options.predict, options.chunk_rows, options.hdu);
+  // A part's record once its output is written.
+  const auto finish_part = [&](const Part& part, const FilePrediction& counts) {
     SurveyPart record;
     record.input = part.input.string();
     record.output = part.output.filename().string();
@@ -283,6 +281,23 @@ SurveySummary predict_survey(Model& model, const fs::path& model_path, const std
     summary.rows += counts.rows;
     summary.predicted += counts.predicted;
     say(str("wrote ", part.output.string(), ": ", counts.rows, " rows, ", counts.predicted, " predicted"));
+  };
+  // Files larger than a rank's fair share go first, each split among all ranks by rows.
+  std::uintmax_t bytes_left = 0;
+  for (const Part& part : missing) bytes_left += part.stamp.bytes;
+  std::vector<Part> split, shared;
+  for (Part& part : missing)
+    (ranks.size() > 1 && part.stamp.bytes > bytes_left / std::uintmax_t(ranks.size()) ? split : shared)
+        .push_back(std::move(part));
+  for (const Part& part : split) {
+    say(str("predicting ", part.input.string(), " (", part.stamp.bytes, " bytes) with every rank"));
+    const FilePrediction counts =
+        predict_file_on_ranks(model, part.input, part.output, options.predict, options.chunk_rows, options.hdu, ranks);
+    if (ranks.root()) finish_part(part, counts);
+  }
+  for (const Part& part : share_of(std::move(shared), ranks)) {
+    say(str("predicting ", part.input.string(), " (", part.stamp.bytes, " bytes)"));
+    finish_part(part, predict_file(model, part.input, part.output, options.predict, options.chunk_rows, options.hdu));
   }
   ranks.barrier();
   if (ranks.root()) write_manifest(out_dir, model_path, model_checksum);

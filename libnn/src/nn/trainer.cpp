@@ -227,12 +227,18 @@ std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, 
 template <class T>
 double Trainer<T>::evaluate(const Dataset<T>& data) {
   const Index rows = data.rows();
+  // Evaluation has no batch statistics: shard k takes batches k, k + K, ... and the shards add
+  // their sums.
+  const int shards = sharded() ? options_.shards->count() : 1, shard = sharded() ? options_.shards->index() : 0;
   double sum = 0.0;
-  for (Index first = 0; first < rows; first += options_.batch_size) {
+  Index batch = 0;
+  for (Index first = 0; first < rows; first += options_.batch_size, ++batch) {
+    if (batch % shards != shard) continue;
     const Index count = std::min(options_.batch_size, rows - first);
     const Batch& batch = gather(data, {}, first, count, nullptr);
     sum += double(count) * loss_.value(net_.forward(batch.x.view(), Mode::eval), targets(batch));
   }
+  if (sharded()) options_.shards->sum(&sum, 1);
   return rows ? sum / double(rows) : 0.0;
 }
 
