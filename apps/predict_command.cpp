@@ -41,7 +41,7 @@ int predict_command(int argc, char** argv) {
   options.predict = args.predict_options();
   options.hdu = args.get("hdu").value_or("");
   const nn::Ranks& ranks = nn::Ranks::world();
-  const nn::DeviceSelection device = nn::select_device(args.device(nn::DeviceChoice::auto_select));
+  const nn::DeviceSelection device = nn::select_device(args.device(nn::DeviceChoice::auto_select), ranks.local_rank());
   model.to(device.device);
   Progress progress(stdout);
 

@@ -45,6 +45,10 @@ NN_API int device_count();
 // 79.1 GiB)".
 NN_API std::string device_description();
 
+// Makes `device` (0 .. device_count() - 1) the one this thread's work goes to; called before any
+// other work, since the backend's stream and handles belong to the device that was current then.
+NN_API void use_device(int device);
+
 // Device memory. allocate(0) is nullptr; release(nullptr) does nothing.
 NN_API void* allocate(std::size_t bytes);
 NN_API void release(void* device) noexcept;

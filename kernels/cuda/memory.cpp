@@ -16,6 +16,8 @@ int device_count() {
   return count;
 }
 
+void use_device(int device) { detail::check(cudaSetDevice(device), str("cudaSetDevice(", device, ")").c_str()); }
+
 std::string device_description() {
   int device = 0;
   detail::check(cudaGetDevice(&device), "cudaGetDevice");

@@ -45,7 +45,9 @@ check "rank 0 alone writes: the run's files and nothing else" sh -c "[ \"\$(ls -
 check "two ranks, 6 epochs" ranks 2 "$starnn" train "$net" --out straight --epochs 6
 ranks 2 "$starnn" train "$net" --out killed --epochs 6 > killed.log 2>&1 & pid=$!
 for _ in $(seq 600); do [ -s killed/history.csv ] && [ "$(wc -l < killed/history.csv)" -gt 2 ] && break; sleep 0.02; done
-kill -9 $pid; wait $pid 2> /dev/null
+# The ranks themselves, as a lost node's are: a SIGKILLed mpirun would leave them running.
+pkill -9 -f -- "--out killed --epochs 6"; wait $pid 2> /dev/null
+check "every rank is gone" sh -c "! pgrep -f -- '--out kille[d] --epochs 6'"
 check "killed before the end" sh -c "[ \$(wc -l < killed/history.csv) -lt 7 ]"
 check "resumed on two ranks" ranks 2 "$starnn" train "$net" --resume killed
 check "resumed: the uninterrupted run's best model" cmp straight/best.safetensors killed/best.safetensors

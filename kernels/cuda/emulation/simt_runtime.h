@@ -129,6 +129,9 @@ inline cudaError_t cudaGetDevice(int* device) {
   return cudaSuccess;
 }
 
+// The emulation is one device.
+inline cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : cudaErrorInvalidValue; }
+
 // The fields of the runtime's device properties that the backend reads.
 struct cudaDeviceProp {
   char name[256] = "host SIMT emulation";
@@ -187,6 +190,7 @@ using simt::runtime::cudaGraphLaunch;
 using simt::runtime::cudaMalloc;
 using simt::runtime::cudaMemcpyAsync;
 using simt::runtime::cudaMemsetAsync;
+using simt::runtime::cudaSetDevice;
 using simt::runtime::cudaStreamBeginCapture;
 using simt::runtime::cudaStreamCaptureMode;
 using simt::runtime::cudaStreamCaptureModeGlobal;

@@ -22,6 +22,10 @@ struct DeviceSelection {
 // cpu is always the CPU; cuda the GPU, or an nn::Error saying why there is none; auto the GPU
 // where there is one, the CPU otherwise, saying why.
 NN_API DeviceSelection select_device(DeviceChoice choice);
+// As select_device, for process `local_rank` of those on one node (nn::Ranks::local_rank()): the
+// GPU chosen is the node's device local_rank modulo their number, so that the ranks of a node
+// take one GPU each. Called before the GPU does any work.
+NN_API DeviceSelection select_device(DeviceChoice choice, int local_rank);
 
 // The products of a prediction: fp32, or bf16 (the inputs of each product and its weights
 // rounded to BF16, the sums in float, everything between the products in float; on the CPU, where

@@ -22,6 +22,8 @@ class NN_API Ranks final : public BatchShards {
 
   int rank() const { return rank_; }
   int size() const { return size_; }
+  // This rank's place among the ranks on its node (MPI_COMM_TYPE_SHARED): which GPU it takes.
+  int local_rank() const { return local_rank_; }
   bool root() const { return rank_ == 0; }
 
   // Waits until every rank has come here.
@@ -43,7 +45,7 @@ class NN_API Ranks final : public BatchShards {
   void sum_values(T* values, Index n) const;
   template <class T>
   void gather_shard_rows(T* rows, Index batch_rows, Index cols) const;
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, local_rank_ = 0;
   bool mpi_ = false;
 };
 

@@ -33,6 +33,14 @@ DeviceSelection select_device(DeviceChoice choice) {
   return {Device::cpu, str("cpu (auto: ", why, ")")};
 }
 
+DeviceSelection select_device(DeviceChoice choice, int local_rank) {
+#if defined(STARNN_WITH_CUDA)
+  if (const int count = cuda_device_count(); choice != DeviceChoice::cpu && count > 0)
+    cuda::use_device(local_rank % count);
+#endif
+  return select_device(choice);
+}
+
 const char* to_string(Precision precision) { return precision == Precision::bf16 ? "bf16" : "fp32"; }
 
 Precision parse_precision(const std::string& name) {

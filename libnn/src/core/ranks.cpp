@@ -44,6 +44,11 @@ Ranks::Ranks() {
   }
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm node;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node) != MPI_SUCCESS)
+    throw Error("MPI_Comm_split_type failed");
+  MPI_Comm_rank(node, &local_rank_);
+  MPI_Comm_free(&node);
   mpi_ = true;
 #endif
 }

@@ -231,9 +231,9 @@ double Trainer<T>::evaluate(const Dataset<T>& data) {
   // their sums.
   const int shards = sharded() ? options_.shards->count() : 1, shard = sharded() ? options_.shards->index() : 0;
   double sum = 0.0;
-  Index batch = 0;
-  for (Index first = 0; first < rows; first += options_.batch_size, ++batch) {
-    if (batch % shards != shard) continue;
+  Index number = 0;  // of the batch
+  for (Index first = 0; first < rows; first += options_.batch_size, ++number) {
+    if (number % shards != shard) continue;
     const Index count = std::min(options_.batch_size, rows - first);
     const Batch& batch = gather(data, {}, first, count, nullptr);
     sum += double(count) * loss_.value(net_.forward(batch.x.view(), Mode::eval), targets(batch));

@@ -236,7 +236,7 @@ struct TrainingRun::State {
         folder(run_folder(std::move(folder_in), resume_from.has_value(), existing_in)),
         resumed(resume_from.has_value()),
         existing(existing_in),
-        device(select_device(file.training.device)),
+        device(select_device(file.training.device, ranks.local_rank())),
         catalog_path(file.catalog_path()),
         catalog(read_training_catalog(file, catalog_path)),
         data(prepare_training_data(catalog, file)),
