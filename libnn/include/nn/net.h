@@ -205,7 +205,12 @@ class Net final : public Module<T> {
   Index in_features() const override { return backbone_->in_features(); }
   Index out_features() const override { return heads_.out_features() + (decoder_ != nullptr); }
   // x (B, n_inputs) must be finite: a NaN or infinity is an nn::Error naming row and column.
+  // Evaluation on the CPU with several OpenMP threads and at least kRowsPerReplica rows a
+  // thread splits the rows among the threads, each running the net alone on its block (this
+  // net on the first, a replica of it on each other, brought up to date first): one parallel
+  // region a batch instead of one a layer, and every product over a whole block of rows.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
+  static constexpr Index kRowsPerReplica = 512;
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
   void reset_parameters(Rng& rng) override;
@@ -235,6 +240,13 @@ class Net final : public Module<T> {
   Heads<T> heads_;
   std::unique_ptr<BandDecoder<T>> decoder_;  // null without one
   ParameterStore<T> store_;
+
+  // The layers in order, on x as it is.
+  ConstView<T> forward_layers(ConstView<T> x, Mode mode);
+  // Evaluation split by rows among `threads` threads (see forward).
+  ConstView<T> forward_on_threads(ConstView<T> x, int threads);
+  std::vector<std::unique_ptr<Net<T>>> replicas_;  // one for each thread but the first
+  Tensor<T> out_;                                  // the rows the threads computed
 };
 
 // out (N, net outputs) = net(x) in eval (or sample) mode, batch_size rows at a time (x may be

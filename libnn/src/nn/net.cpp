@@ -1,6 +1,13 @@
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <exception>
+#include <optional>
 
+#include "bf16_products.h"
+#include "nn/devices.h"
 #include "nn/net.h"
 
 namespace nn {
@@ -55,8 +62,74 @@ ConstView<T> Net<T>::forward(ConstView<T> x, Mode mode) {
       for (Index j = 0; j < x.cols; ++j)
         if (!std::isfinite(x(i, j))) throw Error(str("net forward: input row ", i, ", column ", j, " is ", x(i, j)));
   }
+  if (mode == Mode::eval && x.device == Device::cpu && !omp_in_parallel()) {
+    const int threads = omp_get_max_threads();
+    if (threads > 1 && x.rows >= threads * kRowsPerReplica) return forward_on_threads(x, threads);
+  }
+  return forward_layers(x, mode);
+}
+
+template <class T>
+ConstView<T> Net<T>::forward_layers(ConstView<T> x, Mode mode) {
   const ConstView<T> encoded = heads_.forward(backbone_->forward(x, mode), mode);
   return decoder_ ? decoder_->forward(x, encoded, mode) : encoded;
+}
+
+namespace {
+
+// The running statistics of a net, in visiting order.
+template <class T>
+std::vector<Tensor<T>*> buffers_of(Net<T>& net) {
+  struct Buffers final : ModuleVisitor<T> {
+    std::vector<Tensor<T>*> found;
+    void parameter(const std::string&, Param<T>&) override {}
+    void buffer(const std::string&, Tensor<T>& buffer) override { found.push_back(&buffer); }
+  } buffers;
+  net.visit(buffers, "");
+  return buffers.found;
+}
+
+// dst's values where they differ from src's (both on the CPU, of one shape): a replica is
+// rewritten only after its net changed, and its BF16 weights are rounded again only then.
+template <class T>
+void copy_if_changed(ConstView<T> src, View<T> dst) {
+  const std::size_t bytes = sizeof(T) * std::size_t(src.size());
+  if (std::memcmp(src.data, dst.data, bytes) != 0) std::memcpy(dst.data, src.data, bytes);
+}
+
+}  // namespace
+
+template <class T>
+ConstView<T> Net<T>::forward_on_threads(ConstView<T> x, int threads) {
+  while (Index(replicas_.size()) < threads - 1) replicas_.push_back(std::make_unique<Net<T>>(spec_));
+  const std::vector<Tensor<T>*> mine = buffers_of(*this);
+  for (int k = 0; k < threads - 1; ++k) {
+    Net<T>& replica = *replicas_[std::size_t(k)];
+    copy_if_changed<T>(store_.values(), replica.store_.values());
+    const std::vector<Tensor<T>*> theirs = buffers_of(replica);
+    for (std::size_t b = 0; b < mine.size(); ++b) copy_if_changed<T>(mine[b]->view(), theirs[b]->view());
+  }
+  out_.resize(x.rows, out_features());
+  // Products in BF16 on every thread where the caller asked for them on its own.
+  const bool bf16 = cpu::bf16_products_active();
+  std::exception_ptr error;
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    try {
+      std::optional<Bf16Products> products;
+      if (bf16 && t > 0) products.emplace();
+      const Index first = x.rows * t / threads, count = x.rows * (t + 1) / threads - first;
+      Net<T>& net = t == 0 ? *this : *replicas_[std::size_t(t - 1)];
+      const ConstView<T> y = net.forward_layers(x.row_range(first, count), Mode::eval);
+      for (Index i = 0; i < count; ++i) std::copy(y.row(i), y.row(i) + y.cols, out_.view().row(first + i));
+    } catch (...) {
+#pragma omp critical(starnn_net_replicas)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return out_;
 }
 
 template <class T>
