@@ -58,9 +58,10 @@ void batchnorm_backward_shard(const BatchSplit& split, const T* x, Index x_strid
                               Index cols, T* partials, cudaStream_t stream, const LaunchShape& shape) {
   const dim3 tiles = column_tile_grid("batchnorm_backward", cols, shape);
   const std::size_t shared = column_tile_shared_bytes<T>(shape);
-  SIMT_LAUNCH((batchnorm_backward_shard_sums<T, act>), tiles, shape.block, shared, stream, x, x_stride, mean, invstd,
-              gamma, beta, dy, dy_stride, partials, dgamma, dbeta, rows, cols);
-  detail::check_launch("batchnorm_backward_shard_sums");
+  SIMT_LAUNCH((batchnorm_backward_column_tile<T, act>), tiles, shape.block, shared, stream, x, x_stride, mean, invstd,
+              gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta, partials, rows,
+              cols);
+  detail::check_launch("batchnorm_backward_column_tile");
   merge_over_shards("batchnorm_backward", partials, cols, shape,
                     [&](T* sums, T*) { split.shards->sum(sums, 2 * cols); });
   SIMT_LAUNCH((batchnorm_backward_dx_shard<T, act>), tiles, shape.block, 0, stream, x, x_stride, mean, invstd, gamma,
@@ -121,7 +122,8 @@ void batchnorm_backward_columns(const char* op, const T* x, Index x_stride, cons
   const RowChunks chunks = row_chunks(rows, cols, shape);
   if (chunks.count == 1) {  // as in batchnorm_train_columns
     SIMT_LAUNCH((batchnorm_backward_column_tile<T, act>), tiles, shape.block, shared, stream, x, x_stride, mean, invstd,
-                gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta, rows, cols);
+                gamma, beta, dy, dy_stride, residual, residual_stride, dx, dx_stride, dgamma, dbeta,
+                static_cast<T*>(nullptr), rows, cols);
     detail::check_launch("batchnorm_backward_column_tile");
     return;
   }

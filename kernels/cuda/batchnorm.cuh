@@ -285,14 +285,18 @@ __device__ void write_dx(const T* x, Index x_stride, const ColumnParameters<T>& 
 
 // Column tile: the gradient sums of whole columns, the parameter gradients accumulated from them,
 // then dx. dx may be dy or residual: every dy of the tile is read for the sums before the first
-// dx is written.
+// dx is written. For a shard of a batch split among processes (shard_sums not null) the sums are
+// the shard's: they go to shard_sums[j] (g) and shard_sums[cols + j] (g xhat) for the host to add
+// over the shards, and dx waits for batchnorm_backward_dx_shard.
 template <class T, Activation act>
 __global__ void batchnorm_backward_column_tile(const T* x, Index x_stride, const T* __restrict__ mean,
                                                const T* __restrict__ invstd, const T* __restrict__ gamma,
                                                const T* __restrict__ beta, const T* dy, Index dy_stride,
                                                const T* residual, Index residual_stride, T* dx, Index dx_stride,
-                                               T* __restrict__ dgamma, T* __restrict__ dbeta, Index rows, Index cols) {
-  // x, dy, residual, dx are (rows, cols); mean, invstd, gamma, beta, dgamma, dbeta are (1, cols).
+                                               T* __restrict__ dgamma, T* __restrict__ dbeta,
+                                               T* __restrict__ shard_sums, Index rows, Index cols) {
+  // x, dy, residual, dx are (rows, cols); mean, invstd, gamma, beta, dgamma, dbeta are (1, cols);
+  // shard_sums (2, cols) or null.
   SIMT_DYNAMIC_SHARED(T, buffer);
   const RowRange all{0, rows};
   for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
@@ -304,8 +308,13 @@ __global__ void batchnorm_backward_column_tile(const T* x, Index x_stride, const
     if (threadIdx.y == 0) {
       dgamma[j] += column.g_xhat;
       dbeta[j] += column.g;
+      if (shard_sums != nullptr) {
+        shard_sums[j] = column.g;
+        shard_sums[cols + j] = column.g_xhat;
+      }
     }
-    write_dx<act>(x, x_stride, p, dy, dy_stride, residual, residual_stride, column, rows, dx, dx_stride, j, all);
+    if (shard_sums == nullptr)
+      write_dx<act>(x, x_stride, p, dy, dy_stride, residual, residual_stride, column, rows, dx, dx_stride, j, all);
   }
 }
 
@@ -390,33 +399,9 @@ __global__ void batchnorm_normalise_shard(const T* x, Index x_stride, const T* _
   }
 }
 
-// Backward of a shard, first kernel: the shard's gradient sums of column j, written to
-// shard_sums[j] (g) and shard_sums[cols + j] (g xhat) for the host to add over the shards, and
-// accumulated into dgamma and dbeta (the trainer sums the parameter gradients over the shards).
-template <class T, Activation act>
-__global__ void batchnorm_backward_shard_sums(const T* x, Index x_stride, const T* __restrict__ mean,
-                                              const T* __restrict__ invstd, const T* __restrict__ gamma,
-                                              const T* __restrict__ beta, const T* dy, Index dy_stride,
-                                              T* __restrict__ shard_sums, T* __restrict__ dgamma, T* __restrict__ dbeta,
-                                              Index rows, Index cols) {
-  // x, dy are (rows, cols); shard_sums is (2, cols); the rest (1, cols).
-  SIMT_DYNAMIC_SHARED(T, buffer);
-  const RowRange all{0, rows};
-  for (Index first = Index(blockIdx.x) * blockDim.x; first < cols; first += Index(gridDim.x) * blockDim.x) {
-    const Index j = first + threadIdx.x;
-    const bool live = j < cols;
-    const ColumnParameters<T> p = column_parameters<act>(mean, invstd, gamma, beta, j, live);
-    const GradientSums<T> column = column_gradient_sums<act>(x, x_stride, p, dy, dy_stride, j, live, all, buffer);
-    if (!live || threadIdx.y != 0) continue;
-    shard_sums[j] = column.g;
-    shard_sums[cols + j] = column.g_xhat;
-    dgamma[j] += column.g_xhat;
-    dbeta[j] += column.g;
-  }
-}
-
-// Backward of a shard, second kernel: dx of the shard's rows from the whole batch's gradient sums
-// (batch_sums as shard_sums above). dx may be dy or residual: the first kernel has read all of dy.
+// Backward of a shard, second kernel (the first is batchnorm_backward_column_tile with its
+// shard_sums): dx of the shard's rows from the whole batch's gradient sums (batch_sums as
+// shard_sums there). dx may be dy or residual: the first kernel has read all of dy.
 template <class T, Activation act>
 __global__ void batchnorm_backward_dx_shard(const T* x, Index x_stride, const T* __restrict__ mean,
                                             const T* __restrict__ invstd, const T* __restrict__ gamma,
