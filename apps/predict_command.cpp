@@ -2,8 +2,9 @@
 // (nn::Predictions: <target>_pred, <target>_err where the model predicts an uncertainty, a
 // classifier's logit, n_inputs for nets that take missing inputs, starnn_flags), streamed in
 // chunks so that catalogues larger than memory work; or, for a glob or @LIST of catalogues, one
-// copy of each in the --out folder with a manifest of the finished ones (nn/survey.h), shared
-// among the ranks under mpirun.
+// copy of each in the --out folder with a manifest of the finished ones (nn/survey.h). Under
+// mpirun the files are shared among the ranks, and a file too large for one rank's share (or the
+// one catalogue given) is split among them by chunks.
 #include "cli.h"
 #include "nn/devices.h"
 #include "nn/survey.h"
@@ -12,11 +13,8 @@
 namespace starnn {
 namespace {
 
-void predict_one_file(nn::Model& model, const nn::SurveyOptions& options, const std::string& in, const std::string& out,
-                      Progress& progress) {
-  const nn::FilePrediction counts = nn::predict_file(
-      model, in, out, options.predict, options.chunk_rows, options.hdu,
-      [&](nn::Index done, nn::Index total) { progress.update(nn::str("predicted ", done, "/", total, " rows")); });
+// The line that says what predicting one catalogue gave.
+void report_file(nn::Model& model, const std::string& out, const nn::FilePrediction& counts, Progress& progress) {
   const bool missing_inputs = model.file().data.missing_inputs.has_value();
   const std::string missing =
       missing_inputs ? nn::str(", ", counts.with_missing, " with missing inputs") : std::string();
@@ -46,9 +44,18 @@ int predict_command(int argc, char** argv) {
   Progress progress(stdout);
 
   if (!nn::names_many_files(in)) {
-    if (ranks.size() > 1) throw nn::Error("one catalogue is predicted by one rank: give --catalog a glob or @LIST");
-    progress.line(nn::str("device: ", device.description));
-    predict_one_file(model, options, in, out, progress);
+    // One catalogue: under mpirun every rank predicts its own chunks and rank 0 writes the copy.
+    if (ranks.root())
+      progress.line(nn::str("device: ", device.description,
+                            ranks.size() > 1 ? nn::str("; ", ranks.size(), " ranks, each its own chunks") : ""));
+    const nn::FilePrediction counts =
+        ranks.size() > 1
+            ? nn::predict_file_on_ranks(model, in, out, options.predict, options.chunk_rows, options.hdu, ranks)
+            : nn::predict_file(model, in, out, options.predict, options.chunk_rows, options.hdu,
+                               [&](nn::Index done, nn::Index total) {
+                                 progress.update(nn::str("predicted ", done, "/", total, " rows"));
+                               });
+    if (ranks.root()) report_file(model, out, counts, progress);
     return 0;
   }
   const std::vector<std::filesystem::path> inputs = nn::survey_files(in);

@@ -1,9 +1,9 @@
 #pragma once
 // The shards of a data-parallel batch (nn/shards.h) as threads of one process, for tests without
 // MPI: each thread holds a ThreadShards over one ShardExchange, and they meet at its barrier,
-// summing in shard order as MPI_Allreduce does. With a `turn` mutex the threads take turns on a
-// device they share (the emulated GPU, one stream and one scratch buffer for the process): each
-// holds it while it runs ops and lets go of it while it waits for the others.
+// every shard summing the posted values in shard order, so all get the same bits. With a `turn` mutex the threads take
+// turns on a device they share (the emulated GPU, one stream and one scratch buffer for the process): each holds it
+// while it runs ops and lets go of it while it waits for the others.
 #include <barrier>
 #include <exception>
 #include <functional>

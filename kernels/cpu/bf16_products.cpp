@@ -57,8 +57,8 @@ void enter_bf16_products() {
   ++scope_depth;
 }
 
-void leave_bf16_products() {
-  if (--scope_depth > 0) return;
+void leave_bf16_products(bool keep_weights) {
+  if (--scope_depth > 0 || keep_weights) return;
 #if STARNN_WITH_ONEDNN
   onednn::release_bf16_weights();
 #endif

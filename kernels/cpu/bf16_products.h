@@ -24,9 +24,11 @@ std::string bf16_unavailable();
 // products throw (BF16 is for inference). enter throws what bf16_unavailable() says where BF16
 // cannot run. Within the scope a weight is rounded and packed at its first product and reused
 // while its values stay the same (each use compares them with those it was packed from, so a
-// weight that changes is packed again); the packed copies go when the outermost scope closes.
+// weight that changes is packed again); the packed copies go when the outermost scope closes,
+// unless keep_weights: a thread that works for another's scope (Net::forward_on_threads) keeps
+// them for its next batch (a thread holds at most kCachedShapes of them).
 void enter_bf16_products();
-void leave_bf16_products();
+void leave_bf16_products(bool keep_weights = false);
 bool bf16_products_active();
 
 // x (B, in) rounded to BF16, rows contiguous, in the calling thread's scratch: valid until its next call.

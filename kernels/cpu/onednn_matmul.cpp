@@ -187,6 +187,7 @@ void matmul_bf16(Index m, Index n, Index k, const std::uint16_t* a, Index lda, C
   if (m == 0 || n == 0) return;
   ThreadState& state = thread_state();
   Plan& plan = plan_for(shape_of(m, n, k, {nullptr, lda, false}, {}, epilogue, ldc, true), state);
+  if (state.bf16_weights.size() >= kCachedShapes && !state.bf16_weights.contains(w.data)) state.bf16_weights.clear();
   PackedWeight& weight = state.bf16_weights[w.data];
   if (!weight.packed || weight.packed.get_desc() != plan.packed_weights || !same_values(weight.source, w))
     weight = pack(w, plan.packed_weights, state);

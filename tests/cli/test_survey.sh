@@ -83,6 +83,8 @@ if [ -n "$mpirun" ] && "$starnn" --version | grep -q 'MPI: built in'; then
   check "one process, the large files" "$starnn" predict --model "$model" --catalog 'big/*' --out out_big1 --chunk 1000
   check "two ranks: the largest file by both" sh -c "'$mpirun' --allow-run-as-root --oversubscribe -n 2 '$starnn' predict --model '$model' --catalog 'big/*' --out out_big2 --chunk 1000 > big.log && grep -q '^rank 0: predicting big/all.csv (.*) with every rank' big.log && grep -q '^rank 1: predicting big/all.csv (.*) with every rank' big.log && ! grep -q 'part4.fits (.*) with every rank' big.log"
   check "and the one-process bytes" same_folders out_big1 out_big2
+  check "one catalogue, one process" "$starnn" predict --model "$model" --catalog all.csv --out one_all.csv --chunk 1000
+  check "one catalogue under mpirun: every rank its chunks, the one-process bytes" sh -c "'$mpirun' --allow-run-as-root --oversubscribe -n 2 '$starnn' predict --model '$model' --catalog all.csv --out two_all.csv --chunk 1000 > two_all.log && cmp one_all.csv two_all.csv && grep -q '2 ranks, each its own chunks' two_all.log && [ \$(grep -c '^wrote two_all.csv' two_all.log) -eq 1 ]"
   mkdir -p big_fits && cp parts/part4.fits big_fits/
   check "one FITS file, one process" "$starnn" predict --model "$model" --catalog 'big_fits/*' --out out_fits1 --chunk 700
   check "one FITS file split between two ranks: the same bytes" sh -c "'$mpirun' --allow-run-as-root --oversubscribe -n 2 '$starnn' predict --model '$model' --catalog 'big_fits/*' --out out_fits2 --chunk 700 > /dev/null && cmp out_fits1/part4.fits out_fits2/part4.fits && cmp out_fits1/manifest.json out_fits2/manifest.json"

@@ -21,7 +21,10 @@ class NN_API BatchShards {
   virtual ~BatchShards() = default;
   virtual int count() const = 0;  // K
   virtual int index() const = 0;  // k, in [0, K)
-  // values[0 .. n) of every shard summed in shard order, in place, on every shard. Host memory.
+  // values[0 .. n) of every shard summed, in place, on every shard, to the same bits on every
+  // shard (MPI fixes no order of the sum; implementations give every rank the same result, as
+  // the standard advises, and the shards' parameters stay the same bits only because of that).
+  // Host memory.
   virtual void sum(float* values, Index n) const = 0;
   virtual void sum(double* values, Index n) const = 0;
   // Every shard's rows of a (batch_rows, cols) row-major host array, written in place into the
@@ -29,7 +32,8 @@ class NN_API BatchShards {
   virtual void gather_rows(float* rows, Index batch_rows, Index cols) const = 0;
   virtual void gather_rows(double* rows, Index batch_rows, Index cols) const = 0;
 
-  // Shard k's first row of a batch of batch_rows rows; first_row(batch_rows, count()) is the end.
+  // Shard k's first row of a batch of batch_rows rows; first_row(batch_rows, count, count) is
+  // the end.
   static Index first_row(Index batch_rows, int k, int count) { return Index(k) * batch_rows / count; }
   Index first_row(Index batch_rows) const { return first_row(batch_rows, index(), count()); }
   Index rows(Index batch_rows) const { return first_row(batch_rows, index() + 1, count()) - first_row(batch_rows); }

@@ -31,8 +31,9 @@ NN_API FilePrediction predict_file(Model& model, const std::filesystem::path& in
 
 // predict_file by every rank of `ranks` together, each predicting its own chunks of chunk_rows
 // rows (rank k of R chunks [kC/R, (k+1)C/R) of C: the very chunks one process predicts, so the
-// output has the same bytes); rank 0 gathers the predictions (all of them: 8 bytes a new column
-// and row in its memory) and writes the copy. Returns the counts at rank 0, zeros elsewhere.
+// output has the same bytes); rank 0 gathers the predictions (all of them: 16 bytes a new column
+// and row in its memory, at most 2^31 - 1 values a rank) and writes the copy. Each rank reads the
+// file up to its last chunk. Returns the counts at rank 0, zeros elsewhere.
 NN_API FilePrediction predict_file_on_ranks(Model& model, const std::filesystem::path& in,
                                             const std::filesystem::path& out, const PredictOptions& options,
                                             Index chunk_rows, const std::string& hdu, const Ranks& ranks);

@@ -68,7 +68,7 @@ FilePrediction predict_file_on_ranks(Model& model, const std::filesystem::path& 
   // This rank's predictions, column after column.
   std::vector<double> mine(std::size_t(n_new * mine_rows));
   Catalog chunk;
-  for (Index c = 0, row = 0; row < first_row(ranks.rank() + 1) && reader.next(chunk_rows, chunk); ++c) {
+  for (Index row = 0; row < first_row(ranks.rank() + 1) && reader.next(chunk_rows, chunk);) {
     const Index rows = chunk.rows();
     if (row < mine_first && row + rows > mine_first)
       throw Error(str(in.string(), ": a chunk of ", rows, " rows at row ", row, " crosses rank ", ranks.rank(),

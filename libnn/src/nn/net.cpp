@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
-#include <optional>
 
 #include "bf16_products.h"
 #include "nn/devices.h"
@@ -62,7 +61,7 @@ ConstView<T> Net<T>::forward(ConstView<T> x, Mode mode) {
       for (Index j = 0; j < x.cols; ++j)
         if (!std::isfinite(x(i, j))) throw Error(str("net forward: input row ", i, ", column ", j, " is ", x(i, j)));
   }
-  if (mode == Mode::eval && x.device == Device::cpu && !omp_in_parallel()) {
+  if (mode == Mode::eval && x.device == Device::cpu && device() == Device::cpu && !omp_in_parallel()) {
     const int threads = omp_get_max_threads();
     if (threads > 1 && x.rows >= threads * kRowsPerReplica) return forward_on_threads(x, threads);
   }
@@ -90,7 +89,7 @@ std::vector<Tensor<T>*> buffers_of(Net<T>& net) {
 }
 
 // dst's values where they differ from src's (both on the CPU, of one shape): a replica is
-// rewritten only after its net changed, and its BF16 weights are rounded again only then.
+// rewritten only after its net changed, and its packed BF16 weights stay valid until then.
 template <class T>
 void copy_if_changed(ConstView<T> src, View<T> dst) {
   const std::size_t bytes = sizeof(T) * std::size_t(src.size());
@@ -110,19 +109,32 @@ ConstView<T> Net<T>::forward_on_threads(ConstView<T> x, int threads) {
     for (std::size_t b = 0; b < mine.size(); ++b) copy_if_changed<T>(mine[b]->view(), theirs[b]->view());
   }
   out_.resize(x.rows, out_features());
-  // Products in BF16 on every thread where the caller asked for them on its own.
+  // Products in BF16 on every thread where the caller asked for them on its own; the other
+  // threads keep their packed weights for the next batch.
+  struct WorkerBf16Scope {
+    bool open;
+    explicit WorkerBf16Scope(bool bf16) : open(bf16) {
+      if (open) cpu::enter_bf16_products();
+    }
+    ~WorkerBf16Scope() {
+      if (open) cpu::leave_bf16_products(true);
+    }
+  };
   const bool bf16 = cpu::bf16_products_active();
   std::exception_ptr error;
 #pragma omp parallel num_threads(threads)
   {
-    const int t = omp_get_thread_num();
+    // The team may be smaller than asked for (OMP_DYNAMIC, a thread limit): each thread takes
+    // blocks t, t + team, ..., on its own net.
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
     try {
-      std::optional<Bf16Products> products;
-      if (bf16 && t > 0) products.emplace();
-      const Index first = x.rows * t / threads, count = x.rows * (t + 1) / threads - first;
+      const WorkerBf16Scope products(bf16 && t > 0);
       Net<T>& net = t == 0 ? *this : *replicas_[std::size_t(t - 1)];
-      const ConstView<T> y = net.forward_layers(x.row_range(first, count), Mode::eval);
-      for (Index i = 0; i < count; ++i) std::copy(y.row(i), y.row(i) + y.cols, out_.view().row(first + i));
+      for (int block = t; block < threads; block += team) {
+        const Index first = x.rows * block / threads, count = x.rows * (block + 1) / threads - first;
+        const ConstView<T> y = net.forward_layers(x.row_range(first, count), Mode::eval);
+        for (Index i = 0; i < count; ++i) std::copy(y.row(i), y.row(i) + y.cols, out_.view().row(first + i));
+      }
     } catch (...) {
 #pragma omp critical(starnn_net_replicas)
       if (!error) error = std::current_exception();

@@ -35,7 +35,10 @@ std::vector<MemberEpoch> train_member_epochs(std::vector<std::unique_ptr<MemberT
     Rng rng = Rng::derive(member_seed(seed, m), std::uint64_t(epoch));
     MemberEpoch& result = results[std::size_t(m)];
     result.train_loss = member.trainer.train_epoch(data.train, rng, member_hooks);
-    if (result.train_loss) result.validation_loss = member.trainer.evaluate(data.validation);
+    if (result.train_loss)
+      result.validation_loss = member.trainer.evaluate(data.validation);
+    else
+      stopped = true;  // also where the ranks agreed on a stop that another rank was asked for
   };
 
   const int lanes = schedule == EnsembleSchedule::side_by_side && on_cpu
