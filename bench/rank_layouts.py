@@ -8,7 +8,24 @@ round runs every layout once, one after another, so that a noisy neighbour slows
 """
 
 import os
+import pathlib
 import shutil
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def add_arguments(parser):
+    """The options every MPI benchmark takes: --ranks, --rounds, --build, --scratch."""
+    parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--build", type=pathlib.Path, default=ROOT / "build")
+    parser.add_argument("--scratch", type=pathlib.Path, default=None, help="default: a new temporary folder")
+
+
+def scratch_folder(args, prefix):
+    """--scratch, or a new temporary folder."""
+    return pathlib.Path(args.scratch or tempfile.mkdtemp(prefix=prefix))
 
 
 def layouts(ranks, single_thread=False):

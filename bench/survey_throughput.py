@@ -19,7 +19,6 @@ import os
 import pathlib
 import shutil
 import subprocess
-import tempfile
 import time
 
 import numpy as np
@@ -35,13 +34,10 @@ def main():
     parser.add_argument("model")
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--rows", type=int, default=250_000, help="stars per file (default 250,000)")
-    parser.add_argument("--ranks", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--build", type=pathlib.Path, default=ROOT / "build")
-    parser.add_argument("--scratch", type=pathlib.Path, default=None)
+    rank_layouts.add_arguments(parser)
     args = parser.parse_args()
 
-    scratch = pathlib.Path(args.scratch or tempfile.mkdtemp(prefix="starnn_survey_"))
+    scratch = rank_layouts.scratch_folder(args, "starnn_survey_")
     tiles = scratch / "tiles"
     tiles.mkdir(parents=True, exist_ok=True)
     stars = Table.read(ROOT / "data/sdss_s82_photometry.fits")

@@ -19,7 +19,6 @@ import os
 import pathlib
 import shutil
 import subprocess
-import tempfile
 
 import rank_layouts
 
@@ -30,13 +29,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("net", nargs="?", type=pathlib.Path, default=ROOT / "data/nets/regression.json")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--ranks", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--build", type=pathlib.Path, default=ROOT / "build")
-    parser.add_argument("--scratch", type=pathlib.Path, default=None)
+    rank_layouts.add_arguments(parser)
     args = parser.parse_args()
 
-    scratch = pathlib.Path(args.scratch or tempfile.mkdtemp(prefix="starnn_training_"))
+    scratch = rank_layouts.scratch_folder(args, "starnn_training_")
     out = scratch / "run"
     starnn = [str(args.build / "apps/starnn"), "train", str(args.net.resolve()), "--epochs", str(args.epochs),
               "--out", str(out)]
