@@ -68,25 +68,21 @@ std::vector<double> Ranks::gather(const std::vector<double>& mine) const {
 #if STARNN_WITH_MPI
   if (mpi_ && size_ > 1) {
     const long long count = static_cast<long long>(mine.size());
-    std::vector<long long> counts(root() ? std::size_t(size_) : 0);
-    if (MPI_Gather(&count, 1, MPI_LONG_LONG, counts.data(), 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
-      throw Error("MPI_Gather failed");
-    // MPI counts are ints: each rank sends at most 2^31 - 1 values.
-    if (count > std::numeric_limits<int>::max())
-      throw Error(str("rank ", rank_, " would gather ", count, " values, more than one MPI message holds"));
+    // Every rank learns every count, so that all refuse a gather too large for MPI's int counts
+    // together rather than leave rank 0 waiting in MPI_Gatherv.
+    std::vector<long long> counts(std::size_t(size_), 0);
+    if (MPI_Allgather(&count, 1, MPI_LONG_LONG, counts.data(), 1, MPI_LONG_LONG, MPI_COMM_WORLD) != MPI_SUCCESS)
+      throw Error("MPI_Allgather failed");
+    long long total = 0;
+    for (long long c : counts) total += c;
+    if (total > std::numeric_limits<int>::max())
+      throw Error(str("gathering ", total, " values at rank 0, more than one MPI message holds (2^31 - 1)"));
     std::vector<int> sizes, offsets;
-    std::vector<double> all;
-    if (root()) {
-      long long total = 0;
-      for (long long c : counts) {
-        offsets.push_back(int(total));
-        sizes.push_back(int(c));
-        total += c;
-      }
-      if (total > std::numeric_limits<int>::max())
-        throw Error(str("gathering ", total, " values at rank 0, more than one MPI message holds"));
-      all.resize(std::size_t(total));
+    for (long long c : counts) {
+      offsets.push_back(sizes.empty() ? 0 : offsets.back() + sizes.back());
+      sizes.push_back(int(c));
     }
+    std::vector<double> all(root() ? std::size_t(total) : 0);
     if (MPI_Gatherv(mine.data(), int(count), MPI_DOUBLE, all.data(), sizes.data(), offsets.data(), MPI_DOUBLE, 0,
                     MPI_COMM_WORLD) != MPI_SUCCESS)
       throw Error("MPI_Gatherv failed");
