@@ -3,7 +3,8 @@
 # ranks take the steps one process takes, so their losses agree within 1e-5 relative over an
 # epoch of 57 steps (float; tests/cuda/test_net_on_device.cpp checks 1e-10 in double); rank 0
 # alone speaks and writes; a run killed mid-way and resumed on two ranks ends with the
-# uninterrupted two-rank run's files, byte for byte. Usage: test_data_parallel.sh STARNN SOURCE_DIR
+# uninterrupted two-rank run's files, byte for byte; batches too short for the ranks are refused
+# before anything is written. Usage: test_data_parallel.sh STARNN SOURCE_DIR
 # PYTHON SCRATCH MPIRUN
 set -u
 starnn=$1 src=$2 python=$3 scratch=$4 mpirun=$5
@@ -39,6 +40,13 @@ for k in ('sigma_gauss', 'sigma_mad', 'bias'):
     assert abs(a[k] - b[k]) <= 1e-4, (k, a[k], b[k])"
 check "rank 0 alone speaks" sh -c "[ \$(grep -c '^trained 1 epochs' two.log) -eq 1 ] && grep -q '^ranks: 2, each training on its own rows of every batch of 256' two.log"
 check "rank 0 alone writes: the run's files and nothing else" sh -c "[ \"\$(ls -a two | tr '\n' ' ')\" = \"\$(ls -a one | tr '\n' ' ')\" ]"
+
+# Batches too short to give every rank a row are refused before anything is written.
+sed -e 's/"batch_size": 256/"batch_size": 2/' -e "s|../../../data/|$src/data/|" "$net" > short_batches.json
+fails_with "a batch without a row for every rank is refused by its JSON path" \
+  "short_batches.json: \$.training.batch_size: training on 3 shards: batches of 2 rows give some shard no row" \
+  ranks 3 "$starnn" train short_batches.json --out short
+check "and nothing is written" test ! -e short
 
 # Killed mid-run (every rank, as a lost node ends an MPI job) and resumed on two ranks: the
 # uninterrupted two-rank run's files.

@@ -68,6 +68,9 @@ struct TrainOptions {
 
 // Optimiser steps in one epoch: full batches, and the last partial one if it has 2 rows or more.
 NN_API Index batches_per_epoch(Index rows, Index batch_size);
+// An nn::Error where an epoch of `rows` rows in batches of batch_size would give one of `shards`
+// shards no row of some batch (nothing to check without shards, or with one).
+NN_API void check_rows_per_shard(Index rows, Index batch_size, const BatchShards* shards);
 
 // Called around the batches of an epoch (both optional).
 struct EpochHooks {

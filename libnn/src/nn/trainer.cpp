@@ -52,6 +52,15 @@ Trainer<T>::~Trainer() = default;
 
 Index batches_per_epoch(Index rows, Index batch_size) { return rows / batch_size + (rows % batch_size >= 2); }
 
+void check_rows_per_shard(Index rows, Index batch_size, const BatchShards* shards) {
+  if (!shards || shards->count() < 2) return;
+  const Index count = shards->count(), last = rows % batch_size;
+  if (batch_size < count || (last >= 2 && last < count))
+    throw Error(str("training on ", count, " shards: batches of ", batch_size, " rows",
+                    last >= 2 ? str(" and a last batch of ", last, " of ", rows, " rows") : std::string(),
+                    " give some shard no row; every batch needs at least one row per shard"));
+}
+
 template <class T>
 const typename Trainer<T>::Batch& Trainer<T>::gather(const Dataset<T>& data, const std::vector<Index>& order,
                                                      Index first, Index count, EpochDraws* draws) {
@@ -191,14 +200,7 @@ std::optional<double> Trainer<T>::train_epoch(const Dataset<T>& data, Rng& rng, 
       (data.x.cols() % 2 || (data.x_error.rows() > 0 && data.x_error.cols() * 2 != data.x.cols())))
     throw Error(str("training: inputs with presence indicators have an even width (2n), not ", data.x.cols()));
   const Index rows = data.rows();
-  if (sharded()) {
-    // Every shard needs a row of every batch.
-    const Index shards = options_.shards->count(), last = rows % options_.batch_size;
-    if (options_.batch_size < shards || (last >= 2 && last < shards))
-      throw Error(str("training on ", shards, " shards: batches of ", options_.batch_size, " rows",
-                      last >= 2 ? str(" and a last batch of ", last, " of ", rows, " rows") : std::string(),
-                      " give some shard no row; every batch needs at least one row per shard"));
-  }
+  check_rows_per_shard(rows, options_.batch_size, options_.shards);
   order_.resize(rows);
   std::iota(order_.begin(), order_.end(), Index(0));
   // Separate streams for the order, the noise and the hidden bands: turning augmentation or

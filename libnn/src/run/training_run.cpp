@@ -246,6 +246,12 @@ struct TrainingRun::State {
         batches(nn::batches_per_epoch(data.train.rows(), train_options.batch_size)),
         schedule(run_schedule(file, batches, data.train.rows())),
         best(start_best(file, data, folder, model)) {
+    // Before anything is written: a batch that would give a rank no row.
+    try {
+      check_rows_per_shard(data.train.rows(), train_options.batch_size, train_options.shards);
+    } catch (const Error& e) {
+      throw Error(str(file.source, ": $.training.batch_size: ", e.message()));
+    }
     for (Index m = 0; m < model.members(); ++m)
       members.push_back(std::make_unique<MemberTraining>(make_loss(file), model.net(m), file.optimizer.adam, *schedule,
                                                          train_options));
