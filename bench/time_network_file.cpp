@@ -1,13 +1,15 @@
 // starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]
-//                 [--precision fp32|bf16]: the training and inference throughput of the net a
+//                 [--precision fp32|bf16] [--whole-batch]: the training and inference throughput of the net a
 // network file describes, in float (inference's products in BF16 with --precision bf16), on random
 // inputs (no catalogue is read). Prints one JSON line
 //   {"train_rows_per_s": ..., "infer_rows_per_s": ..., "parameters": ..., "threads": ..., "device": ...}
 // for bench/compare_torch.py, which times the same architecture in PyTorch. A phase left out is
 // null, so a profiler attached to the process (bench/profile_starnn.py) sees only one phase.
 //
-// A training step is what Trainer does per batch (zero_grad, forward, loss and its gradient,
-// backward, Adam) at the file's batch size; inference is an evaluation-mode forward at 4096 rows.
+// Training is Trainer::train_epoch (every batch gathered, zero_grad, forward, loss and its
+// gradient, backward, Adam) over kTrainingBatches batches of the file's batch size, a step split
+// among the threads as training runs it (nn/train.h), or with --whole-batch on the whole batch;
+// inference is an evaluation-mode forward at 4096 rows.
 // Each is warmed up first (buffers sized, pages mapped, OpenMP threads started), then repeated
 // for SECONDS (default 3) of wall-clock time. On CUDA every timed call ends with the device idle.
 #include <omp.h>
@@ -32,6 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr nn::Index kInferenceBatch = 4096;
 constexpr int kWarmupSteps = 5;
+constexpr nn::Index kTrainingBatches = 16;
 
 struct Options {
   std::string net_file;
@@ -39,6 +42,7 @@ struct Options {
   bool train = true, inference = true;
   nn::DeviceChoice device = nn::DeviceChoice::cpu;
   nn::Precision precision = nn::Precision::fp32;
+  bool split_on_threads = true;
 };
 
 Options parse(int argc, char** argv) {
@@ -58,6 +62,8 @@ Options parse(int argc, char** argv) {
       o.device = device == "cuda" ? nn::DeviceChoice::cuda : nn::DeviceChoice::cpu;
     } else if (arg == "--precision" && has_value) {
       o.precision = nn::parse_precision(argv[++i]);
+    } else if (arg == "--whole-batch") {
+      o.split_on_threads = false;
     } else if (positional == 0 && !arg.starts_with("--")) {
       o.net_file = arg;
       ++positional;
@@ -79,13 +85,6 @@ Options parse(int argc, char** argv) {
 nn::Tensor<float> normal_tensor(nn::Index rows, nn::Index cols, nn::Rng& rng, nn::Device device) {
   nn::Tensor<float> t(rows, cols);
   for (nn::Index k = 0; k < t.size(); ++k) t.data()[k] = float(rng.normal());
-  t.move_to(device);
-  return t;
-}
-
-nn::Tensor<float> filled(nn::Index rows, nn::Index cols, float value, nn::Device device) {
-  nn::Tensor<float> t;
-  t.assign(rows, cols, value);
   t.move_to(device);
   return t;
 }
@@ -122,7 +121,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "starnn_time_net: %s\n", e.what());
     std::fprintf(stderr,
                  "usage: starnn_time_net NET.json [SECONDS] [--phase both|train|inference] [--device cpu|cuda]\n"
-                 "                       [--precision fp32|bf16]\n");
+                 "                       [--precision fp32|bf16] [--whole-batch]\n");
     return 2;
   }
   try {
@@ -143,30 +142,31 @@ int main(int argc, char** argv) {
     // auto-encoder, its band.
     nn::Rng rng(spec.seed + 1);
     const nn::Index batch = file.training.batch_size, n_targets = nn::Index(file.data.targets.size());
-    const nn::Tensor<float> x = normal_tensor(batch, spec.n_inputs, rng, device);
-    const nn::Tensor<float> y = normal_tensor(batch, n_targets, rng, device);
-    const nn::Tensor<float> scale = filled(batch, n_targets, 1.0F, device);
-    const nn::Tensor<float> mask = filled(batch, n_targets, 1.0F, device);
-    nn::Tensor<float> label;
+    const nn::Index rows = batch * kTrainingBatches;
+    nn::Dataset<float> data;
+    data.x = normal_tensor(rows, spec.n_inputs, rng, nn::Device::cpu);
+    data.y = normal_tensor(rows, n_targets, rng, nn::Device::cpu);
+    data.scale.assign(rows, n_targets, 1.0F);
+    data.mask.assign(rows, n_targets, 1.0F);
     if (with_classifier) {
-      label.assign(batch, 1, 0.0F);
-      for (nn::Index i = 0; i < batch; ++i) label(i, 0) = rng.uniform() < 0.5 ? 1.0F : 0.0F;
-      label.move_to(device);
+      data.label.assign(rows, 1, 0.0F);
+      for (nn::Index i = 0; i < rows; ++i) data.label(i, 0) = rng.uniform() < 0.5 ? 1.0F : 0.0F;
     }
-    const nn::Targets<float> targets{y.view(), scale.view(), mask.view(), label.view(), {}};
 
-    // The learning rate only scales the update; a schedule's per-step cost is negligible.
     std::optional<double> train, infer;
-    if (options.train)
+    if (options.train) {
+      // The learning rate only scales the update; a schedule's per-step cost is negligible.
+      const auto schedule = nn::make_constant(1e-3, 0.9);
+      nn::TrainOptions train_options{batch};
+      train_options.split_on_threads = options.split_on_threads;
+      nn::Trainer<float> trainer(net, loss, adam, *schedule, train_options);
       train = rows_per_second(
           [&] {
-            net.parameters().zero_grad();
-            loss.value_and_gradient(net.forward(x, nn::Mode::train), targets);
-            net.backward(loss.gradient());
-            adam.step(1e-3, 0.9);
+            trainer.train_epoch(data, rng);
             nn::bench::wait_for(device);
           },
-          batch, options.seconds);
+          rows, options.seconds);
+    }
 
     if (options.inference) {
       const nn::Tensor<float> x_infer = normal_tensor(kInferenceBatch, spec.n_inputs, rng, device);

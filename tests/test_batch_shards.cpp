@@ -157,8 +157,8 @@ TEST(BatchShards, TrainingRefusesABatchWithoutARowForEveryShard) {
   NetLoss<float> loss({{1.0}, 1.0, {}}, false);
   Adam<float> adam(net.parameters(), {});
   const auto schedule = make_constant(1e-3, 0.9);
-  ShardExchange exchange(3);
-  const ThreadShards shard(exchange, 0);
+  ThreadExchange exchange(3);
+  const ThreadShard shard(exchange, 0);
   Dataset<float> data;
   data.x.assign(42, 3, 0.5f);  // batches of 8: five full ones, then one of 2 rows for 3 shards
   data.y.assign(42, 1, 0.0f);
@@ -195,7 +195,7 @@ TEST(BatchShards, AStopAskedOfOneShardStopsThemAll) {
   data.scale.assign(80, 1, 1.0f);
   data.mask.assign(80, 1, 1.0f);
   std::vector<std::int64_t> steps(2);
-  std::vector<bool> stopped(2);
+  std::vector<char> stopped(2);  // not vector<bool>: the shards write their own elements at once
   run_on_shards(2, [&](const BatchShards& shard) {
     Net<float> net(spec);
     NetLoss<float> loss({{1.0}, 1.0, {}}, false);

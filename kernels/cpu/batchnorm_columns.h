@@ -48,6 +48,19 @@ void for_column_blocks(Index rows, Index cols, Body&& body) {
   }
 }
 
+// The sums of a block of columns over the rows, row after row, each column's in row order as a
+// scalar loop would add them: held in a local array rather than written through the output
+// pointer, which the compiler could not prove apart from the inputs and left scalar.
+template <class T>
+struct BlockSums {
+  Index first, width;
+  T values[kColumnBlock] = {};
+  BlockSums(Index first_col, Index last_col) : first(first_col), width(last_col - first_col) {}
+  void store(View<T> to) const {
+    for (Index j = 0; j < width; ++j) to.data[first + j] = values[j];
+  }
+};
+
 // Runs passes (callables (first_col, last_col)) over the columns of a batch. A whole batch takes
 // each block of columns through all passes in turn, in one parallel region, while the block is in
 // cache. A batch split among shards (nn/shards.h) needs the whole batch's column sums between the
@@ -74,24 +87,27 @@ void batchnorm_train_columns(ConstView<T> x, ConstView<T> gamma, ConstView<T> be
   const Index rows = x.rows, batch_rows = split.shards ? split.batch_rows : rows;
   const T eps = T(options.eps), momentum = T(options.momentum);
   const auto sums = [&](Index first, Index last) STARNN_VECTOR_CLONES {
-    for (Index j = first; j < last; ++j) mean.data[j] = T(0);
+    BlockSums<T> sum(first, last);
     for (Index i = 0; i < rows; ++i) {
-      const T* xi = x.row(i);
-      for (Index j = first; j < last; ++j) mean.data[j] += xi[j];
+      const T* xi = x.row(i) + first;
+#pragma omp simd
+      for (Index j = 0; j < sum.width; ++j) sum.values[j] += xi[j];
     }
+    sum.store(mean);
   };
   const auto squares = [&](Index first, Index last) STARNN_VECTOR_CLONES {
-    for (Index j = first; j < last; ++j) {
-      mean.data[j] /= T(batch_rows);
-      invstd.data[j] = T(0);
-    }
+    T block_mean[kColumnBlock];
+    for (Index j = first; j < last; ++j) block_mean[j - first] = mean.data[j] /= T(batch_rows);
+    BlockSums<T> sum(first, last);
     for (Index i = 0; i < rows; ++i) {
-      const T* xi = x.row(i);
-      for (Index j = first; j < last; ++j) {
-        const T c = xi[j] - mean.data[j];
-        invstd.data[j] += c * c;
+      const T* xi = x.row(i) + first;
+#pragma omp simd
+      for (Index j = 0; j < sum.width; ++j) {
+        const T c = xi[j] - block_mean[j];
+        sum.values[j] += c * c;
       }
     }
+    sum.store(invstd);
   };
   const auto normalise = [&](Index first, Index last) STARNN_VECTOR_CLONES {
     for (Index j = first; j < last; ++j) {
@@ -178,17 +194,20 @@ void batchnorm_backward_columns(ConstView<T> x, ConstView<T> mean, ConstView<T> 
   T* const sum_dy = column_sums.data();
   T* const sum_dy_xhat = sum_dy + cols;
   const auto sums = [&](Index first, Index last) STARNN_VECTOR_CLONES {
-    for (Index j = first; j < last; ++j) sum_dy[j] = sum_dy_xhat[j] = T(0);
+    BlockSums<T> g_sum(first, last), g_xhat_sum(first, last);
     for (Index i = 0; i < rows; ++i) {
       const T* xi = x.row(i);
       const T* dyi = dy.row(i);
+#pragma omp simd
       for (Index j = first; j < last; ++j) {
         const T g = incoming_gradient<act>(dyi, xi, j, mean, invstd, gamma, beta);
-        sum_dy[j] += g;
-        sum_dy_xhat[j] += g * (xi[j] - mean.data[j]) * invstd.data[j];
+        g_sum.values[j - first] += g;
+        g_xhat_sum.values[j - first] += g * (xi[j] - mean.data[j]) * invstd.data[j];
       }
     }
     for (Index j = first; j < last; ++j) {
+      sum_dy[j] = g_sum.values[j - first];
+      sum_dy_xhat[j] = g_xhat_sum.values[j - first];
       dgamma.data[j] += sum_dy_xhat[j];
       dbeta.data[j] += sum_dy[j];
     }

@@ -20,6 +20,8 @@
 #include <cstring>
 #include <new>
 
+#include <omp.h>
+
 #include "nn/train.h"
 
 namespace {
@@ -227,6 +229,25 @@ int main() {
   expect_no_allocations("three training epochs after a warm-up epoch", [&] {
     for (int epoch = 0; epoch < 3; ++epoch) trainer.train_epoch(data, rng);
   });
+
+  // A step split among two threads (nn/train.h: a net without dropout, batches of 256 rows, two
+  // shards of 128): the replicas, the threads' losses and outputs and their exchange are kept
+  // from the warm-up epoch.
+  {
+    nn::NetSpec plain = spec;
+    plain.backbone.dropout = 0.0;
+    nn::Net<float> split_net(plain);
+    nn::Adam<float> split_adam(split_net.parameters(), {0.999, 1e-8, 1e-4});
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(2);
+    const nn::Dataset<float> batches_of_256 = make_dataset(5 * 256 - 20, rng);
+    nn::Trainer<float> split_trainer(split_net, loss, split_adam, *schedule, {256, nn::Augment::from_input_errors});
+    split_trainer.train_epoch(batches_of_256, rng);
+    expect_no_allocations("three epochs split among two threads after a warm-up epoch", [&] {
+      for (int epoch = 0; epoch < 3; ++epoch) split_trainer.train_epoch(batches_of_256, rng);
+    });
+    omp_set_num_threads(threads);
+  }
 
   // Uncertainty heads on the Gaussian likelihood, with the labels' errors.
   nn::NetSpec uncertain = spec;

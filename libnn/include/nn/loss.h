@@ -44,6 +44,8 @@ template <class T>
 class NetLoss {
  public:
   NetLoss(const LossSpec& spec, bool with_classifier);
+  const LossSpec& spec() const { return spec_; }
+  bool with_classifier() const { return with_classifier_; }
   // The loss of out (B, n_targets [+ 1]).
   double value(ConstView<T> out, const Targets<T>& targets);
   // The loss, and its gradient with respect to out (owned, valid until the next call).

@@ -211,6 +211,15 @@ class Net final : public Module<T> {
   // region a batch instead of one a layer, and every product over a whole block of rows.
   ConstView<T> forward(ConstView<T> x, Mode mode) override;
   static constexpr Index kRowsPerReplica = 512;
+  // The nn::Error forward throws for a non-finite input, before any layer runs (on the CPU).
+  void check_finite(ConstView<T> x) const;
+  // The nets of the threads of a parallel region that each run a share of a batch: this net on
+  // thread 0 and replica t on thread t. update_replicas(threads), outside the region, makes the
+  // missing ones and brings each up to date with this net (parameters and running statistics,
+  // copied only where they differ); replica(t) is the net of thread t < threads. A replica's
+  // dropout layers count their own draws, so training splits no step of a net with dropout.
+  void update_replicas(int threads);
+  Net<T>& replica(int t) { return t == 0 ? *this : *replicas_[std::size_t(t - 1)]; }
   ConstView<T> backward(ConstView<T> dy) override;
   void visit(ModuleVisitor<T>& visitor, const std::string& prefix) override;
   void reset_parameters(Rng& rng) override;
@@ -246,6 +255,7 @@ class Net final : public Module<T> {
   // Evaluation split by rows among `threads` threads (see forward).
   ConstView<T> forward_on_threads(ConstView<T> x, int threads);
   std::vector<std::unique_ptr<Net<T>>> replicas_;  // one for each thread but the first
+  std::vector<Tensor<T>*> buffers_;                // the running statistics, in visiting order, once replicated
   Tensor<T> out_;                                  // the rows the threads computed
 };
 

@@ -13,6 +13,7 @@
 #include "nn/optim.h"
 #include "nn/schedule.h"
 #include "nn/shards.h"
+#include "nn/thread_shards.h"
 
 namespace nn {
 
@@ -62,8 +63,17 @@ struct TrainOptions {
   // Data-parallel training (nn/shards.h; nn::Ranks over MPI): every shard draws the same batches,
   // runs the net on its own rows of each, gathers the outputs so the loss is the whole batch's,
   // and sums the gradients over the shards (host memory: a net on a GPU stages them), so every
-  // shard takes the same optimiser step as one process would. Null, or one shard: the whole batch.
+  // shard takes the same optimiser step as one process would. Null, or one shard: the whole batch,
+  // which a net on the CPU splits the same way among its OpenMP threads when it has several, is
+  // not already inside a parallel region (ensemble members side by side) and draws no dropout
+  // masks: min(threads, rows / kRowsPerThreadShard) threads, each a shard that runs the net alone
+  // on its rows (a replica of the net, Net::update_replicas), in one parallel region a step. The
+  // sums of the split batch run in another order than the whole batch's, so a run's bits follow
+  // its number of threads (as the GEMM kernels' already did).
   const BatchShards* shards = nullptr;
+  static constexpr Index kRowsPerThreadShard = 64;
+  // False keeps every step on the whole batch, for bits that do not follow the thread count.
+  bool split_on_threads = true;
 };
 
 // Optimiser steps in one epoch: full batches, and the last partial one if it has 2 rows or more.
@@ -118,8 +128,16 @@ class Trainer {
   // zero_grad, forward, loss gradient, backward: everything of a step but the loss value and
   // Adam, whose arguments change every step. Returns the net's output.
   ConstView<T> step_body(const Batch& batch);
-  // step_body on this shard's rows of a batch split among shards.
-  ConstView<T> sharded_step_body(const Batch& batch, const BatchShards& shards);
+  // step_body on this shard's rows of a batch split among shards, with its net and loss (net_
+  // and loss_, or a thread's own) and the whole batch's output gathered into `gathered`.
+  ConstView<T> sharded_step_body(Net<T>& net, NetLoss<T>& loss, Tensor<T>& gathered, const Batch& batch,
+                                 const BatchShards& shards);
+  // How many of the OpenMP threads share a step on this batch (1: the whole batch on every op's
+  // threads; see TrainOptions::shards).
+  int step_threads(const Batch& batch) const;
+  // sharded_step_body on `threads` threads, each a shard of the batch (nn/thread_shards.h): one
+  // parallel region a step, every op of a thread on its own rows and core.
+  ConstView<T> step_on_threads(const Batch& batch, int threads);
   // step_body, run, or recorded and replayed (TrainOptions::record_steps).
   ConstView<T> run_step_body(const Batch& batch);
   // hooks.stop_requested(), on any shard.
@@ -138,6 +156,10 @@ class Trainer {
   ConstView<T> recorded_out_;                         // the output the recorded step writes
   Tensor<T> batch_out_, batch_out_host_;              // a split batch's gathered output
   Tensor<T> grads_host_;                              // a GPU's gradients, summed over the shards
+  // The losses and gathered outputs of the threads after the first of a step on threads.
+  std::vector<std::unique_ptr<NetLoss<T>>> thread_losses_;
+  std::vector<Tensor<T>> thread_outputs_;
+  std::unique_ptr<ThreadExchange> exchange_;
   Index replayed_steps_ = 0;
 };
 

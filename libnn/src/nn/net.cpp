@@ -55,17 +55,21 @@ ConstView<T> Net<T>::forward(ConstView<T> x, Mode mode) {
   if (x.rows <= 0) throw Error("net forward: the batch is empty (0 rows)");
   if (x.cols != in_features())
     throw Error(str("net forward: input has ", x.cols, " columns, the net expects ", in_features()));
-  if (x.device == Device::cpu) {
-    // A NaN entering a batch-norm net spreads to every row of the batch: stop it at the door.
-    for (Index i = 0; i < x.rows; ++i)
-      for (Index j = 0; j < x.cols; ++j)
-        if (!std::isfinite(x(i, j))) throw Error(str("net forward: input row ", i, ", column ", j, " is ", x(i, j)));
-  }
+  check_finite(x);
   if (mode == Mode::eval && x.device == Device::cpu && device() == Device::cpu && !omp_in_parallel()) {
     const int threads = omp_get_max_threads();
     if (threads > 1 && x.rows >= threads * kRowsPerReplica) return forward_on_threads(x, threads);
   }
   return forward_layers(x, mode);
+}
+
+template <class T>
+void Net<T>::check_finite(ConstView<T> x) const {
+  if (x.device != Device::cpu) return;
+  // A NaN entering a batch-norm net spreads to every row of the batch: stop it at the door.
+  for (Index i = 0; i < x.rows; ++i)
+    for (Index j = 0; j < x.cols; ++j)
+      if (!std::isfinite(x(i, j))) throw Error(str("net forward: input row ", i, ", column ", j, " is ", x(i, j)));
 }
 
 template <class T>
@@ -99,15 +103,26 @@ void copy_if_changed(ConstView<T> src, View<T> dst) {
 }  // namespace
 
 template <class T>
-ConstView<T> Net<T>::forward_on_threads(ConstView<T> x, int threads) {
-  while (Index(replicas_.size()) < threads - 1) replicas_.push_back(std::make_unique<Net<T>>(spec_));
-  const std::vector<Tensor<T>*> mine = buffers_of(*this);
+void Net<T>::update_replicas(int threads) {
+  if (device() != Device::cpu) throw Error("net replicas: the net is not on the CPU");
+  // The buffers are found once (visiting names them, which allocates): a training step on
+  // threads calls this every step, and allocates nothing after the first.
+  if (replicas_.empty()) buffers_ = buffers_of(*this);
+  while (Index(replicas_.size()) < threads - 1) {
+    replicas_.push_back(std::make_unique<Net<T>>(spec_));
+    replicas_.back()->buffers_ = buffers_of(*replicas_.back());
+  }
   for (int k = 0; k < threads - 1; ++k) {
     Net<T>& replica = *replicas_[std::size_t(k)];
     copy_if_changed<T>(store_.values(), replica.store_.values());
-    const std::vector<Tensor<T>*> theirs = buffers_of(replica);
-    for (std::size_t b = 0; b < mine.size(); ++b) copy_if_changed<T>(mine[b]->view(), theirs[b]->view());
+    for (std::size_t b = 0; b < buffers_.size(); ++b)
+      copy_if_changed<T>(buffers_[b]->view(), replica.buffers_[b]->view());
   }
+}
+
+template <class T>
+ConstView<T> Net<T>::forward_on_threads(ConstView<T> x, int threads) {
+  update_replicas(threads);
   out_.resize(x.rows, out_features());
   // Products in BF16 on every thread where the caller asked for them on its own; the other
   // threads keep their packed weights for the next batch.
@@ -129,7 +144,7 @@ ConstView<T> Net<T>::forward_on_threads(ConstView<T> x, int threads) {
     const int t = omp_get_thread_num(), team = omp_get_num_threads();
     try {
       const WorkerBf16Scope products(bf16 && t > 0);
-      Net<T>& net = t == 0 ? *this : *replicas_[std::size_t(t - 1)];
+      Net<T>& net = replica(t);
       for (int block = t; block < threads; block += team) {
         const Index first = x.rows * block / threads, count = x.rows * (block + 1) / threads - first;
         const ConstView<T> y = net.forward_layers(x.row_range(first, count), Mode::eval);

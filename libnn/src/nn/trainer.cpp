@@ -1,4 +1,7 @@
+#include <omp.h>
+
 #include <algorithm>
+#include <exception>
 #include <numeric>
 
 #include "nn/train.h"
@@ -124,33 +127,34 @@ ConstView<T> Trainer<T>::step_body(const Batch& batch) {
 }
 
 template <class T>
-ConstView<T> Trainer<T>::sharded_step_body(const Batch& batch, const BatchShards& shards) {
+ConstView<T> Trainer<T>::sharded_step_body(Net<T>& net, NetLoss<T>& loss, Tensor<T>& gathered, const Batch& batch,
+                                           const BatchShards& shards) {
   const Index rows = batch.x.rows(), first = shards.first_row(rows), count = shards.rows(rows);
-  const Device device = net_.device();
-  net_.parameters().zero_grad();
+  const Device device = net.device();
+  net.parameters().zero_grad();
   ConstView<T> out;
   {
     const ShardedBatch split(shards, rows);
-    out = net_.forward(batch.x.view().row_range(first, count), Mode::train);
+    out = net.forward(batch.x.view().row_range(first, count), Mode::train);
   }
   // The whole batch's output on every shard: the loss and its gradient are the whole batch's
   // (its means over labelled rows, its classifier share) with no op of its own for shards.
-  batch_out_host_.resize(rows, out.cols);
-  transfer<T>(out, batch_out_host_.view().row_range(first, count));
-  shards.gather_rows(batch_out_host_.data(), rows, out.cols);
-  ConstView<T> batch_out = batch_out_host_.view();
+  gathered.resize(rows, out.cols);
+  transfer<T>(out, gathered.view().row_range(first, count));
+  shards.gather_rows(gathered.data(), rows, out.cols);
+  ConstView<T> batch_out = gathered.view();
   if (device != Device::cpu) {
     batch_out_.resize(rows, out.cols, device);
-    transfer<T>(batch_out_host_.view(), batch_out_.view());
+    transfer<T>(gathered.view(), batch_out_.view());
     batch_out = batch_out_.view();
   }
-  loss_.compute_gradient(batch_out, targets(batch));
+  loss.compute_gradient(batch_out, targets(batch));
   {
     const ShardedBatch split(shards, rows);
-    net_.backward(loss_.gradient().row_range(first, count));
+    net.backward(loss.gradient().row_range(first, count));
   }
   // One sum over the contiguous gradient buffer.
-  View<T> grads = net_.parameters().grads();
+  View<T> grads = net.parameters().grads();
   if (device == Device::cpu) {
     shards.sum(grads.data, grads.size());
   } else {
@@ -163,8 +167,56 @@ ConstView<T> Trainer<T>::sharded_step_body(const Batch& batch, const BatchShards
 }
 
 template <class T>
+int Trainer<T>::step_threads(const Batch& batch) const {
+  if (!options_.split_on_threads || sharded() || net_.device() != Device::cpu || omp_in_parallel() ||
+      net_.draws_dropout_masks())
+    return 1;
+  return int(std::min<Index>(omp_get_max_threads(), batch.x.rows() / TrainOptions::kRowsPerThreadShard));
+}
+
+template <class T>
+ConstView<T> Trainer<T>::step_on_threads(const Batch& batch, int threads) {
+  // Errors that depend on the data come before the region, on the whole batch, so that they
+  // name its rows and come from one thread.
+  net_.check_finite(batch.x.view());
+  net_.update_replicas(threads);
+  while (int(thread_losses_.size()) < threads - 1)
+    thread_losses_.push_back(std::make_unique<NetLoss<T>>(loss_.spec(), loss_.with_classifier()));
+  thread_outputs_.resize(std::size_t(threads - 1));
+  std::exception_ptr error;
+  ConstView<T> out;
+#pragma omp parallel num_threads(threads)
+  {
+    // The team may be smaller than asked for (OMP_DYNAMIC, a thread limit): it is the shards.
+    // Kept from step to step (a step allocates nothing after the first).
+#pragma omp single
+    if (!exchange_ || exchange_->count() != omp_get_num_threads())
+      exchange_ = std::make_unique<ThreadExchange>(omp_get_num_threads());
+    const int t = omp_get_thread_num();
+    try {
+      const ThreadShard shard(*exchange_, t);
+      if (t == 0)
+        out = sharded_step_body(net_, loss_, batch_out_host_, batch, shard);
+      else
+        sharded_step_body(net_.replica(t), *thread_losses_[std::size_t(t - 1)], thread_outputs_[std::size_t(t - 1)],
+                          batch, shard);
+    } catch (...) {
+      exchange_->leave();
+#pragma omp critical(starnn_step_on_threads)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) {
+    exchange_.reset();  // it passes every meeting now
+    std::rethrow_exception(error);
+  }
+  return out;
+}
+
+template <class T>
 ConstView<T> Trainer<T>::run_step_body(const Batch& batch) {
-  if (sharded()) return sharded_step_body(batch, *options_.shards);
+  if (sharded()) return sharded_step_body(net_, loss_, batch_out_host_, batch, *options_.shards);
+  if (const int threads = step_threads(batch); threads > 1) return step_on_threads(batch, threads);
 #if defined(STARNN_WITH_CUDA)
   // Only full batches replay: the last, shorter batch of an epoch runs as it is. The first full
   // batch runs as it is too, allocating every workspace, so that recording allocates nothing.
