@@ -18,10 +18,12 @@ using cpu::GemmProvider;
 enum class Product { forward, weight_gradient, input_gradient };
 
 // (B, in, out): a training batch at the small net's and regression.json's widths and the wide
-// net's, an inference batch at widths 64 and 256, the thesis MLP's second layer, the wide net.
+// net's, and one thread's share of it on two threads (nn/train.h: 128 rows, which one core runs
+// with OMP_NUM_THREADS=1), an inference batch at widths 64 and 256, the thesis MLP's second layer,
+// the wide net.
 void net_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"B", "in", "out"});
-  b->Args({256, 64, 64})->Args({256, 256, 256})->Args({256, 2048, 2048})->Args({4096, 64, 64});
+  b->Args({128, 64, 64})->Args({128, 256, 256})->Args({256, 64, 64})->Args({256, 256, 256})->Args({256, 2048, 2048})->Args({4096, 64, 64});
   b->Args({4096, 256, 256})->Args({4096, 1024, 512})->Args({4096, 2048, 2048});
   b->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
